@@ -1,0 +1,259 @@
+"""The ``synth`` command line: ``synth <command> [key=value ...]``.
+
+Every command is a module in this package exposing
+
+* ``Config``: a dataclass, the command's Hydra structured-config schema;
+* ``run(cfg: Config) -> None``: does the work, raising :class:`synth.errors.UserError`
+  for bad input;
+* optionally ``POSITIONAL`` (the field a bare first argument fills, e.g. ``synth list tasks``),
+  ``LIST_KEYS`` (fields that may be given more than once: ``data=A data=B``),
+  ``register(cs)`` (extra config groups) and ``DEFAULTS`` (the Hydra defaults list).
+
+Single runs are composed with Hydra's compose API, so nothing is written besides the
+command's own output. ``-m/--multirun`` (and launcher overrides) go through ``hydra.main``
+so Hydra's sweepers and launchers (joblib, submitit) work as users expect. In a multirun
+each job's ``out`` gets the job's override string appended (``out/object.rotation_deg=5``).
+
+Every user-facing error is one line on stderr (``synth: error: ...``), exit status 2.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import re
+import sys
+import typing
+from typing import Any
+
+from synth.errors import UserError
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "generate": ("synth.cli.generate", "render a dataset of test clips from a task family"),
+    "verify": ("synth.cli.verify", "re-hash clips and check a dataset against its manifest"),
+    "merge": ("synth.cli.merge", "merge dataset shards into one dataset"),
+    "list": ("synth.cli.listing", "list tasks, degradations or models"),
+    "degrade": ("synth.cli.degrade", "apply a camera-degradation pipeline to a video or dataset"),
+    "calibrate": ("synth.cli.calibrate", "measure PSNR/SSIM of every degradation x severity"),
+    "eval": ("synth.cli.evaluate", "run a model on a dataset and score it"),
+    "report": ("synth.cli.report", "tables and plots over one or more evaluated datasets"),
+    "export": ("synth.cli.export", "export a dataset for another harness (lmms-eval)"),
+    "bench": ("synth.cli.bench", "measure render, encode and end-to-end speed"),
+}
+
+# Hydra settings for multirun: no log files, no .hydra folders in users' trees.
+_HYDRA_QUIET = [
+    "hydra.output_subdir=null",
+    "hydra/job_logging=disabled",
+    "hydra/hydra_logging=disabled",
+]
+
+
+def _usage() -> str:
+    width = max(map(len, COMMANDS))
+    lines = ["usage: synth <command> [key=value ...] [-m]", "", "commands:"]
+    lines += [f"  {name:<{width}}  {desc}" for name, (_, desc) in COMMANDS.items()]
+    return "\n".join(lines)
+
+
+def _fail(message: str) -> int:
+    first = message.strip().splitlines()[0] if message.strip() else "failed"
+    print(f"synth: error: {first}", file=sys.stderr)
+    return 2
+
+
+def _list_fields(config_cls: type) -> set[str]:
+    hints = typing.get_type_hints(config_cls)
+    out = set()
+    for f in dataclasses.fields(config_cls):
+        tp = hints[f.name]
+        origin = typing.get_origin(tp)
+        if origin is typing.Union:
+            args = [a for a in typing.get_args(tp) if a is not type(None)]
+            origin = typing.get_origin(args[0]) if args else None
+        if origin in (list, typing.List):
+            out.add(f.name)
+    return out
+
+
+def _normalize(mod: Any, args: list[str]) -> tuple[list[str], bool]:
+    """Positional argument -> field, repeated list keys -> one list, strip -m."""
+    multirun = False
+    overrides: list[str] = []
+    rest = []
+    for a in args:
+        if a in ("-m", "--multirun"):
+            multirun = True
+        else:
+            rest.append(a)
+    positional = getattr(mod, "POSITIONAL", None)
+    if positional and rest and "=" not in rest[0]:
+        overrides.append(f"{positional}={rest.pop(0)}")
+    for a in rest:
+        if "=" not in a:
+            raise UserError(f"argument '{a}' is not key=value")
+    list_keys = _list_fields(mod.Config)
+    grouped: dict[str, list[str]] = {}
+    for a in rest:
+        key, value = a.split("=", 1)
+        if key in list_keys and not (value.startswith("[") and value.endswith("]")):
+            grouped.setdefault(key, []).append(value)
+        else:
+            overrides.append(a)
+    for key, values in grouped.items():
+        overrides.append(f"{key}=[{','.join(values)}]")
+    return overrides, multirun
+
+
+def _store(name: str, mod: Any) -> None:
+    from hydra.core.config_store import ConfigStore
+
+    cs = ConfigStore.instance()
+    if hasattr(mod, "register"):
+        mod.register(cs)
+    defaults = getattr(mod, "DEFAULTS", None)
+    if defaults:
+        cs.store(name=f"{name}_schema", node=mod.Config)
+        cs.store(name=name, node={"defaults": [f"{name}_schema", *defaults, "_self_"]})
+    else:
+        cs.store(name=name, node=mod.Config)
+
+
+def _explain(exc: BaseException, config_cls: type) -> str:
+    """One line naming the key and what is allowed, from a Hydra/OmegaConf error."""
+    chain = []
+    e: BaseException | None = exc
+    while e is not None and e not in chain:
+        chain.append(e)
+        e = e.__cause__ or e.__context__
+    for err in chain:
+        msg = str(err)
+        key = getattr(err, "full_key", None)
+        m = re.search(r"Key '([^']+)' (?:not in|is not in struct)", msg)
+        if m:
+            bad = str(key or m.group(1))
+            allowed = _allowed_keys(config_cls, bad.split(".")[:-1])
+            tail = f"; allowed keys: {', '.join(allowed)}" if allowed else ""
+            return f"unknown key '{bad}'{tail}"
+        m = re.search(r"Could not (?:find|load) '([^/']+)/([^']+)'", msg)
+        if m:
+            from hydra.core.config_store import ConfigStore
+
+            group, option = m.groups()
+            try:
+                avail = sorted(n.removesuffix(".yaml") for n in ConfigStore.instance().list(group))
+            except Exception:
+                avail = []
+            tail = f"; allowed: {', '.join(avail)}" if avail else ""
+            return f"{group}: unknown option '{option}'{tail}"
+        if "could not be converted" in msg or "Invalid value assigned" in msg or "is not a valid" in msg:
+            first = msg.splitlines()[0]
+            return f"{key}: {first}" if key else first
+    first = str(exc).strip().splitlines()
+    return first[0] if first else type(exc).__name__
+
+
+def _allowed_keys(config_cls: type, path: list[str]) -> list[str]:
+    """Field names of the dataclass node at ``path`` below ``config_cls`` (empty if unknown)."""
+    node: Any = config_cls
+    for part in path:
+        hints = typing.get_type_hints(node) if dataclasses.is_dataclass(node) else {}
+        node = hints.get(part)
+        if node is None:
+            return []
+    return [f.name for f in dataclasses.fields(node)] if dataclasses.is_dataclass(node) else []
+
+
+def _to_object(cfg: Any) -> Any:
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_object(cfg)
+
+
+def _compose(name: str, mod: Any, overrides: list[str]) -> Any:
+    from hydra import compose, initialize
+    from hydra.core.global_hydra import GlobalHydra
+
+    GlobalHydra.instance().clear()
+    with initialize(version_base=None, config_path=None):
+        try:
+            cfg = compose(config_name=name, overrides=overrides)
+            return _to_object(cfg)
+        except UserError:
+            raise
+        except Exception as exc:  # Hydra/OmegaConf errors are many types; all are bad input here
+            raise UserError(_explain(exc, mod.Config)) from None
+
+
+def _validate_sweep(name: str, mod: Any, overrides: list[str]) -> None:
+    """Compose every value of every sweep override once, so a bad value fails before any job."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+    except Exception as exc:
+        raise UserError(_explain(exc, mod.Config)) from None
+    plain = [o.input_line for o in parsed if not o.is_sweep_override() and not o.key_or_group.startswith("hydra")]
+    sweeps = [o for o in parsed if o.is_sweep_override()]
+    _compose(name, mod, plain)
+    for o in sweeps:
+        for value in o.sweep_string_iterator():
+            _compose(name, mod, plain + [f"{o.key_or_group}={value}"])
+
+
+def _run_job(mod: Any, cfg: Any) -> None:
+    try:
+        mod.run(cfg)
+    except UserError as exc:
+        raise SystemExit(_fail(str(exc)))
+
+
+def _multirun(name: str, mod: Any, overrides: list[str]) -> None:
+    import hydra
+    from hydra.core.hydra_config import HydraConfig
+
+    _validate_sweep(name, mod, overrides)
+    has_out = any(f.name == "out" for f in dataclasses.fields(mod.Config))
+
+    def task(cfg: Any) -> None:
+        obj = _to_object(cfg)
+        if has_out and obj.out:
+            suffix = HydraConfig.get().job.override_dirname
+            if suffix:
+                obj.out = f"{obj.out.rstrip('/')}/{suffix}"
+        _run_job(mod, obj)
+
+    exclude = "hydra.job.config.override_dirname.exclude_keys=[out,data,jobs,overwrite]"
+    sys.argv = [f"synth {name}", "--multirun", *overrides, *_HYDRA_QUIET, exclude]
+    hydra.main(version_base=None, config_path=None, config_name=name)(task)()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help", "help"):
+        print(_usage())
+        return 0
+    name = args.pop(0)
+    if name not in COMMANDS:
+        return _fail(f"unknown command '{name}'; allowed: {', '.join(COMMANDS)}")
+    mod = importlib.import_module(COMMANDS[name][0])
+    if any(a in ("-h", "--help") for a in args):
+        print((mod.__doc__ or COMMANDS[name][1]).strip())
+        return 0
+    try:
+        overrides, multirun = _normalize(mod, args)
+        _store(name, mod)
+        if multirun or any(o.startswith("hydra/launcher=") for o in overrides):
+            _multirun(name, mod, overrides)
+            return 0
+        cfg = _compose(name, mod, overrides)
+        mod.run(cfg)
+    except UserError as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        return _fail("interrupted")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
