@@ -1,0 +1,66 @@
+"""Small tensor helpers shared by the stages: pixel grids, warping, per-frame convolution."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def pixel_grid(h: int, w: int, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    """Pixel-centre coordinates (x, y), each (H, W) float32; pixel (0, 0) centre is at (0, 0)."""
+    ys = torch.arange(h, dtype=torch.float32, device=device)
+    xs = torch.arange(w, dtype=torch.float32, device=device)
+    y, x = torch.meshgrid(ys, xs, indexing="ij")
+    return x, y
+
+
+def remap(video: torch.Tensor, src_x: torch.Tensor, src_y: torch.Tensor) -> torch.Tensor:
+    """Output pixel (y, x) takes ``video`` at source pixel coordinates (src_y, src_x), bilinear.
+
+    ``video``: (T, C, H, W); ``src_x``/``src_y``: (H, W) or (T, H, W) in pixels. Sources outside
+    the frame read black, as OpenCV's ``remap`` with BORDER_CONSTANT does.
+    """
+    t, _, h, w = video.shape
+    # align_corners=True makes -1/+1 the centres of the edge pixels, matching pixel_grid
+    gx = src_x / max(w - 1, 1) * 2 - 1
+    gy = src_y / max(h - 1, 1) * 2 - 1
+    grid = torch.stack([gx, gy], dim=-1)
+    if grid.ndim == 3:
+        grid = grid.expand(t, -1, -1, -1)
+    return F.grid_sample(video, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
+
+
+def convolve(video: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
+    """Convolve each frame with its own normalised kernel, reflect-padded borders.
+
+    ``video``: (T, C, H, W); ``kernels``: (k, k) for all frames or (T, k, k), k odd.
+    """
+    t, c, h, w = video.shape
+    k = kernels.shape[-1]
+    ker = kernels.expand(t, k, k) if kernels.ndim == 2 else kernels
+    # kernels are point-spread functions; conv2d correlates, so flip to convolve
+    weight = ker.flip(-1, -2).repeat_interleave(c, dim=0).unsqueeze(1).to(video.dtype)
+    pad = k // 2
+    mode = "reflect" if pad < min(h, w) else "replicate"
+    x = F.pad(video.reshape(1, t * c, h, w), (pad, pad, pad, pad), mode=mode)
+    return F.conv2d(x, weight, groups=t * c).reshape(t, c, h, w)
+
+
+def splat_kernel(points: torch.Tensor, size: int) -> torch.Tensor:
+    """Rasterise sample points of a path (pixel offsets from the kernel centre) into a PSF.
+
+    ``points``: (T, N, 2) (dx, dy) in pixels; returns (T, size, size) kernels, each summing to 1
+    (bilinear splatting, so sub-pixel paths keep their exact centroid).
+    """
+    t, n, _ = points.shape
+    c = size // 2
+    px = (points[..., 0] + c).clamp(0, size - 1.0001)
+    py = (points[..., 1] + c).clamp(0, size - 1.0001)
+    x0, y0 = px.floor(), py.floor()
+    fx, fy = px - x0, py - y0
+    x0, y0 = x0.long(), y0.long()
+    ker = torch.zeros(t, size * size, dtype=torch.float32, device=points.device)
+    for dx, dy, wgt in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)), (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
+        ker.scatter_add_(1, (y0 + dy) * size + (x0 + dx), wgt)
+    ker = ker / ker.sum(dim=1, keepdim=True)
+    return ker.reshape(t, size, size)

@@ -1,0 +1,172 @@
+"""Motion during the exposure and in the frame timeline, for external video.
+
+Rendered clips get exact shutter blur and rolling shutter from the renderer (it integrates
+the scene over the shutter interval); use these only on footage where that is not possible.
+``video``: (T, 3, H, W) float32 linear light in and out.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from degradations._ops import convolve, pixel_grid, remap, splat_kernel
+
+
+def _odd_size(extent_px: float) -> int:
+    return 2 * math.ceil(extent_px / 2 + 1) + 1
+
+
+def linear_kernel(length_px: float, angle_deg: float) -> torch.Tensor:
+    """PSF of uniform linear motion: a segment ``length_px`` long at ``angle_deg`` (0 = +x,
+    counter-clockwise as seen on screen). Returns (k, k) float32 summing to 1."""
+    n = max(2, math.ceil(length_px * 4))
+    s = torch.linspace(-length_px / 2, length_px / 2, n)
+    a = math.radians(angle_deg)
+    pts = torch.stack([s * math.cos(a), -s * math.sin(a)], dim=-1)
+    return splat_kernel(pts[None], _odd_size(length_px))[0]
+
+
+def motion_blur(video: torch.Tensor, length_px: float = 0.0, angle_deg: float = 0.0) -> torch.Tensor:
+    """Uniform linear motion blur: the exposure integrates the image along a straight path.
+
+    ``length_px``: blur length in pixels (0 = off); ``angle_deg``: direction. Energy is
+    conserved (the PSF sums to 1). Source: the standard linear-motion PSF, e.g. Gonzalez & Woods,
+    "Digital Image Processing", ch. 5 (image restoration).
+    """
+    if length_px <= 0:
+        return video
+    return convolve(video, linear_kernel(length_px, angle_deg).to(video.device))
+
+
+def shake_kernels(frames: int, extent_px: float, generator: torch.Generator, steps: int = 64) -> torch.Tensor:
+    """Random camera-shake PSFs, one per frame: (T, k, k) float32, each summing to 1.
+
+    Trajectories follow Boracchi & Foi 2012, "Modeling the performance of image restoration from
+    motion blur": a random walk whose velocity gets Gaussian impulses and a pull back to the
+    start (inertia plus a steadying hand), rescaled so the path spans ``extent_px`` pixels.
+    """
+    dev = generator.device
+    impulses = torch.randn(frames, steps, 2, generator=generator, device=dev)
+    vel = torch.zeros(frames, 2, device=dev)
+    pos = torch.zeros(frames, 2, device=dev)
+    path = []
+    for i in range(steps):
+        vel = 0.7 * vel + impulses[:, i] - 0.1 * pos
+        pos = pos + vel
+        path.append(pos)
+    pts = torch.stack(path, dim=1)
+    pts = pts - pts.mean(dim=1, keepdim=True)
+    span = (pts.amax(dim=1) - pts.amin(dim=1)).amax(dim=1).clamp_min(1e-6)
+    pts = pts * (extent_px / span).view(frames, 1, 1)
+    return splat_kernel(pts.cpu(), _odd_size(extent_px))
+
+
+def camera_shake(video: torch.Tensor, extent_px: float = 0.0, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Hand-held camera shake: each frame blurred by its own random trajectory PSF
+    (:func:`shake_kernels`). ``extent_px``: size of the trajectory in pixels (0 = off)."""
+    if extent_px <= 0:
+        return video
+    gen = generator or torch.Generator().manual_seed(0)
+    return convolve(video, shake_kernels(video.shape[0], extent_px, gen).to(video.device))
+
+
+def global_motion(video: torch.Tensor) -> torch.Tensor:
+    """Image translation from each frame to the next by phase correlation (Kuglin & Hines 1975),
+    sub-pixel by a parabola through the peak. Returns (T, 2) (dx, dy) pixels per frame; the last
+    frame repeats the previous estimate."""
+    t, _, h, w = video.shape
+    if t < 2:
+        return torch.zeros(t, 2, device=video.device)
+    gray = video.mean(dim=1)
+    win = torch.outer(torch.hann_window(h, device=video.device), torch.hann_window(w, device=video.device))
+    spec = torch.fft.rfft2((gray - gray.mean(dim=(1, 2), keepdim=True)) * win)
+    cross = spec[1:] * spec[:-1].conj()
+    corr = torch.fft.irfft2(cross / cross.abs().clamp_min(1e-9), s=(h, w))
+    flat = corr.reshape(t - 1, -1).argmax(dim=1)
+    py, px = flat // w, flat % w
+    shifts = []
+    for i in range(t - 1):
+        s = []
+        for p, n, axis in ((int(px[i]), w, 1), (int(py[i]), h, 0)):
+            idx = [int(py[i]), int(px[i])]
+            idx_m, idx_p = list(idx), list(idx)
+            idx_m[axis], idx_p[axis] = (p - 1) % n, (p + 1) % n
+            c0, cm, cp = corr[i][tuple(idx)], corr[i][tuple(idx_m)], corr[i][tuple(idx_p)]
+            denom = float(cm - 2 * c0 + cp)
+            sub = 0.5 * float(cm - cp) / denom if abs(denom) > 1e-12 else 0.0
+            s.append(((p + n // 2) % n - n // 2) + sub)
+        shifts.append(s)
+    motion = torch.tensor(shifts, dtype=torch.float32, device=video.device)
+    return torch.cat([motion, motion[-1:]], dim=0)
+
+
+def rolling_shutter(video: torch.Tensor, readout_frac: float = 0.0) -> torch.Tensor:
+    """Rolling-shutter skew: row y is read ``readout_frac`` · y / H frame intervals after row 0.
+
+    Source: Liang, Chang & Chen 2008, "Analysis and compensation of rolling shutter effect".
+    The image motion comes from :func:`global_motion` (camera pan/tilt), so each row is displaced
+    by velocity × its readout delay; independent object motion is not skewed (the renderer does
+    that exactly). ``readout_frac``: readout time / frame interval, 0..1 (0 = global shutter).
+    """
+    if readout_frac <= 0:
+        return video
+    t, _, h, w = video.shape
+    v = global_motion(video)
+    x, y = pixel_grid(h, w, video.device)
+    delay = (readout_frac * y / h).unsqueeze(0)  # (1, H, W) frame intervals
+    src_x = x - v[:, 0].view(t, 1, 1) * delay
+    src_y = y - v[:, 1].view(t, 1, 1) * delay
+    return remap(video, src_x, src_y)
+
+
+def frame_drop_indices(
+    frames: int,
+    fps: float,
+    drop_prob: float = 0.0,
+    stutter_prob: float = 0.0,
+    stutter_frames: int = 3,
+    target_fps: float = 0.0,
+    generator: torch.Generator | None = None,
+) -> tuple[torch.Tensor, float]:
+    """Which source frame each output frame shows, and the output rate.
+
+    ``drop_prob``: each frame is lost with this probability and the previous one shown again;
+    ``stutter_prob``: a frame freezes for ``stutter_frames`` frames, then the stream jumps to the
+    present (both keep the timeline); ``target_fps`` > 0: resample the timeline to that rate by
+    showing the latest frame captured at each output instant (changes the frame count).
+    Returns (indices (T_out,) int64, output fps).
+    """
+    gen = generator or torch.Generator().manual_seed(0)
+    idx = torch.arange(frames)
+    if drop_prob > 0:
+        dropped = torch.rand(frames, generator=gen, device=gen.device).cpu() < drop_prob
+        dropped[0] = False
+        kept = torch.where(dropped, torch.zeros_like(idx), idx)
+        idx = torch.cummax(kept, dim=0).values
+    if stutter_prob > 0:
+        starts = (torch.rand(frames, generator=gen, device=gen.device).cpu() < stutter_prob).nonzero().flatten()
+        for s in starts.tolist():
+            idx[s : s + stutter_frames] = idx[s]
+    out_fps = fps
+    if target_fps > 0:
+        n_out = max(1, math.floor(frames * target_fps / fps + 1e-9))
+        src = torch.floor(torch.arange(n_out, dtype=torch.float64) * fps / target_fps + 1e-9).long()
+        idx, out_fps = idx[src.clamp(max=frames - 1)], target_fps
+    return idx, out_fps
+
+
+def frame_drop(
+    video: torch.Tensor,
+    fps: float,
+    drop_prob: float = 0.0,
+    stutter_prob: float = 0.0,
+    stutter_frames: int = 3,
+    target_fps: float = 0.0,
+    generator: torch.Generator | None = None,
+) -> tuple[torch.Tensor, float]:
+    """Frame drops, stutter and frame-rate change (see :func:`frame_drop_indices`).
+    Returns (video (T_out, 3, H, W), output fps)."""
+    idx, out_fps = frame_drop_indices(video.shape[0], fps, drop_prob, stutter_prob, stutter_frames, target_fps, generator)
+    return video[idx.to(video.device)], out_fps

@@ -1,0 +1,97 @@
+"""``direction``: one object moves at constant speed; which way did it go?
+
+The trajectory's midpoint is drawn independently of the direction, so no single frame tells the
+answer: only the change between frames does.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from scenes.base import (
+    COLORS,
+    Clip,
+    SHAPES,
+    Sample,
+    Task,
+    background,
+    camera,
+    centroids,
+    distractors,
+    foreground,
+    lights,
+    solid_object,
+    texture,
+    view_half_extent,
+)
+from synth.sampling import ParamDraw
+from synth.scene import Motion, Scene
+
+# Image-plane unit vectors (x right, y up) of each answer.
+DIRECTIONS: dict[str, tuple[float, float]] = {
+    "left": (-1.0, 0.0),
+    "right": (1.0, 0.0),
+    "up": (0.0, 1.0),
+    "down": (0.0, -1.0),
+    "up-left": (-math.sqrt(0.5), math.sqrt(0.5)),
+    "up-right": (math.sqrt(0.5), math.sqrt(0.5)),
+    "down-left": (-math.sqrt(0.5), -math.sqrt(0.5)),
+    "down-right": (math.sqrt(0.5), -math.sqrt(0.5)),
+}
+
+
+class Direction(Task):
+    name = "direction"
+    description = "which way did the object move (4-way; motion.directions=8 adds diagonals)"
+
+    def answers(self, fixed: dict) -> list[str]:
+        count = int(fixed.get("motion.directions", 4))
+        if count not in (4, 8):
+            raise ValueError(f"motion.directions={count}: allowed 4 or 8")
+        return list(DIRECTIONS)[:count]
+
+    def build(self, draw: ParamDraw, answer: str, clip: Clip) -> Sample:
+        duration_s = clip.duration_s
+        options = self.answers(draw.fixed)
+        draw.given("motion.directions", len(options))
+        cam = camera(draw)
+        half = view_half_extent(cam)
+        shape = draw.choice("object.shape", list(SHAPES))
+        color = draw.choice("object.color", list(COLORS))
+        size = draw.uniform("object.size", 0.5, 0.8)
+        rotation = draw.uniform("object.rotation_deg", 0.0, 360.0)
+        direction = draw.given("motion.direction", answer)
+        if direction not in options:
+            raise ValueError(f"motion.direction={direction}: allowed {', '.join(options)}")
+        # Travel between 30 % and 60 % of the view, whatever the clip length.
+        speed = draw.uniform("motion.speed", 0.6 * half / duration_s, 1.2 * half / duration_s)
+        travel = speed * duration_s
+        room = max(half - travel / 2 - size / 2 - 0.1, 0.0)
+        mid_x = draw.uniform("motion.mid_x", -room, room)
+        mid_y = draw.uniform("motion.mid_y", -room, room)
+        dx, dy = DIRECTIONS[direction]
+        velocity = (dx * speed, dy * speed, 0.0)
+        start = (mid_x - dx * travel / 2, mid_y - dy * travel / 2, 0.0)
+        obj = solid_object("object", shape, color, size, rotation, position=start, motion=Motion(velocity=velocity))
+        obj.material.texture = texture(draw)
+        count = draw.given("distractors.count", 0)
+        others = distractors(draw, {color}, half, count)
+        scene = Scene(objects=[obj, *others], camera=cam, lights=lights(draw), background=background(draw))
+        question = f"Which direction did the {color} {shape} move?"
+        return Sample(scene, question, options, options.index(direction))
+
+    @staticmethod
+    def oracle(frames: np.ndarray, question: str, options: list[str]) -> int:
+        """Centroid of the moving pixels, first vs last third of the clip; the option whose unit
+        vector best matches the displacement (image y flipped to point up)."""
+        c = centroids(foreground(frames))
+        third = max(1, len(c) // 3)
+        start, end = np.nanmean(c[:third], axis=0), np.nanmean(c[-third:], axis=0)
+        d = end - start
+        if not np.all(np.isfinite(d)):
+            return 0
+        motion = np.array([d[0], -d[1]])
+        scores = [np.dot(motion, DIRECTIONS.get(o, (0.0, 0.0))) for o in options]
+        return int(np.argmax(scores))

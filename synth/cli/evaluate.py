@@ -1,0 +1,78 @@
+"""synth eval data=DIR model=oracle|random|blind|single_frame|openai|hf|command [model.KEY=...] [eval.KEY=...]
+
+Asks the model every sample and writes DIR/evals/<model>/predictions.jsonl, metrics.json and
+report.md with PNG plots. Interrupted runs resume from the cached predictions.
+
+  eval.frames=8          frames sampled uniformly per clip (centres of equal segments)
+  eval.circular=false    ask every rotation of the options; right only if all are
+  eval.limit=0           first N samples only (0 = all)
+  eval.variant=mcq       mcq, none_distractor, none_answer, open, or a list: eval.variant=[mcq,open]
+
+model=openai: model.name, model.base_url, model.video_url, model.concurrency, model.api_key_env
+              (the key is read from that environment variable, OPENAI_API_KEY by default)
+model=hf:     model.path (a save_pretrained directory), model.device, model.dtype
+model=command: model.cmd (reads one JSON request per line on stdin, answers {"response": ...})
+model=random: model.seed.  Every model: model.label (the directory name under evals/).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from omegaconf import MISSING
+
+from synth.errors import UserError
+from synth.eval.models import MODEL_CONFIGS, build_model
+from synth.eval.runner import EvalSettings, evaluate, load_records
+
+DEFAULTS = [{"model": "oracle"}]
+
+
+@dataclass
+class EvalKeys:
+    frames: int = 8
+    circular: bool = False
+    limit: int = 0
+    variant: Any = "mcq"  # one name or a list of names
+
+
+@dataclass
+class Config:
+    data: str = ""
+    model: Any = MISSING
+    eval: EvalKeys = field(default_factory=EvalKeys)
+
+
+def register(cs) -> None:
+    for name, node in MODEL_CONFIGS.items():
+        cs.store(group="model", name=name, node=node)
+
+
+def _oracle_for():
+    try:
+        from scenes import oracle_for
+    except ImportError:
+        raise UserError("model=oracle: the task families' solvers (scenes.oracle_for) are not installed") from None
+    return oracle_for
+
+
+def run(cfg: Config) -> None:
+    if not cfg.data:
+        raise UserError("data: required, the dataset directory (data=DIR)")
+    root = Path(cfg.data)
+    records = load_records(root)
+    variants = cfg.eval.variant if isinstance(cfg.eval.variant, list) else [cfg.eval.variant]
+    settings = EvalSettings(frames=cfg.eval.frames, circular=cfg.eval.circular, limit=cfg.eval.limit,
+                            variants=[str(v) for v in variants])  # fmt: skip
+    settings.validate()
+    oracle_for = _oracle_for() if cfg.model.kind in ("oracle", "single_frame") else None
+    model = build_model(cfg.model, oracle_for)
+    metrics = evaluate(root, records, model, settings, log=lambda m: print(m, file=sys.stderr))
+    lo, hi = metrics["ci95"]
+    print(
+        f"{model.label}: accuracy {metrics['accuracy']:.3f} [{lo:.3f}, {hi:.3f}] n={metrics['n']} "
+        f"chance {metrics['chance']:.3f} invalid {metrics['invalid_rate']:.3f} -> {root / 'evals' / model.label}"
+    )

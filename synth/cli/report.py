@@ -1,0 +1,53 @@
+"""synth report data=DIR [data=DIR2 ...] [out=DIR] [overwrite=false]
+
+Tables and PNG plots over every model evaluated on the given datasets (their evals/*/):
+accuracy per model x condition with Wilson 95 % intervals and chance, accuracy against each
+swept variable, robustness curves per degradation, relative drop from clean and McNemar tests.
+Default out: <first DIR>/evals/report.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import List
+
+from synth.errors import UserError
+from synth.eval.report import Evaluation, write_report
+from synth.eval.runner import load_records, read_predictions
+
+
+@dataclass
+class Config:
+    data: List[str] = field(default_factory=list)
+    out: str = ""
+    overwrite: bool = False
+
+
+def load_evaluations(root: Path) -> list[Evaluation]:
+    """Every evals/<model>/ under ``root`` that has predictions and metrics."""
+    records = load_records(root)
+    found = []
+    for metrics_path in sorted((root / "evals").glob("*/metrics.json")):
+        metrics = json.loads(metrics_path.read_text())
+        predictions = read_predictions(metrics_path.parent / "predictions.jsonl")
+        variants = list(metrics["by_variant"])
+        found.append(Evaluation(root, metrics_path.parent.name, records, predictions, variants, metrics["circular"]))
+    return found
+
+
+def run(cfg: Config) -> None:
+    if not cfg.data:
+        raise UserError("data: required, one or more evaluated dataset directories (data=DIR [data=DIR2 ...])")
+    evaluations = []
+    for data in cfg.data:
+        found = load_evaluations(Path(data))
+        if not found:
+            raise UserError(f"data={data}: no evaluations (run `synth eval data={data} model=...` first)")
+        evaluations += found
+    out = Path(cfg.out) if cfg.out else Path(cfg.data[0]) / "evals" / "report"
+    if (out / "report.md").exists() and not cfg.overwrite:
+        raise UserError(f"out={out}: already holds a report.md; pass overwrite=true to replace it")
+    path = write_report(evaluations, out, "synth report")
+    print(path)

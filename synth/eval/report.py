@@ -1,0 +1,240 @@
+"""Findings over one or more evaluated datasets: markdown tables and PNG plots (matplotlib).
+
+* accuracy table: model x condition, accuracy with its Wilson 95 % interval, n, chance;
+* accuracy against each swept variable, with interval bands;
+* robustness curves: accuracy against severity per degradation (clean plotted at severity 0),
+  the relative drop from clean, and McNemar's paired test between clean and degraded versions
+  of the same samples. Samples pair when they share (task, group, seed, sweep): the same scene
+  rendered once clean and once degraded, in one dataset or across datasets.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from synth.eval.metrics import Outcome, condition_label, outcomes, severity_of, summarize
+from synth.eval.stats import mcnemar
+
+
+@dataclass
+class Evaluation:
+    """One model's predictions on one dataset."""
+
+    root: Path
+    model: str
+    records: list[dict]
+    predictions: list[dict]
+    variants: list[str]
+    circular: bool
+
+
+def _fmt(summary: dict) -> str:
+    if summary["n"] == 0:
+        return "-"
+    lo, hi = summary["ci95"]
+    return f"{summary['accuracy']:.3f} [{lo:.3f}, {hi:.3f}] (n={summary['n']})"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")
+
+
+def _sort_values(values):
+    def key(v):
+        try:
+            return (0, float(json.loads(v)), "")
+        except (ValueError, TypeError):
+            return (1, 0.0, str(v))
+
+    return sorted(values, key=key)
+
+
+def _pair_key(record: dict) -> tuple:
+    return (record["task"], record.get("group"), record.get("seed"), json.dumps(record.get("sweep"), sort_keys=True))
+
+
+def _single_degradation(record: dict):
+    """(name, severity) when exactly one degradation with a severity was applied, else None."""
+    degradations = record.get("degradations") or []
+    if len(degradations) == 1 and severity_of(degradations[0]) is not None:
+        return degradations[0]["name"], float(severity_of(degradations[0]))
+    return None
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _by_model(evaluations: list[Evaluation], variant: str) -> dict[str, list[Outcome]]:
+    merged: dict[str, list[Outcome]] = {}
+    for ev in evaluations:
+        if variant in ev.variants:
+            merged.setdefault(ev.model, []).extend(outcomes(ev.records, ev.predictions, variant, ev.circular))
+    return merged
+
+
+def _group(items: list[Outcome], key_of) -> dict:
+    groups: dict = {}
+    for o in items:
+        k = key_of(o)
+        if k is not None:
+            groups.setdefault(k, []).append(o)
+    return groups
+
+
+def _accuracy_section(models: dict[str, list[Outcome]], variant: str, out_dir: Path, plt) -> list[str]:
+    conditions = sorted({condition_label(o.record) for items in models.values() for o in items})
+    conditions.sort(key=lambda c: c != "clean")
+    lines = [f"## Accuracy by condition (variant `{variant}`)", ""]
+    lines.append("| model | " + " | ".join(conditions) + " | chance | invalid |")
+    lines.append("|---" * (len(conditions) + 3) + "|")
+    fig, ax = plt.subplots(figsize=(max(5, 1.2 * len(conditions) * len(models)), 3.5))
+    width = 0.8 / max(1, len(models))
+    for m, (model, items) in enumerate(sorted(models.items())):
+        by_condition = _group(items, lambda o: condition_label(o.record))
+        cells = [_fmt(summarize(by_condition.get(c, []))) for c in conditions]
+        overall = summarize(items)
+        lines.append(f"| {model} | " + " | ".join(cells) + f" | {overall['chance']:.3f} | {overall['invalid_rate']:.3f} |")
+        sums = [summarize(by_condition.get(c, [])) for c in conditions]
+        xs = [i + m * width for i in range(len(conditions))]
+        accs = [s["accuracy"] or 0 for s in sums]
+        errs = [[a - s["ci95"][0] for a, s in zip(accs, sums)], [s["ci95"][1] - a for a, s in zip(accs, sums)]]
+        ax.bar(xs, accs, width, yerr=errs, capsize=3, label=model)
+    chance = summarize([o for items in models.values() for o in items])["chance"]
+    ax.axhline(chance, color="grey", linestyle="--", linewidth=1, label="chance")
+    ax.set_xticks([i + width * (len(models) - 1) / 2 for i in range(len(conditions))], conditions, rotation=20)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("accuracy (95 % Wilson CI)")
+    ax.legend(fontsize=7)
+    name = f"accuracy_{_slug(variant)}.png"
+    fig.tight_layout()
+    fig.savefig(out_dir / name, dpi=100)
+    plt.close(fig)
+    return lines + ["", f"![accuracy]({name})", ""]
+
+
+def _sweep_section(models: dict[str, list[Outcome]], out_dir: Path, plt) -> list[str]:
+    variables = sorted({(o.record.get("sweep") or {}).get("variable") for v in models.values() for o in v} - {None})
+    lines = []
+    for variable in variables:
+        lines += [f"## Accuracy against `{variable}`", "", "| model | condition | value | accuracy [95 % CI] |", "|---|---|---|---|"]
+        fig, ax = plt.subplots(figsize=(6, 3.5))
+        for model, items in sorted(models.items()):
+            swept = [o for o in items if (o.record.get("sweep") or {}).get("variable") == variable]
+            for condition, group in sorted(_group(swept, lambda o: condition_label(o.record)).items()):
+                by_value = _group(group, lambda o: json.dumps(o.record["sweep"]["value"]))
+                values = _sort_values(by_value)
+                sums = [summarize(by_value[v]) for v in values]
+                for v, s in zip(values, sums):
+                    lines.append(f"| {model} | {condition} | {v} | {_fmt(s)} |")
+                numeric = all(isinstance(json.loads(v), (int, float)) for v in values)
+                xs = [json.loads(v) for v in values] if numeric else list(range(len(values)))
+                line = ax.plot(xs, [s["accuracy"] for s in sums], marker="o", label=f"{model} / {condition}")[0]
+                ax.fill_between(xs, [s["ci95"][0] for s in sums], [s["ci95"][1] for s in sums],
+                                color=line.get_color(), alpha=0.15)  # fmt: skip
+                if not numeric:
+                    ax.set_xticks(xs, values, rotation=20)
+        ax.set_xlabel(variable)
+        ax.set_ylabel("accuracy")
+        ax.set_ylim(0, 1.05)
+        ax.legend(fontsize=7)
+        name = f"sweep_{_slug(variable)}.png"
+        fig.tight_layout()
+        fig.savefig(out_dir / name, dpi=100)
+        plt.close(fig)
+        lines += ["", f"![{variable}]({name})", ""]
+    return lines
+
+
+def _robustness_section(models: dict[str, list[Outcome]], out_dir: Path, plt) -> list[str]:
+    names = sorted({d[0] for items in models.values() for o in items if (d := _single_degradation(o.record))})
+    if not names:
+        return []
+    lines = [
+        "## Robustness",
+        "",
+        "Relative drop = (clean - degraded) / clean. McNemar (1947) on pairs of the same sample clean and degraded:",
+        "b = right clean only, c = right degraded only; exact two-sided binomial p, and chi-square with continuity correction.",
+        "",
+        "| model | degradation | severity | accuracy [95 % CI] | relative drop | pairs | b | c | p exact | chi2 cc | p chi2 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name in names:
+        fig, ax = plt.subplots(figsize=(6, 3.5))
+        for model, items in sorted(models.items()):
+            clean = [o for o in items if not o.record.get("degradations")]
+            clean_summary = summarize(clean)
+            clean_by_pair = {_pair_key(o.record): o.correct for o in clean}
+            by_severity = _group(items, lambda o: (d := _single_degradation(o.record)) and d[0] == name and d[1])
+            points = [(0.0, clean_summary)] if clean else []
+            for sev in sorted(by_severity):
+                group = by_severity[sev]
+                s = summarize(group)
+                points.append((sev, s))
+                paired = [(clean_by_pair[k], o.correct) for o in group if (k := _pair_key(o.record)) in clean_by_pair]
+                test = mcnemar(sum(a and not b for a, b in paired), sum(b and not a for a, b in paired))
+                drop = (
+                    f"{(clean_summary['accuracy'] - s['accuracy']) / clean_summary['accuracy']:+.1%}"
+                    if clean and clean_summary["accuracy"]
+                    else "-"
+                )
+                lines.append(
+                    f"| {model} | {name} | {sev:g} | {_fmt(s)} | {drop} | {len(paired)} | {test['b']} | {test['c']} "
+                    f"| {test['p_exact']:.3g} | {test['chi2_cc']:.3g} | {test['p_chi2_cc']:.3g} |"
+                )
+            xs = [p[0] for p in points]
+            line = ax.plot(xs, [p[1]["accuracy"] for p in points], marker="o", label=model)[0]
+            ax.fill_between(xs, [p[1]["ci95"][0] for p in points], [p[1]["ci95"][1] for p in points],
+                            color=line.get_color(), alpha=0.15)  # fmt: skip
+        ax.set_xlabel(f"{name} severity (0 = clean)")
+        ax.set_ylabel("accuracy")
+        ax.set_ylim(0, 1.05)
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(out_dir / f"robustness_{_slug(name)}.png", dpi=100)
+        plt.close(fig)
+    lines.append("")
+    lines += [f"![{name}](robustness_{_slug(name)}.png)" for name in names]
+    return lines + [""]
+
+
+def _variant_section(evaluations: list[Evaluation]) -> list[str]:
+    variants = sorted({v for ev in evaluations for v in ev.variants})
+    if variants == ["mcq"]:
+        return []
+    lines = ["## Accuracy by question variant", "", "| model | variant | accuracy [95 % CI] | chance | invalid |", "|---|---|---|---|---|"]
+    for variant in variants:
+        for model, items in sorted(_by_model(evaluations, variant).items()):
+            s = summarize(items)
+            lines.append(f"| {model} | {variant} | {_fmt(s)} | {s['chance']:.3f} | {s['invalid_rate']:.3f} |")
+    return lines + [""]
+
+
+def write_report(evaluations: list[Evaluation], out_dir: Path, title: str) -> Path:
+    """Write ``report.md`` and its PNGs into ``out_dir``; returns the report's path."""
+    plt = _pyplot()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    primary = evaluations[0].variants[0]
+    models = _by_model(evaluations, primary)
+    lines = [f"# {title}", "", "Datasets: " + ", ".join(sorted({f"`{ev.root}`" for ev in evaluations})), ""]
+    lines += ["Accuracy with Wilson (1927) 95 % score intervals; chance = expected accuracy of uniform guessing.", ""]
+    lines += _accuracy_section(models, primary, out_dir, plt)
+    lines += _variant_section(evaluations)
+    lines += _sweep_section(models, out_dir, plt)
+    lines += _robustness_section(models, out_dir, plt)
+    path = out_dir / "report.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def write_single_report(evaluation: Evaluation, out_dir: Path) -> Path:
+    """The per-evaluation report written beside ``predictions.jsonl``."""
+    return write_report([evaluation], out_dir, f"{evaluation.model} on {evaluation.root.name}")

@@ -1,0 +1,173 @@
+"""Ask a model every sample of a dataset, cache each answer as it arrives, score, write results.
+
+Output in ``<dataset>/evals/<model label>/``: ``predictions.jsonl`` (one line per ask: id,
+variant, rotation, prompt_hash, fingerprint, response, parsed option text or null, correct),
+``metrics.json`` and ``report.md`` with PNG plots.
+
+Resuming: a cached line is reused when its (id, variant, rotation), prompt hash and
+fingerprint (model config + frame count) all match; anything else is asked again. When the file
+is rewritten at the end, lines from another prompt or fingerprint are dropped (and counted on
+stderr); valid lines outside this run (``eval.limit``, other variants) are kept for later runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from synth.errors import UserError
+from synth.eval.frames import Clip
+from synth.eval.metrics import compute_metrics
+from synth.eval.models import Model
+from synth.eval.parsing import match_text, parse_answer
+from synth.eval.prompts import VARIANTS, Ask, build_asks
+
+
+@dataclass
+class EvalSettings:
+    """``frames``: frames sampled per clip; ``limit``: first N samples (0 = all)."""
+
+    frames: int = 8
+    circular: bool = False
+    limit: int = 0
+    variants: list[str] = field(default_factory=lambda: ["mcq"])
+
+    def validate(self) -> None:
+        if self.frames < 1:
+            raise UserError(f"eval.frames={self.frames}: must be an integer >= 1")
+        if self.limit < 0:
+            raise UserError(f"eval.limit={self.limit}: must be >= 0 (0 = every sample)")
+        if not self.variants:
+            raise UserError(f"eval.variant: allowed {', '.join(VARIANTS)} (one or a list)")
+        for v in self.variants:
+            if v not in VARIANTS:
+                raise UserError(f"eval.variant={v}: allowed {', '.join(VARIANTS)}")
+
+
+def score(ask: Ask, response: str) -> dict:
+    """Parse ``response`` for ``ask``: the chosen option text (or None), correctness, choices offered."""
+    if ask.options:
+        index = parse_answer(response, list(ask.options))
+        parsed = None if index is None else ask.options[index]
+        correct = index is not None and index == ask.correct_index
+        choices = len(ask.options)
+    else:
+        index = match_text(response, list(ask.answer_set))
+        parsed = None if index is None else ask.answer_set[index]
+        correct = index is not None and index == ask.answer_index
+        choices = len(ask.answer_set)
+    return {"parsed": parsed, "correct": bool(correct), "choices": choices}
+
+
+def fingerprint(model: Model, settings: EvalSettings) -> str:
+    blob = json.dumps({"model": model.fingerprint(), "frames": settings.frames}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def read_predictions(path: Path) -> list[dict]:
+    if not path.is_file():
+        return []
+    lines = []
+    for text in path.read_text().splitlines():
+        try:
+            lines.append(json.loads(text))
+        except json.JSONDecodeError:  # a line cut short by an interruption: ask again
+            continue
+    return lines
+
+
+def evaluate(root: Path, records: list[dict], model: Model, settings: EvalSettings, log=print) -> dict:
+    """Ask, cache, score; returns the metrics and writes predictions, metrics and report under evals/."""
+    from synth.eval.report import Evaluation, write_single_report
+
+    settings.validate()
+    if settings.limit:
+        records = records[: settings.limit]
+    out_dir = root / "evals" / model.label
+    out_dir.mkdir(parents=True, exist_ok=True)
+    predictions_path = out_dir / "predictions.jsonl"
+    run_fp = fingerprint(model, settings)
+
+    asks_by_record = [
+        (record, [a for v in settings.variants for a in build_asks(record, v, settings.circular)])
+        for record in records
+    ]
+    wanted = {a.key: a for _, asks in asks_by_record for a in asks}
+    cached = {}
+    kept_for_later = []  # same model and frames, outside this run (eval.limit, other variants): kept
+    stale = 0
+    for line in read_predictions(predictions_path):
+        key = (line.get("id"), line.get("variant"), line.get("rotation"))
+        ask = wanted.get(key)
+        if line.get("fingerprint") != run_fp or (ask and line.get("prompt_hash") != ask.prompt_hash):
+            stale += 1
+        elif ask:
+            cached[key] = line
+        else:
+            kept_for_later.append(line)
+    if stale:
+        log(f"{stale} cached predictions were made with another prompt, model config or frame count: dropped")
+    pending = [(r, [a for a in asks if a.key not in cached]) for r, asks in asks_by_record]
+    pending = [(r, asks) for r, asks in pending if asks]
+    log(f"{model.label}: {len(wanted)} asks, {len(cached)} cached, {sum(len(a) for _, a in pending)} to ask")
+
+    lock = threading.Lock()
+
+    def ask_record(item: tuple[dict, list[Ask]]) -> None:
+        record, asks = item
+        clip = Clip(root / record["video"], settings.frames)
+        for ask in asks:
+            response = model.answer(ask, clip, record)
+            line = {
+                "id": ask.sample_id,
+                "variant": ask.variant,
+                "rotation": ask.rotation,
+                "prompt_hash": ask.prompt_hash,
+                "fingerprint": run_fp,
+                "response": response,
+                **score(ask, response),
+            }
+            with lock:
+                cached[ask.key] = line
+                append.write(json.dumps(line) + "\n")
+                append.flush()
+
+    try:
+        with open(predictions_path, "a") as append:
+            with ThreadPoolExecutor(max_workers=model.concurrency) as pool:
+                for _ in pool.map(ask_record, pending):
+                    pass
+    finally:
+        model.close()
+
+    ordered = [cached[key] for key in wanted if key in cached]
+    _write_atomic(predictions_path, "".join(json.dumps(line) + "\n" for line in ordered + kept_for_later))
+    metrics = compute_metrics(records, ordered, settings.variants, settings.circular)
+    metrics["model"] = model.label
+    metrics["frames"] = settings.frames
+    _write_atomic(out_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+    evaluation = Evaluation(root, model.label, records, ordered, settings.variants, settings.circular)
+    write_single_report(evaluation, out_dir)
+    return metrics
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def load_records(root: Path, key: str = "data") -> list[dict]:
+    """The manifest records of the dataset at ``root``; UserError naming ``key`` if it is not one."""
+    if not (root / "manifest.jsonl").is_file():
+        raise UserError(f"{key}={root}: not a synth dataset (no manifest.jsonl)")
+    try:
+        from synth.dataset import read_manifest
+    except ImportError:  # before synth.dataset exists the manifest is read directly: one JSON object per line
+        return [json.loads(t) for t in (root / "manifest.jsonl").read_text().splitlines() if t.strip()]
+    return read_manifest(root)

@@ -1,0 +1,384 @@
+"""moderngl renderer on a headless EGL context: the GPU when there is one, Mesa llvmpipe otherwise.
+
+The renderer holds GL state thinly; the GLSL lives in ``shaders/*.glsl``. It draws a
+:class:`synth.scene.Scene` at given times:
+
+* :meth:`Renderer.render` -> frames, shaded in linear light with MSAA, integrated over the
+  shutter by sub-frame rendering accumulated on the GPU in float32, then sRGB-encoded 8-bit
+  (or left linear for the camera model in ``degradations``);
+* :meth:`Renderer.ground_truth` -> metric depth, camera-space normals, instance ids and forward
+  optical flow derived from the scene's analytic motion (not estimated from pixels);
+* :meth:`Renderer.visibility` -> the visible fraction of every instance (occlusion queries).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from importlib import resources
+
+import moderngl
+import numpy as np
+
+from synth import geometry
+from synth.scene import BACKGROUND_KINDS, TEXTURES, Scene
+
+_SHADOW_EXTENT_MARGIN = 1.2
+
+
+@lru_cache(maxsize=None)
+def shader_source(name: str) -> str:
+    return resources.files("shaders").joinpath(name).read_text()
+
+
+def _mat(m: np.ndarray) -> bytes:
+    # GLSL matrices are column-major; numpy's are row-major.
+    return np.ascontiguousarray(m.T, dtype="f4").tobytes()
+
+
+def _set(prog: moderngl.Program, name: str, value) -> None:
+    """Set a uniform if the linker kept it (unused uniforms are optimised away)."""
+    if name not in prog:
+        return
+    if isinstance(value, np.ndarray) and value.ndim == 2:
+        prog[name].write(_mat(value))
+    else:
+        prog[name].value = value
+
+
+def _look_at(eye: np.ndarray, target: np.ndarray, up=(0.0, 1.0, 0.0)) -> np.ndarray:
+    f = target - eye
+    f = f / np.linalg.norm(f)
+    if abs(np.dot(f, up)) > 0.999:
+        up = (1.0, 0.0, 0.0)
+    r = np.cross(f, up)
+    r /= np.linalg.norm(r)
+    u = np.cross(r, f)
+    m = np.eye(4)
+    m[0, :3], m[1, :3], m[2, :3] = r, u, -f
+    m[:3, 3] = -m[:3, :3] @ eye
+    return m
+
+
+def _ortho(half: float, near: float, far: float) -> np.ndarray:
+    m = np.eye(4)
+    m[0, 0] = m[1, 1] = 1 / half
+    m[2, 2] = -2 / (far - near)
+    m[2, 3] = -(far + near) / (far - near)
+    return m
+
+
+class Renderer:
+    """One EGL context with the framebuffers for ``width`` x ``height`` frames.
+
+    ``msaa`` samples per pixel for colour (ground truth is single-sample so ids stay exact);
+    ``shadow_size`` is the directional shadow map's side in texels.
+    """
+
+    def __init__(self, width: int, height: int, msaa: int = 4, shadow_size: int = 1024):
+        self.width, self.height = width, height
+        self.ctx = moderngl.create_context(standalone=True, backend="egl")
+        self.gl_renderer = self.ctx.info["GL_RENDERER"]
+        ctx = self.ctx
+        self.msaa = min(msaa, ctx.max_samples)
+        program = lambda vert, frag: ctx.program(vertex_shader=shader_source(vert), fragment_shader=shader_source(frag))  # noqa: E731
+        self.shade = program("mesh.vert", "shade.frag")
+        self.depth_only = program("mesh.vert", "depth_only.frag")
+        self.truth = program("mesh.vert", "ground_truth.frag")
+        self.background = program("fullscreen.vert", "background.frag")
+        self.background_truth = program("fullscreen.vert", "background_truth.frag")
+        self.resolve = program("fullscreen.vert", "resolve.frag")
+        self._empty_vao = {p: ctx.vertex_array(p, []) for p in (self.background, self.background_truth, self.resolve)}
+        self._vbos: dict[str, moderngl.Buffer] = {}
+        self._vaos: dict[tuple[int, str], moderngl.VertexArray] = {}
+        self._images: dict[str, moderngl.Texture] = {}
+        size = (width, height)
+        self.ms_fbo = ctx.framebuffer(
+            color_attachments=[ctx.renderbuffer(size, 4, samples=self.msaa, dtype="f4")],
+            depth_attachment=ctx.depth_renderbuffer(size, samples=self.msaa),
+        )
+        self.frame_tex = ctx.texture(size, 4, dtype="f4")
+        self.frame_fbo = ctx.framebuffer(color_attachments=[self.frame_tex])
+        self.accum_tex = ctx.texture(size, 4, dtype="f4")
+        self.accum_fbo = ctx.framebuffer(color_attachments=[self.accum_tex])
+        self.out8_fbo = ctx.framebuffer(color_attachments=[ctx.renderbuffer(size, 4)])
+        self.outf_fbo = ctx.framebuffer(color_attachments=[ctx.renderbuffer(size, 4, dtype="f4")])
+        self.shadow_tex = ctx.depth_texture((shadow_size, shadow_size))
+        self.shadow_tex.compare_func = "<="
+        self.shadow_tex.repeat_x = self.shadow_tex.repeat_y = False
+        self.shadow_fbo = ctx.framebuffer(depth_attachment=self.shadow_tex)
+        self.gt_tex = [ctx.texture(size, 4, dtype="f4") for _ in range(2)]
+        self.gt_fbo = ctx.framebuffer(color_attachments=self.gt_tex, depth_attachment=ctx.depth_renderbuffer(size))
+        self._query = ctx.query(samples=True)
+
+    def release(self) -> None:
+        self.ctx.release()
+
+    # -- geometry ---------------------------------------------------------------------------
+
+    def _vao(self, prog: moderngl.Program, shape: str) -> moderngl.VertexArray:
+        key = (prog.glo, shape)
+        if key not in self._vaos:
+            if shape not in self._vbos:
+                self._vbos[shape] = self.ctx.buffer(geometry.mesh(shape).tobytes())
+            layout = ("3f 3f", "in_position", "in_normal") if "in_normal" in prog else ("3f 3x4", "in_position")
+            self._vaos[key] = self.ctx.vertex_array(prog, [(self._vbos[shape], *layout)])
+        return self._vaos[key]
+
+    def _view_proj(self, scene: Scene, t: float) -> tuple[np.ndarray, np.ndarray]:
+        cam = scene.camera
+        view = cam.view_matrix(t)
+        return view, cam.projection_matrix(self.width / self.height) @ view
+
+    def _background_matrices(self, scene: Scene, t: float) -> np.ndarray:
+        """clip -> world for the rotation-only view at ``t`` (the background is at infinity)."""
+        view, _ = self._view_proj(scene, t)
+        rot = view.copy()
+        rot[:3, 3] = 0
+        return np.linalg.inv(scene.camera.projection_matrix(self.width / self.height) @ rot)
+
+    # -- colour -----------------------------------------------------------------------------
+
+    def _light_view_proj(self, scene: Scene, t: float, to_light: np.ndarray) -> np.ndarray:
+        corners = [m[:3, :3] @ geometry.bounds(n.shape).T + m[:3, 3:4] for n, m in scene.instances(t)]
+        pts = np.concatenate([c.T for c in corners]) if corners else np.zeros((1, 3))
+        centre = (pts.max(0) + pts.min(0)) / 2
+        radius = max(float(np.linalg.norm(pts - centre, axis=1).max()) * _SHADOW_EXTENT_MARGIN, 1e-3)
+        view = _look_at(centre + to_light * radius * 2, centre)
+        return _ortho(radius, radius, radius * 3) @ view
+
+    def _lights(self, scene: Scene) -> dict:
+        ambient = np.zeros(3)
+        sun = None
+        points = []
+        for light in scene.lights:
+            radiance = np.asarray(light.color) * light.intensity
+            if light.kind == "ambient":
+                ambient += radiance
+            elif light.kind == "directional":
+                if sun is not None:
+                    raise ValueError("at most one directional light is supported")
+                sun = light
+            elif light.kind == "point":
+                points.append((np.asarray(light.position, dtype=np.float64), radiance))
+            else:
+                raise ValueError(f"light kind {light.kind!r}: allowed ambient, directional, point")
+        if len(points) > 4:
+            raise ValueError("at most 4 point lights are supported")
+        return {"ambient": ambient, "sun": sun, "points": points}
+
+    def _draw_background(self, scene: Scene, t: float) -> None:
+        bg = scene.background
+        prog = self.background
+        cam = scene.camera
+        base_view = cam.view_matrix(0.0)
+        tan_v = math.tan(math.radians(cam.fov_deg) / 2)
+        _set(prog, "m_inv_view_proj", self._background_matrices(scene, t))
+        _set(prog, "m_base_rotation", np.ascontiguousarray(base_view[:3, :3]))
+        _set(prog, "u_base_tan", (tan_v * self.width / self.height, tan_v))
+        _set(prog, "u_kind", BACKGROUND_KINDS.index(bg.kind))
+        _set(prog, "u_color", tuple(bg.color))
+        _set(prog, "u_color2", tuple(bg.color2))
+        _set(prog, "u_scale", float(bg.scale))
+        if bg.kind == "image":
+            self._image(bg.image).use(0)
+            _set(prog, "u_image", 0)
+        self.ctx.disable(moderngl.DEPTH_TEST)
+        self._empty_vao[prog].render(moderngl.TRIANGLES, vertices=3)
+        self.ctx.enable(moderngl.DEPTH_TEST)
+
+    def _image(self, path: str) -> moderngl.Texture:
+        if path not in self._images:
+            from PIL import Image
+
+            rgb = np.asarray(Image.open(path).convert("RGB"), dtype=np.float32)[::-1] / 255.0
+            lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4).astype("f4")
+            tex = self.ctx.texture((lin.shape[1], lin.shape[0]), 3, np.ascontiguousarray(lin).tobytes(), dtype="f4")
+            tex.build_mipmaps()
+            self._images[path] = tex
+        return self._images[path]
+
+    def _draw_scene(self, scene: Scene, t: float, lights: dict) -> None:
+        """Shade the scene at time ``t`` into the MSAA framebuffer, then resolve to ``frame_tex``."""
+        ctx = self.ctx
+        instances = scene.instances(t)
+        sun = lights["sun"]
+        shadows = bool(sun is not None and sun.shadows and instances)
+        to_light = sun.direction_to_light() if sun is not None else np.array([0.0, 1.0, 0.0])
+        light_vp = np.eye(4)
+        if shadows:
+            light_vp = self._light_view_proj(scene, t, to_light)
+            self.shadow_fbo.use()
+            self.shadow_fbo.clear(depth=1.0)
+            ctx.enable(moderngl.DEPTH_TEST)
+            _set(self.depth_only, "m_view_proj", light_vp)
+            for node, model in instances:
+                if node.cast_shadows:
+                    _set(self.depth_only, "m_model", model)
+                    self._vao(self.depth_only, node.shape).render()
+        self.ms_fbo.use()
+        self.ms_fbo.clear(0.0, 0.0, 0.0, 1.0, depth=1.0)
+        self._draw_background(scene, t)
+        view, view_proj = self._view_proj(scene, t)
+        prog = self.shade
+        eye, _ = scene.camera.pose(t)
+        _set(prog, "m_view_proj", view_proj)
+        _set(prog, "m_light_vp", light_vp)
+        _set(prog, "u_eye", tuple(eye))
+        _set(prog, "u_ambient", tuple(lights["ambient"]))
+        _set(prog, "u_sun_dir", tuple(to_light))
+        _set(prog, "u_sun_color", tuple(np.asarray(sun.color) * sun.intensity) if sun is not None else (0.0, 0.0, 0.0))
+        _set(prog, "u_sun_shadows", shadows)
+        self.shadow_tex.use(1)
+        _set(prog, "u_shadow_map", 1)
+        points = lights["points"]
+        _set(prog, "u_point_count", len(points))
+        if points:
+            prog["u_point_pos"].write(np.array([p for p, _ in points], dtype="f4").tobytes())
+            prog["u_point_color"].write(np.array([c for _, c in points], dtype="f4").tobytes())
+        for node, model in instances:
+            mat = node.material
+            _set(prog, "m_model", model)
+            _set(prog, "u_color", tuple(mat.color_at(t)))
+            _set(prog, "u_texture_color", tuple(mat.texture_color))
+            _set(prog, "u_texture", TEXTURES.index(mat.texture))
+            _set(prog, "u_texture_scale", float(mat.texture_scale))
+            _set(prog, "u_specular", float(mat.specular))
+            _set(prog, "u_shininess", 2.0 / max(mat.roughness, 1e-3) ** 2 - 2.0)
+            _set(prog, "u_double_sided", node.shape in geometry.FLAT_SHAPES)
+            self._vao(prog, node.shape).render()
+        ctx.copy_framebuffer(self.frame_fbo, self.ms_fbo)
+
+    def _resolve(self, source: moderngl.Texture, target: moderngl.Framebuffer, srgb: bool, weight: float) -> None:
+        target.use()
+        source.use(0)
+        _set(self.resolve, "u_accum", 0)
+        _set(self.resolve, "u_srgb", srgb)
+        _set(self.resolve, "u_weight", weight)
+        self.ctx.disable(moderngl.DEPTH_TEST)
+        self._empty_vao[self.resolve].render(moderngl.TRIANGLES, vertices=3)
+
+    def render(self, scene: Scene, times: np.ndarray, fps: float, linear: bool = False) -> np.ndarray:
+        """Frames at ``times`` (seconds), each integrated over ``scene.camera.shutter_deg``.
+
+        The shutter is open for ``shutter_deg / 360 / fps`` seconds centred on each time and
+        sampled at ``shutter_samples`` sub-frame times (midpoint rule), accumulated in float32.
+        Returns ``uint8 (T, H, W, 3)`` sRGB (IEC 61966-2-1), or with ``linear=True``
+        ``float32 (T, H, W, 3)`` linear light (1.0 = diffuse white under unit light).
+        """
+        cam = scene.camera
+        if not 0.0 <= cam.shutter_deg <= 360.0:
+            raise ValueError(f"camera.shutter_deg={cam.shutter_deg}: allowed 0..360")
+        lights = self._lights(scene)
+        open_s = cam.shutter_deg / 360.0 / fps
+        samples = max(1, int(cam.shutter_samples)) if open_s > 0 else 1
+        offsets = ((np.arange(samples) + 0.5) / samples - 0.5) * open_s
+        target = self.outf_fbo if linear else self.out8_fbo
+        out = np.empty((len(times), self.height, self.width, 3), dtype=np.float32 if linear else np.uint8)
+        ctx = self.ctx
+        for k, t in enumerate(times):
+            if samples == 1:
+                self._draw_scene(scene, float(t), lights)
+                source = self.frame_tex
+            else:
+                self.accum_fbo.clear(0.0, 0.0, 0.0, 0.0)
+                for dt in offsets:
+                    self._draw_scene(scene, float(t + dt), lights)
+                    ctx.enable(moderngl.BLEND)
+                    ctx.blend_func = moderngl.ONE, moderngl.ONE
+                    self._resolve(self.frame_tex, self.accum_fbo, srgb=False, weight=1.0 / samples)
+                    ctx.disable(moderngl.BLEND)
+                source = self.accum_tex
+            self._resolve(source, target, srgb=not linear, weight=1.0)
+            raw = target.read(components=3, dtype="f4" if linear else "f1", alignment=1)
+            out[k] = np.frombuffer(raw, dtype=out.dtype).reshape(self.height, self.width, 3)[::-1]
+        return out
+
+    # -- ground truth -----------------------------------------------------------------------
+
+    def ground_truth(self, scene: Scene, times: np.ndarray, fps: float) -> dict[str, np.ndarray]:
+        """Dense ground truth at ``times`` from the scene's analytic motion.
+
+        Returns ``depth`` float32 (T, H, W): metres along the optical axis, ``inf`` for the
+        background; ``normals`` float32 (T, H, W, 3): unit, camera space (OpenGL: x right, y up,
+        +z towards the camera), 0 for the background; ``instances`` int32 (T, H, W): 1.. in
+        :meth:`Scene.instances` order, 0 = background; ``flow`` float32 (T, H, W, 2): forward
+        optical flow frame t -> t + 1/fps in pixels (x right, y down).
+        """
+        ctx = self.ctx
+        depth = np.empty((len(times), self.height, self.width), np.float32)
+        normals = np.empty((len(times), self.height, self.width, 3), np.float32)
+        instances = np.empty((len(times), self.height, self.width), np.int32)
+        flow = np.empty((len(times), self.height, self.width, 2), np.float32)
+        aspect = self.width / self.height
+        for k, t in enumerate(map(float, times)):
+            t_next = t + 1.0 / fps
+            self.gt_fbo.use()
+            self.gt_fbo.clear(0.0, 0.0, 0.0, 0.0, depth=1.0)
+            bt = self.background_truth
+            rot_next = scene.camera.view_matrix(t_next).copy()
+            rot_next[:3, 3] = 0
+            _set(bt, "m_inv_view_proj", self._background_matrices(scene, t))
+            _set(bt, "m_view_proj_next", scene.camera.projection_matrix(aspect) @ rot_next)
+            _set(bt, "u_viewport", (float(self.width), float(self.height)))
+            _set(bt, "u_infinity", math.inf)
+            ctx.disable(moderngl.DEPTH_TEST)
+            self._empty_vao[bt].render(moderngl.TRIANGLES, vertices=3)
+            ctx.enable(moderngl.DEPTH_TEST)
+            view, view_proj = self._view_proj(scene, t)
+            _, view_proj_next = self._view_proj(scene, t_next)
+            prog = self.truth
+            _set(prog, "m_view", view)
+            _set(prog, "m_view_proj", view_proj)
+            _set(prog, "m_view_proj_next", view_proj_next)
+            _set(prog, "u_viewport", (float(self.width), float(self.height)))
+            next_models = [m for _, m in scene.instances(t_next)]
+            for i, ((node, model), model_next) in enumerate(zip(scene.instances(t), next_models)):
+                _set(prog, "m_model", model)
+                _set(prog, "m_model_next", model_next)
+                _set(prog, "u_instance", float(i + 1))
+                _set(prog, "u_double_sided", node.shape in geometry.FLAT_SHAPES)
+                self._vao(prog, node.shape).render()
+            geo = np.frombuffer(self.gt_tex[0].read(), np.float32).reshape(self.height, self.width, 4)[::-1]
+            mot = np.frombuffer(self.gt_tex[1].read(), np.float32).reshape(self.height, self.width, 4)[::-1]
+            depth[k], normals[k] = geo[..., 0], geo[..., 1:]
+            flow[k], instances[k] = mot[..., :2], np.rint(mot[..., 2]).astype(np.int32)
+        return {"depth": depth, "normals": normals, "instances": instances, "flow": flow}
+
+    def visibility(self, scene: Scene, times: np.ndarray) -> np.ndarray:
+        """Visible fraction (T, N) of each instance: pixels not hidden by other instances over
+        pixels it would cover alone, counted with occlusion queries at output resolution.
+        An instance entirely outside the frame has fraction 0."""
+        ctx = self.ctx
+        prog = self.depth_only
+        out = np.zeros((len(times), len(scene.instances(0.0))))
+        self.gt_fbo.use()
+        ctx.enable(moderngl.DEPTH_TEST)
+        for k, t in enumerate(map(float, times)):
+            _, view_proj = self._view_proj(scene, t)
+            _set(prog, "m_view_proj", view_proj)
+            inst = scene.instances(t)
+
+            def draw(i: int) -> None:
+                _set(prog, "m_model", inst[i][1])
+                self._vao(prog, inst[i][0].shape).render()
+
+            def count(i: int) -> int:
+                ctx.depth_func = "=="
+                with self._query:
+                    draw(i)
+                ctx.depth_func = "<"
+                return self._query.samples
+
+            self.gt_fbo.depth_mask = True
+            self.gt_fbo.clear(depth=1.0)
+            for i in range(len(inst)):
+                draw(i)
+            visible = [count(i) for i in range(len(inst))]
+            for i in range(len(inst)):
+                self.gt_fbo.clear(depth=1.0)
+                draw(i)
+                alone = count(i)
+                out[k, i] = visible[i] / alone if alone else 0.0
+        ctx.depth_func = "<"
+        return out
