@@ -55,5 +55,5 @@ class CameraParams:
 
 
 @dataclass
-class DistractorParams:
+class DistractorsParams:
     count: int = 0  # static objects of other colours and shapes

@@ -254,6 +254,3 @@ def main(argv: list[str] | None = None) -> int:
         return _fail("interrupted")
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

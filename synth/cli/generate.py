@@ -1,0 +1,358 @@
+"""synth generate: render a dataset of test clips from a task family.
+
+  synth generate task=direction n=48 seed=7 out=data/dir render.width=128 render.height=128 \\
+      clip.fps=15 clip.seconds=2 [camera.shutter_deg=180] [gt=true] [video.lossless=true]
+  synth generate task=direction n=50 sweep.variable=object.rotation_deg sweep.values=[0,5,10,15]
+  synth generate -m object.rotation_deg=0,5,10 out=data/rot      (one dataset per value)
+  synth generate ... jobs=2 | shard.index=0 shard.count=4 (then synth merge)
+  synth generate ... degradation=[lens,low_light] degradation.low_light.ev=-4
+
+Any parameter key a task draws (object.*, motion.*, light.*, background.*, camera.*, ...)
+can be fixed (key=value), swept (sweep.variable=key) or multirun (-m key=a,b).
+Rerunning the same command resumes an interrupted run; a different config aimed at an
+existing dataset is refused unless overwrite=true.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+
+import scenes
+import scenes.params
+from scenes.base import Clip
+from synth.cli import degradation_config
+from synth.dataset import DatasetWriter, stage_sample
+from synth.errors import UserError
+from synth.sampling import ParamDraw, balanced_choice, sample_seed
+from synth.video import EncodeSettings
+
+# Keys that change how a run executes, not what it produces (excluded from the dataset's identity).
+RUN_ONLY_KEYS = ("out", "overwrite", "jobs", "progress", "shard")
+
+
+@dataclass
+class RenderConfig:
+    width: int = 128
+    height: int = 128
+    msaa: int = 4  # samples per pixel
+    shadow_size: int = 1024  # texels per side of the shadow map
+
+
+@dataclass
+class ClipConfig:
+    fps: float = 15.0
+    seconds: float = 2.0
+
+
+@dataclass
+class VideoConfig:
+    codec: str = "h264"  # h264 | hevc | vp9 | av1
+    crf: int = 18
+    preset: str = "medium"
+    gop: int = 0  # keyframe interval in frames, 0 = encoder default
+    lossless: bool = False  # FFV1 in Matroska, bit-exact RGB
+
+
+@dataclass
+class SweepConfig:
+    variable: Optional[str] = None  # a params key, e.g. object.rotation_deg
+    values: List[Any] = field(default_factory=list)
+
+
+@dataclass
+class ShardConfig:
+    index: int = 0
+    count: int = 1
+
+
+def _param_namespaces() -> list[tuple[str, type]]:
+    """``XyzParams`` dataclasses in scenes.params become config nodes named ``xyz``."""
+    out = []
+    for name, obj in vars(scenes.params).items():
+        if dataclasses.is_dataclass(obj) and name.endswith("Params") and obj.__module__ == scenes.params.__name__:
+            key = re.sub(r"(?<!^)(?=[A-Z])", "_", name[: -len("Params")]).lower()
+            out.append((key, obj))
+    return out
+
+
+NAMESPACES = dict(_param_namespaces())
+
+Config = dataclasses.make_dataclass(
+    "GenerateConfig",
+    [
+        ("task", str, "direction"),
+        ("n", int, 16),
+        ("seed", int, 0),
+        ("out", str, ""),
+        ("overwrite", bool, False),
+        ("gt", bool, False),
+        ("jobs", int, 1),
+        ("progress", bool, True),
+        ("render", RenderConfig, field(default_factory=RenderConfig)),
+        ("clip", ClipConfig, field(default_factory=ClipConfig)),
+        ("video", VideoConfig, field(default_factory=VideoConfig)),
+        ("sweep", SweepConfig, field(default_factory=SweepConfig)),
+        ("shard", ShardConfig, field(default_factory=ShardConfig)),
+        *[(key, cls, field(default_factory=cls)) for key, cls in NAMESPACES.items()],
+        ("degradation", Dict[str, Any], field(default_factory=dict)),
+    ],
+)
+Config.__doc__ = "Structured config of `synth generate` (see the module docstring)."
+DEFAULTS = degradation_config.DEFAULTS
+register = degradation_config.register_degradations
+
+
+def fixed_params(cfg: Any, changed_only: bool = False) -> dict[str, Any]:
+    """Dotted keys with a value in the param namespaces (None = sampled by the task); with
+    ``changed_only``, just those that differ from the schema's default (what the user set)."""
+    out = {}
+    for key, cls in NAMESPACES.items():
+        defaults = cls()
+        for f in dataclasses.fields(cls):
+            value = getattr(getattr(cfg, key), f.name)
+            if value is not None and not (changed_only and value == getattr(defaults, f.name)):
+                out[f"{key}.{f.name}"] = value
+    return out
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._=+-]", "_", text)
+
+
+@dataclass(frozen=True)
+class Job:
+    index: int
+    sweep_value: Any = None
+
+    def sample_id(self, cfg: Any) -> str:
+        base = f"{cfg.task}-{cfg.seed}-{self.index:06d}"
+        if cfg.sweep.variable is None:
+            return base
+        return f"{base}-{_safe(f'{cfg.sweep.variable}={self.sweep_value}')}"
+
+
+class SampleMaker:
+    """Builds, renders and degrades samples of one config. Owns one renderer (one per process)."""
+
+    def __init__(self, cfg: Any):
+        from synth.renderer import Renderer
+
+        self.cfg = cfg
+        self.task = scenes.get(cfg.task)
+        self.clip = clip_of(cfg)
+        self.fixed = fixed_params(cfg)
+        self.pipeline = degradation_config.build_pipeline(cfg.degradation) if cfg.degradation else None
+        self.renderer = Renderer(cfg.render.width, cfg.render.height, cfg.render.msaa, cfg.render.shadow_size)
+        self.settings = settings_of(cfg)
+
+    def make(self, job: Job) -> tuple[dict, np.ndarray, dict | None]:
+        """The manifest record (without ``video``/``sha256``), the frames and the ground truth."""
+        cfg, clip, r = self.cfg, self.clip, self.renderer
+        seed = sample_seed(cfg.seed, job.index)
+        sample, params = build_sample(self.task, cfg, self.fixed, job, clip)
+        scene, times = sample.scene, clip.times
+        # Fog and defocus read metric depth, so a degraded clip always gets the depth pass.
+        gt = r.ground_truth(scene, times, clip.fps) if cfg.gt or self.pipeline is not None else None
+        fps = clip.fps
+        if self.pipeline is None:
+            frames = r.render(scene, times, fps)
+            applied: list[dict] = []
+        else:
+            import torch
+
+            linear = torch.from_numpy(r.render(scene, times, fps, linear=True)).permute(0, 3, 1, 2)
+            frames = self.pipeline.apply(linear, fps=fps, seed=seed, depth=torch.from_numpy(gt["depth"]))
+            frames = np.asarray(frames.cpu() if isinstance(frames, torch.Tensor) else frames)
+            fps, applied = self.pipeline.output_fps(fps), self.pipeline.applied()
+        from synth.tracks import tracks
+
+        record = {
+            "id": job.sample_id(cfg),
+            "index": job.index,
+            "task": cfg.task,
+            "fps": fps,
+            "num_frames": int(len(frames)),
+            "width": clip.width,
+            "height": clip.height,
+            "question": sample.question,
+            "options": sample.options,
+            "answer_index": sample.answer_index,
+            "answer": sample.options[sample.answer_index],
+            "params": params,
+            "seed": seed,
+            "group": Job(job.index).sample_id(_no_sweep(cfg)),
+            "sweep": None if cfg.sweep.variable is None else {"variable": cfg.sweep.variable, "value": job.sweep_value},
+            "degradations": applied,
+            "tracks": tracks(scene, times, clip.width, clip.height, r.visibility(scene, times)),
+        }
+        if sample.extra:
+            record["extra"] = sample.extra
+        return record, frames, (gt if cfg.gt else None)
+
+
+def _no_sweep(cfg: Any) -> Any:
+    return dataclasses.replace(cfg, sweep=SweepConfig())
+
+
+def clip_of(cfg: Any) -> Clip:
+    return Clip(cfg.clip.fps, int(round(cfg.clip.seconds * cfg.clip.fps)), cfg.render.width, cfg.render.height)
+
+
+def settings_of(cfg: Any) -> EncodeSettings:
+    v = cfg.video
+    return EncodeSettings(codec=v.codec, crf=v.crf, preset=v.preset, gop=v.gop, lossless=v.lossless)
+
+
+def build_sample(task: scenes.base.Task, cfg: Any, fixed: dict, job: Job, clip: Clip):
+    """The task's sample for ``job`` and its flat params; task ValueErrors become UserErrors."""
+    if cfg.sweep.variable is not None:
+        fixed = {**fixed, cfg.sweep.variable: job.sweep_value}
+    draw = ParamDraw(np.random.default_rng(sample_seed(cfg.seed, job.index)), fixed)
+    try:
+        answer = balanced_choice(cfg.seed, job.index, task.answers(fixed))
+        sample = task.build(draw, answer, clip)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    return sample, draw.values
+
+
+def validate(cfg: Any) -> None:
+    """Every check that needs no rendering, so bad input fails before anything is written."""
+    if cfg.task not in scenes.TASKS:
+        raise UserError(f"task={cfg.task}: allowed {', '.join(scenes.TASKS)}")
+    checks = [
+        (cfg.n >= 1, f"n={cfg.n}: must be an integer >= 1"),
+        (cfg.clip.fps > 0, f"clip.fps={cfg.clip.fps}: must be > 0"),
+        (cfg.clip.seconds > 0, f"clip.seconds={cfg.clip.seconds}: must be > 0"),
+        (cfg.render.width > 0, f"render.width={cfg.render.width}: must be > 0"),
+        (cfg.render.height > 0, f"render.height={cfg.render.height}: must be > 0"),
+        (cfg.render.width <= 8192 and cfg.render.height <= 8192, "render.width/height: at most 8192"),
+        (cfg.render.msaa >= 1, f"render.msaa={cfg.render.msaa}: must be >= 1"),
+        (cfg.render.shadow_size >= 16, f"render.shadow_size={cfg.render.shadow_size}: must be >= 16"),
+        (cfg.jobs >= 1, f"jobs={cfg.jobs}: must be >= 1"),
+        (cfg.shard.count >= 1, f"shard.count={cfg.shard.count}: must be >= 1"),
+        (0 <= cfg.shard.index < max(cfg.shard.count, 1), f"shard.index={cfg.shard.index}: allowed 0..{cfg.shard.count - 1}"),
+    ]  # fmt: skip
+    for ok, message in checks:
+        if not ok:
+            raise UserError(message)
+    if round(cfg.clip.seconds * cfg.clip.fps) < 2:
+        raise UserError(f"clip.seconds={cfg.clip.seconds}, clip.fps={cfg.clip.fps}: need at least 2 frames")
+    settings = settings_of(cfg)
+    settings.validate()
+    settings.check_size(cfg.render.width, cfg.render.height)
+    if cfg.degradation:
+        degradation_config.build_pipeline(cfg.degradation)
+    task, clip, fixed = scenes.get(cfg.task), clip_of(cfg), fixed_params(cfg)
+    _, params = build_sample(task, _no_sweep(cfg), fixed, Job(0), clip)
+    unknown = sorted(k for k in fixed_params(cfg, changed_only=True) if k not in params)
+    if unknown:
+        raise UserError(f"{unknown[0]}: not a parameter of task {cfg.task}; its keys: {', '.join(params)}")
+    if cfg.sweep.variable is not None:
+        if cfg.sweep.variable not in params:
+            raise UserError(f"sweep.variable={cfg.sweep.variable}: allowed {', '.join(params)}")
+        if not cfg.sweep.values:
+            raise UserError("sweep.values: give at least one value, e.g. sweep.values=[0,5,10]")
+        for value in cfg.sweep.values:
+            build_sample(task, cfg, fixed, Job(0, value), clip)
+    elif cfg.sweep.values:
+        raise UserError("sweep.values: set sweep.variable too")
+
+
+def jobs_of(cfg: Any) -> list[Job]:
+    values = list(cfg.sweep.values) if cfg.sweep.variable is not None else [None]
+    return [Job(i, v) for i in range(cfg.shard.index, cfg.n, cfg.shard.count) for v in values]
+
+
+def identity(cfg: Any) -> dict:
+    """The config that defines the dataset's content (run-only keys dropped)."""
+    from omegaconf import OmegaConf
+
+    data = OmegaConf.to_container(OmegaConf.structured(cfg))
+    for key in RUN_ONLY_KEYS:
+        data.pop(key, None)
+    return data
+
+
+_WORKER: SampleMaker | None = None
+
+
+def _init_worker(cfg: Any) -> None:
+    global _WORKER
+    _WORKER = SampleMaker(cfg)
+
+
+def _work(args: tuple[Path, Job]) -> tuple[dict, Any]:
+    root, job = args
+    record, frames, gt = _WORKER.make(job)
+    staged = stage_sample(root, record["id"], frames, record["fps"], _WORKER.settings, gt)
+    return record, staged
+
+
+class Progress:
+    """A one-line progress bar on stderr (a line per 10 % when stderr is not a terminal)."""
+
+    def __init__(self, total: int, enabled: bool, label: str):
+        self.total, self.enabled, self.label = total, enabled and total > 0, label
+        self.done, self.start, self.last_decile = 0, time.monotonic(), -1
+
+    def step(self) -> None:
+        self.done += 1
+        if not self.enabled:
+            return
+        rate = self.done / max(time.monotonic() - self.start, 1e-9)
+        text = f"{self.label} {self.done}/{self.total} [{'#' * (20 * self.done // self.total):<20}] {rate:.1f} clips/s"
+        if sys.stderr.isatty():
+            print(f"\r{text}", end="\n" if self.done == self.total else "", file=sys.stderr, flush=True)
+        elif 10 * self.done // self.total != self.last_decile:
+            self.last_decile = 10 * self.done // self.total
+            print(text, file=sys.stderr, flush=True)
+
+
+def generate(cfg: Any) -> Path:
+    """Validate, then render every missing sample of ``cfg`` into ``cfg.out``; returns the path."""
+    validate(cfg)
+    root = Path(cfg.out or f"data/{cfg.task}")
+    writer = DatasetWriter(root, identity(cfg), overwrite=cfg.overwrite)
+    todo = [j for j in jobs_of(cfg) if not writer.done(j.sample_id(cfg))]
+    progress = Progress(len(todo), cfg.progress, f"generate {cfg.task}")
+    renderer_name = None
+    if cfg.jobs == 1:
+        maker = SampleMaker(cfg)
+        renderer_name = maker.renderer.gl_renderer
+        for job in todo:
+            record, frames, gt = maker.make(job)
+            writer.add(record, frames, maker.settings, gt)
+            progress.step()
+        maker.renderer.release()
+    else:
+        ctx = multiprocessing.get_context("spawn")
+        with ctx.Pool(cfg.jobs, initializer=_init_worker, initargs=(cfg,)) as pool:
+            for record, staged in pool.imap(_work, [(root, j) for j in todo]):
+                writer.commit(record, staged)
+                progress.step()
+    if renderer_name is None:
+        from synth.renderer import Renderer
+
+        probe = Renderer(2, 2, msaa=1, shadow_size=16)
+        renderer_name = probe.gl_renderer
+        probe.release()
+    order = {j.sample_id(cfg): n for n, j in enumerate(jobs_of(cfg))}
+    writer.records.sort(key=lambda r: order.get(r["id"], len(order)))
+    shard = None if cfg.shard.count == 1 else {"index": cfg.shard.index, "count": cfg.shard.count}
+    writer.finish({"renderer": renderer_name, "shard": shard})
+    return root
+
+
+def run(cfg: Any) -> None:
+    root = generate(cfg)
+    print(f"wrote {root}")

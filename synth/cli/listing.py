@@ -1,0 +1,41 @@
+"""synth list: what can be named on the command line.
+
+  synth list tasks | degradations | models
+
+One entry per line, the name first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from synth.errors import UserError
+
+KINDS = ("tasks", "degradations", "models")
+POSITIONAL = "what"
+
+
+@dataclass
+class Config:
+    what: str = "tasks"
+
+
+def run(cfg: Config) -> None:
+    if cfg.what == "tasks":
+        import scenes
+
+        width = max(map(len, scenes.TASKS))
+        for name, task in scenes.TASKS.items():
+            print(f"{name:<{width}}  {task.description}")
+    elif cfg.what == "degradations":
+        from degradations import REGISTRY
+
+        width = max(map(len, REGISTRY))
+        for name, spec in REGISTRY.items():
+            print(f"{name:<{width}}  {spec.stage}")
+    elif cfg.what == "models":
+        from synth.eval.models import MODEL_CONFIGS
+
+        print("\n".join(MODEL_CONFIGS))
+    else:
+        raise UserError(f"what={cfg.what}: allowed {', '.join(KINDS)}")

@@ -1,0 +1,279 @@
+"""The dataset directory (format version 1; see docs/dataset.md):
+
+``dataset.json`` card, ``config.yaml`` resolved config, ``manifest.jsonl`` one record per sample,
+``clips/<id>.<ext>``, optional ``gt/<id>.npz``, ``preview.png``.
+
+Writing is crash-safe and resumable: a clip is encoded to a temporary name and renamed into
+place before its manifest line is appended (one ``write`` + ``fsync``), so after a kill -9 the
+manifest lists only complete samples; a torn last line is dropped on reopen and the same command
+completes the dataset. A different config aimed at an existing dataset is refused unless the
+caller passes ``overwrite=True``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections import Counter
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+
+from synth.errors import UserError
+from synth.video import EncodeSettings, probe, read_clip, sha256_file, write_clip
+
+FORMAT_VERSION = 1
+MANIFEST, CARD, CONFIG, PREVIEW = "manifest.jsonl", "dataset.json", "config.yaml", "preview.png"
+REQUIRED_KEYS = (
+    "id", "task", "video", "fps", "num_frames", "width", "height", "question", "options",
+    "answer_index", "answer", "params", "seed", "group", "sweep", "degradations", "tracks", "sha256",
+)  # fmt: skip
+_PACKAGES = ("synth", "moderngl", "numpy", "torch", "kornia", "hydra-core", "imageio-ffmpeg")
+
+
+def read_manifest(root: str | os.PathLike) -> list[dict]:
+    """Every complete record of ``root/manifest.jsonl`` (a torn last line is ignored)."""
+    path = Path(root) / MANIFEST
+    if not path.is_file():
+        raise UserError(f"data={root}: not a synth dataset (no {MANIFEST})")
+    records = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if not line.endswith("\n"):
+                break
+            records.append(json.loads(line))
+    return records
+
+
+def read_card(root: str | os.PathLike) -> dict:
+    path = Path(root) / CARD
+    if not path.is_file():
+        raise UserError(f"data={root}: no {CARD} (dataset unfinished? rerun the same command to complete it)")
+    return json.loads(path.read_text())
+
+
+def _canonical(config: dict) -> str:
+    return json.dumps(config, sort_keys=True, default=str)
+
+
+def _to_yaml(config: dict) -> str:
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_yaml(OmegaConf.create(config))
+
+
+def _from_yaml(text: str) -> dict:
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_container(OmegaConf.create(text))
+
+
+def is_dataset(root: Path) -> bool:
+    return any((root / name).exists() for name in (CONFIG, MANIFEST, CARD))
+
+
+def prepare_output(root: Path, overwrite: bool, key: str = "out") -> None:
+    """Refuse to write over something that is not ours; with ``overwrite`` remove an old dataset."""
+    if root.exists() and not root.is_dir():
+        raise UserError(f"{key}={root}: exists and is not a directory")
+    if root.is_dir() and any(root.iterdir()):
+        if not is_dataset(root):
+            raise UserError(f"{key}={root}: exists, is not empty and is not a synth dataset; choose another {key}")
+        if overwrite:
+            shutil.rmtree(root)
+
+
+@dataclass
+class StagedSample:
+    """Files of one sample encoded under temporary names, waiting for :meth:`DatasetWriter.commit`."""
+
+    clip_tmp: Path
+    clip_name: str
+    gt_tmp: Path | None
+
+
+def stage_sample(
+    root: Path, sample_id: str, frames: np.ndarray, fps: float, settings: EncodeSettings, gt: dict | None = None
+) -> StagedSample:
+    """Encode ``frames`` (T, H, W, 3) uint8 and save ``gt`` arrays under temporary names in ``root``.
+    Safe to call from worker processes: it touches only this sample's files."""
+    clip_name = f"clips/{sample_id}{settings.extension}"
+    clip_tmp = root / "clips" / f".tmp-{sample_id}{settings.extension}"
+    write_clip(frames, clip_tmp, fps, settings)
+    gt_tmp = None
+    if gt is not None:
+        gt_tmp = root / "gt" / f".tmp-{sample_id}.npz"
+        with open(gt_tmp, "wb") as fh:
+            np.savez_compressed(fh, **gt)
+    return StagedSample(clip_tmp, clip_name, gt_tmp)
+
+
+class DatasetWriter:
+    """Appends samples to a dataset directory; see the module docstring for the guarantees.
+
+    ``config`` is the resolved configuration that defines the dataset's content (no run-only
+    keys such as the worker count): reopening with an equal config resumes, a different one is
+    refused unless ``overwrite``.
+    """
+
+    def __init__(self, root: str | os.PathLike, config: dict, overwrite: bool = False, key: str = "out"):
+        self.root = Path(root)
+        self.config = config
+        prepare_output(self.root, overwrite, key)
+        config_path = self.root / CONFIG
+        if config_path.is_file():
+            old = _from_yaml(config_path.read_text())
+            if _canonical(old) != _canonical(config):
+                changed = sorted(k for k in set(old) | set(config) if old.get(k) != config.get(k))
+                raise UserError(
+                    f"{key}={self.root}: holds a dataset made with a different config "
+                    f"(differs in: {', '.join(changed)}); pass overwrite=true to replace it"
+                )
+        (self.root / "clips").mkdir(parents=True, exist_ok=True)
+        (self.root / "gt").mkdir(exist_ok=True)
+        if not config_path.is_file():
+            _atomic_write(config_path, _to_yaml(config))
+        self._repair_manifest()
+        self.records = read_manifest(self.root)
+        self._done = {r["id"] for r in self.records}
+
+    def _repair_manifest(self) -> None:
+        path = self.root / MANIFEST
+        if not path.is_file():
+            path.touch()
+            return
+        data = path.read_bytes()
+        keep = data[: data.rfind(b"\n") + 1]
+        if len(keep) != len(data):
+            with open(path, "r+b") as fh:
+                fh.truncate(len(keep))
+
+    def done(self, sample_id: str) -> bool:
+        return sample_id in self._done
+
+    def commit(self, record: dict, staged: StagedSample) -> None:
+        """Move the staged files into place, then append the record (with ``video`` and
+        ``sha256`` filled in) to the manifest."""
+        final = self.root / staged.clip_name
+        os.replace(staged.clip_tmp, final)
+        if staged.gt_tmp is not None:
+            os.replace(staged.gt_tmp, self.root / "gt" / f"{record['id']}.npz")
+        record = {**record, "video": staged.clip_name, "sha256": sha256_file(final)}
+        line = json.dumps(record, separators=(",", ":")) + "\n"
+        with open(self.root / MANIFEST, "a", encoding="utf-8") as fh:
+            fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
+        self.records.append(record)
+        self._done.add(record["id"])
+
+    def add(self, record: dict, frames: np.ndarray, settings: EncodeSettings, gt: dict | None = None) -> None:
+        """Encode and commit one sample in this process (``record['fps']`` sets the clip rate)."""
+        self.commit(record, stage_sample(self.root, record["id"], frames, record["fps"], settings, gt))
+
+    def finish(self, card_extra: dict[str, Any] | None = None) -> dict:
+        """Write ``dataset.json`` and ``preview.png``; returns the card."""
+        for tmp in self.root.glob("*/.tmp-*"):
+            tmp.unlink()
+        card = build_card(self.records, self.config, card_extra or {})
+        _atomic_write(self.root / CARD, json.dumps(card, indent=2, sort_keys=True) + "\n")
+        write_preview(self.root, self.records[:4])
+        return card
+
+
+def build_card(records: list[dict], config: dict, extra: dict) -> dict:
+    fingerprint = hashlib.sha256(_canonical(config).encode())
+    for r in records:
+        fingerprint.update(r["id"].encode() + r["sha256"].encode())
+    versions = {}
+    for pkg in _PACKAGES:
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            pass
+    return {
+        "format_version": FORMAT_VERSION,
+        "tasks": sorted({r["task"] for r in records}),
+        "count": len(records),
+        "groups": len({r["group"] for r in records}),
+        "answer_balance": dict(sorted(Counter(r["answer"] for r in records).items())),
+        "config": config,
+        "package_versions": versions,
+        "fingerprint": fingerprint.hexdigest(),
+        **extra,
+    }
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".tmp-{path.name}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def write_preview(root: Path, records: Iterable[dict], frames_per_clip: int = 4) -> None:
+    """Contact sheet: one row per record, ``frames_per_clip`` evenly spaced frames of the clip."""
+    from PIL import Image
+
+    rows = []
+    for r in records:
+        frames, _ = read_clip(root / r["video"])
+        pick = np.linspace(0, len(frames) - 1, frames_per_clip).round().astype(int)
+        rows.append(np.concatenate(list(frames[pick]), axis=1))
+    if rows:
+        width = max(r.shape[1] for r in rows)
+        rows = [np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0))) for r in rows]
+        Image.fromarray(np.concatenate(rows, axis=0)).save(root / PREVIEW)
+
+
+def verify(root: str | os.PathLike) -> list[str]:
+    """Problems found in a dataset (empty = it verifies): missing keys, a wrong answer field,
+    duplicate ids, missing or modified clips (re-hashed), clips whose decoded frame count or size
+    disagrees with the record, unreadable ground truth, a card that does not match the manifest."""
+    root = Path(root)
+    problems = []
+    records = read_manifest(root)
+    seen = set()
+    for r in records:
+        rid = r.get("id", "?")
+        missing = [k for k in REQUIRED_KEYS if k not in r]
+        if missing:
+            problems.append(f"{rid}: missing keys {', '.join(missing)}")
+            continue
+        if rid in seen:
+            problems.append(f"{rid}: duplicate id")
+        seen.add(rid)
+        if not 0 <= r["answer_index"] < len(r["options"]) or r["options"][r["answer_index"]] != r["answer"]:
+            problems.append(f"{rid}: answer does not equal options[answer_index]")
+        clip = root / r["video"]
+        if not clip.is_file():
+            problems.append(f"{rid}: clip {r['video']} missing")
+            continue
+        if sha256_file(clip) != r["sha256"]:
+            problems.append(f"{rid}: clip {r['video']} does not match its sha256")
+            continue
+        info = probe(clip)
+        frames, _ = read_clip(clip)
+        if (info["width"], info["height"], len(frames)) != (r["width"], r["height"], r["num_frames"]):
+            problems.append(
+                f"{rid}: clip is {info['width']}x{info['height']}x{len(frames)}, "
+                f"record says {r['width']}x{r['height']}x{r['num_frames']}"
+            )
+        gt_path = root / "gt" / f"{rid}.npz"
+        if gt_path.is_file():
+            with np.load(gt_path) as gt:
+                shapes = {k: gt[k].shape for k in gt.files}
+            expect = (r["num_frames"], r["height"], r["width"])
+            bad = [k for k, s in shapes.items() if s[:3] != expect]
+            if bad:
+                problems.append(f"{rid}: gt arrays {', '.join(bad)} not shaped {expect}")
+    card_path = root / CARD
+    if not card_path.is_file():
+        problems.append(f"{CARD} missing (unfinished: rerun the same command)")
+    elif json.loads(card_path.read_text()).get("count") != len(records):
+        problems.append(f"{CARD} count does not match {MANIFEST} ({len(records)} records)")
+    return problems
