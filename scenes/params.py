@@ -20,6 +20,10 @@ class ObjectParams:
     size: Optional[float] = None  # metres, edge / diameter of the unit mesh
     rotation_deg: Optional[float] = None  # about the camera's viewing axis
     texture: Optional[str] = None  # none | checker | stripes | noise
+    x: Optional[float] = None  # metres from the view centre (a static object, or at mid-clip)
+    y: Optional[float] = None
+    color_after: Optional[str] = None  # revisit: the colour it changes to, if it changes
+    changes_color: Optional[str] = None  # revisit: yes | no (the answer)
 
 
 @dataclass
@@ -29,6 +33,9 @@ class MotionParams:
     speed: Optional[float] = None  # m/s
     mid_x: Optional[float] = None  # trajectory midpoint, metres from the view centre
     mid_y: Optional[float] = None
+    direction_deg: Optional[float] = None  # heading, 0 = right, counter-clockwise
+    first_start_s: Optional[float] = None  # order: when the first mover starts
+    mover: Optional[str] = None  # ego_motion: the camera | the object (the answer)
 
 
 @dataclass
@@ -52,8 +59,73 @@ class CameraParams:
     distance: Optional[float] = None  # metres from the scene centre
     shutter_deg: float = 0.0  # 0 = instantaneous .. 360 = the whole frame interval
     shutter_samples: int = 8  # sub-frames integrated when shutter_deg > 0
+    turn_deg: Optional[float] = None  # revisit: how far the camera turns away in place
+    turn_direction: Optional[str] = None  # revisit: left | right
 
 
 @dataclass
 class DistractorsParams:
     count: int = 0  # static objects of other colours and shapes
+
+
+@dataclass
+class ObjectsParams:
+    # Per-object keys (objects.0.color, objects.0.shape, objects.0.x, ...) are fixed the same way.
+    count: Optional[int] = None  # count_moving: 3..4, sampled; order: 2 (default) or 3
+    moving: Optional[int] = None  # count_moving: how many move (the answer)
+    first: Optional[int] = None  # order: index in the options of the first mover (the answer)
+    size: Optional[float] = None  # metres, all objects
+
+
+@dataclass
+class WallParams:
+    distance: Optional[float] = None  # ego_motion: metres from the objects to the textured wall behind
+
+
+@dataclass
+class SecondParams:
+    """The second object of speed_compare and depth_order (the first is ``object``)."""
+
+    shape: Optional[str] = None
+    color: Optional[str] = None  # must differ from object.color
+    size: Optional[float] = None  # metres (speed_compare; depth_order uses object.size for both)
+    direction_deg: Optional[float] = None  # speed_compare: heading, 0 = right, counter-clockwise
+    x: Optional[float] = None  # where it is (appears) at mid-clip, metres
+    y: Optional[float] = None
+
+
+@dataclass
+class RotationParams:
+    direction: Optional[str] = None  # clockwise | counter-clockwise, as the camera sees it (the answer)
+    speed_deg_per_s: Optional[float] = None  # spin rate about the viewing axis
+
+
+@dataclass
+class SpeedCompareParams:
+    faster: Optional[str] = None  # first | second: which option is the faster object (the answer)
+    ratio: Optional[float] = None  # slower speed / faster speed (motion.speed)
+
+
+@dataclass
+class ApproachParams:
+    direction: Optional[str] = None  # toward | away (the answer)
+    mid_z_m: Optional[float] = None  # depth at mid-clip, metres in front of (+) the scene centre
+    travel_m: Optional[float] = None  # distance moved along the viewing axis over the clip
+
+
+@dataclass
+class DepthOrderParams:
+    closer: Optional[str] = None  # first | second: which option is the closer object (the answer)
+    near_distance_m: Optional[float] = None  # camera to the closer object
+    depth_ratio: Optional[float] = None  # farther / closer distance
+    camera_speed: Optional[float] = None  # m/s, sideways
+    camera_direction: Optional[str] = None  # left | right
+
+
+@dataclass
+class TrajectoryParams:
+    path: Optional[str] = None  # straight | curved | bouncing (the answer)
+    side: Optional[str] = None  # left | right: the side a curved or bouncing path turns to
+    turn_deg: Optional[float] = None  # curved: heading change over the clip
+    bounce_fraction: Optional[float] = None  # bouncing: when it hits the wall, fraction of the clip
+    incidence_deg: Optional[float] = None  # bouncing: angle between the path and the wall's normal

@@ -55,8 +55,10 @@ def _interp_keyframes(keyframes: Sequence[tuple[float, Sequence[float]]], t: flo
 class Motion:
     """A rigid motion as a function of time, added on top of the node's rest pose.
 
-    Translation: ``velocity * s + 0.5 * acceleration * s**2`` with ``s`` the active time
-    ``clip(t - start_s, 0, stop_s - start_s)``; if ``keyframes`` (``[(t, (x, y, z)), ...]``,
+    Translation: ``velocity * s + 0.5 * acceleration * s**2`` with ``s`` the active time: the
+    node rests at its pose until ``start_s``, moves, and holds from ``stop_s``. With the default
+    ``start_s = -inf`` it is moving already and passes its rest pose at t = 0 (so a shutter open
+    around t = 0 sees motion on both sides). If ``keyframes`` (``[(t, (x, y, z)), ...]``,
     piecewise linear, held outside the range) are given they replace it. Rotation: spin
     about ``spin_axis`` (object frame) at ``spin_deg_per_s`` over the same active time.
     """
@@ -65,12 +67,13 @@ class Motion:
     acceleration: Vec3 = (0.0, 0.0, 0.0)
     spin_axis: Vec3 = (0.0, 0.0, 1.0)
     spin_deg_per_s: float = 0.0
-    start_s: float = 0.0
+    start_s: float = -math.inf
     stop_s: float = math.inf
     keyframes: list[tuple[float, Vec3]] = field(default_factory=list)
 
     def active_time(self, t: float) -> float:
-        return min(max(t - self.start_s, 0.0), self.stop_s - self.start_s)
+        anchor = self.start_s if math.isfinite(self.start_s) else 0.0
+        return min(max(t, self.start_s), self.stop_s) - anchor
 
     def offset(self, t: float) -> np.ndarray:
         if self.keyframes:

@@ -24,9 +24,10 @@ from typing import Any
 
 from omegaconf import MISSING
 
+from synth.dataset import read_manifest
 from synth.errors import UserError
 from synth.eval.models import MODEL_CONFIGS, build_model
-from synth.eval.runner import EvalSettings, evaluate, load_records
+from synth.eval.runner import EvalSettings, evaluate
 
 DEFAULTS = [{"model": "oracle"}]
 
@@ -51,11 +52,11 @@ def register(cs) -> None:
         cs.store(group="model", name=name, node=node)
 
 
-def _oracle_for():
+def _oracle_for(kind: str):
     try:
         from scenes import oracle_for
-    except ImportError:
-        raise UserError("model=oracle: the task families' solvers (scenes.oracle_for) are not installed") from None
+    except ImportError as exc:
+        raise UserError(f"model={kind}: cannot load the task families' solvers (scenes.oracle_for): {exc}") from None
     return oracle_for
 
 
@@ -63,12 +64,12 @@ def run(cfg: Config) -> None:
     if not cfg.data:
         raise UserError("data: required, the dataset directory (data=DIR)")
     root = Path(cfg.data)
-    records = load_records(root)
+    records = read_manifest(root)
     variants = cfg.eval.variant if isinstance(cfg.eval.variant, list) else [cfg.eval.variant]
     settings = EvalSettings(frames=cfg.eval.frames, circular=cfg.eval.circular, limit=cfg.eval.limit,
                             variants=[str(v) for v in variants])  # fmt: skip
     settings.validate()
-    oracle_for = _oracle_for() if cfg.model.kind in ("oracle", "single_frame") else None
+    oracle_for = _oracle_for(cfg.model.kind) if cfg.model.kind in ("oracle", "single_frame") else None
     model = build_model(cfg.model, oracle_for)
     metrics = evaluate(root, records, model, settings, log=lambda m: print(m, file=sys.stderr))
     lo, hi = metrics["ci95"]

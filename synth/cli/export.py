@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from synth.dataset import read_manifest
 from synth.errors import UserError
 from synth.eval.export_lmms import export_lmms_eval
-from synth.eval.runner import load_records
 
 POSITIONAL = "format"
 FORMATS = ("lmms-eval",)
@@ -34,7 +34,7 @@ def run(cfg: Config) -> None:
     if not cfg.out:
         raise UserError("out: required, the task directory to write (out=TASK_DIR)")
     root, out = Path(cfg.data), Path(cfg.out)
-    records = load_records(root)
+    records = read_manifest(root)
     if out.exists() and any(out.iterdir()) and not cfg.overwrite:
         raise UserError(f"out={out}: exists and is not empty; pass overwrite=true to replace it")
     yaml_path = export_lmms_eval(root, records, out, cfg.task)

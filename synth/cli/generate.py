@@ -87,7 +87,7 @@ def _param_namespaces() -> list[tuple[str, type]]:
 NAMESPACES = dict(_param_namespaces())
 
 Config = dataclasses.make_dataclass(
-    "GenerateConfig",
+    "Config",
     [
         ("task", str, "direction"),
         ("n", int, 16),
@@ -106,6 +106,7 @@ Config = dataclasses.make_dataclass(
         ("degradation", Dict[str, Any], field(default_factory=dict)),
     ],
 )
+Config.__module__ = __name__  # so worker processes can unpickle it (make_dataclass says "types")
 Config.__doc__ = "Structured config of `synth generate` (see the module docstring)."
 DEFAULTS = degradation_config.DEFAULTS
 register = degradation_config.register_degradations

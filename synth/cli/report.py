@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List
 
+from synth.dataset import read_manifest
 from synth.errors import UserError
 from synth.eval.report import Evaluation, write_report
-from synth.eval.runner import load_records, read_predictions
+from synth.eval.runner import read_predictions
 
 
 @dataclass
@@ -27,7 +28,7 @@ class Config:
 
 def load_evaluations(root: Path) -> list[Evaluation]:
     """Every evals/<model>/ under ``root`` that has predictions and metrics."""
-    records = load_records(root)
+    records = read_manifest(root)
     found = []
     for metrics_path in sorted((root / "evals").glob("*/metrics.json")):
         metrics = json.loads(metrics_path.read_text())

@@ -73,16 +73,25 @@ def summarize(group: list[Outcome]) -> dict:
     }
 
 
-def severity_of(degradation: dict):
-    return (degradation.get("params") or {}).get("severity")
+def is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def degradation_level(degradation: dict) -> str:
+    """How strong a degradation was: its ``severity`` when recorded, else its scalar params (``k=v,...``)."""
+    params = degradation.get("params") or {}
+    if "severity" in params:
+        return f"{params['severity']:g}"
+    scalars = [(k, v) for k, v in sorted(params.items()) if is_number(v) or isinstance(v, str)]
+    return ",".join(f"{k}={v:g}" if is_number(v) else f"{k}={v}" for k, v in scalars)
 
 
 def condition_label(record: dict) -> str:
-    """``clean``, or the degradations applied in order as ``name@severity`` joined by ``+``."""
+    """``clean``, or the degradations applied in order as ``name@level`` joined by ``+``."""
     parts = []
     for d in record.get("degradations") or []:
-        sev = severity_of(d)
-        parts.append(d["name"] if sev is None else f"{d['name']}@{sev:g}")
+        level = degradation_level(d)
+        parts.append(f"{d['name']}@{level}" if level else d["name"])
     return "+".join(parts) or "clean"
 
 
@@ -102,7 +111,7 @@ def _group_by(items: list[Outcome], key_of) -> dict[str, list[Outcome]]:
 def _param_groups(items: list[Outcome], key: str) -> dict[str, list[Outcome]]:
     values = [o.record["params"].get(key) for o in items]
     distinct = {_value_key(v) for v in values}
-    numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    numeric = all(is_number(v) for v in values)
     if len(distinct) <= MAX_DISTINCT_VALUES or not numeric:
         return _group_by(items, lambda o: _value_key(o.record["params"].get(key)))
     ordered = sorted(values)
@@ -122,17 +131,17 @@ def _summaries(groups: dict[str, list[Outcome]]) -> dict[str, dict]:
 
 
 def breakdowns(items: list[Outcome]) -> dict:
-    """Summaries by task, condition, every ``params`` key, sweep value and degradation severity."""
+    """Summaries by task, condition, every ``params`` key, sweep value and degradation level (severity)."""
     params = sorted({k for o in items for k in o.record.get("params", {})})
     sweeps = _group_by(items, lambda o: (o.record.get("sweep") or {}).get("variable"))
     by_degradation: dict[str, dict] = {}
     for name in sorted({d["name"] for o in items for d in o.record.get("degradations") or []}):
 
-        def severity_key(o: Outcome, name=name):
+        def level_key(o: Outcome, name=name):
             found = [d for d in o.record.get("degradations") or [] if d["name"] == name]
-            return _value_key(severity_of(found[0])) if found else None
+            return degradation_level(found[0]) if found else None
 
-        by_degradation[name] = _summaries(_group_by(items, severity_key))
+        by_degradation[name] = _summaries(_group_by(items, level_key))
     return {
         "by_task": _summaries(_group_by(items, lambda o: o.record["task"])),
         "by_condition": _summaries(_group_by(items, lambda o: condition_label(o.record))),

@@ -100,7 +100,7 @@ class HFModelConfig:
 @dataclass
 class CommandModelConfig:
     kind: str = "command"
-    label: str = ""  # default: the executable's file name
+    label: str = ""  # default: the program's file name (the script's after an interpreter)
     cmd: str = ""  # command line, split like a shell would; reads JSON lines on stdin
     timeout_s: float = 300.0
 
@@ -301,6 +301,9 @@ def _message_text(reply: dict) -> str:
     return content
 
 
+_INTERPRETER = re.compile(r"^(python[\d.]*|pypy[\d.]*|bash|sh|zsh|node|ruby|perl|Rscript|julia)$")
+
+
 class CommandModel(Model):
     """A subprocess: one JSON request per line on stdin, one JSON reply (``{"response": ...}``) per line.
 
@@ -317,11 +320,17 @@ class CommandModel(Model):
         self._proc: subprocess.Popen | None = None
 
     def default_label(self) -> str:
-        script = next((a for a in reversed(self._argv) if not a.startswith("-")), self._argv[0])
-        return Path(script).stem
+        """The program's name: the script's, when the command starts with an interpreter."""
+        program, *rest = self._argv
+        if _INTERPRETER.match(Path(program).name):
+            program = next((a for a in rest if not a.startswith("-")), program)
+        return Path(program).stem
 
     def _process(self) -> subprocess.Popen:
-        if self._proc is None or self._proc.poll() is not None:
+        """The running process, started on first use; a process that exited is an error, not restarted."""
+        if self._proc is not None and self._proc.poll() is not None:
+            raise UserError(f"model.cmd={self.cfg.cmd}: the process exited with status {self._proc.returncode}")
+        if self._proc is None:
             try:
                 self._proc = subprocess.Popen(
                     self._argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1

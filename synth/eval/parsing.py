@@ -12,9 +12,12 @@ import re
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 # "answer is B", "answer: (B)", "option B", "choice: B." -- the letter after a cue word.
-_CUE = re.compile(r"\b(?:answer|option|choice)\s*(?:is|:|=)?\s*[\(\[]?([A-Z])[\)\]]?(?![A-Za-z])", re.I)
-# A whole reply that is one letter with optional brackets / trailing punctuation: "B", "(B)", "B.", "B) left".
-_BARE = re.compile(r"^[\s\*\"'`]*[\(\[]?([A-Z])[\)\]]?(?:[.:,)\s\*\"'`]|$)")
+# The letter must be a capital: "the answer is a square" names no option.
+_CUE = re.compile(r"\b(?i:answer|option|choice)\s*(?i:is|:|=)?\s*[\(\[]?([A-Z])[\)\]]?(?![A-Za-z])")
+# The whole reply is one letter, bracketed or punctuated: "B", "(B)", "B.", "**b**".
+_ALONE = re.compile(r"^[\s\*\"'`]*[\(\[]?([A-Z])[\)\]]?[\s.:\*\"'`]*$", re.I)
+# A capital letter closed by a bracket or punctuation, then the option text: "B. right", "(B) right".
+_LEADING = re.compile(r"^[\s\*\"'`]*(?:\(([A-Z])\)|\[([A-Z])\]|([A-Z])[.:)])\s")
 
 
 def normalize(text: str) -> str:
@@ -26,17 +29,20 @@ def parse_letter(response: str, n_options: int) -> int | None:
     """Index of the option letter ``response`` names (``None`` if no single valid letter)."""
     valid = LETTERS[:n_options]
     text = response.strip()
-    cued = {m.group(1).upper() for m in _CUE.finditer(text)} & set(valid)
+    cued = {m.group(1) for m in _CUE.finditer(text)} & set(valid)
     if len(cued) == 1:
         return valid.index(cued.pop())
     if cued:
         return None
-    bare = _BARE.match(text)
-    if bare and bare.group(1) in valid:
-        # A lower-case single word such as "a" is English, not a letter, unless it stands alone.
-        if bare.group(1).isupper() or len(text.strip(" .()[]*\"'`")) == 1:
-            return valid.index(bare.group(1).upper())
-    return None
+    alone = _ALONE.match(text)
+    leading = _LEADING.match(text)
+    if alone:
+        letter = alone.group(1).upper()
+    elif leading:
+        letter = next(g for g in leading.groups() if g)
+    else:
+        return None
+    return valid.index(letter) if letter in valid else None
 
 
 def match_text(response: str, options: list[str]) -> int | None:

@@ -2,9 +2,10 @@
 
 * accuracy table: model x condition, accuracy with its Wilson 95 % interval, n, chance;
 * accuracy against each swept variable, with interval bands;
-* robustness curves: accuracy against severity per degradation (clean plotted at severity 0),
-  the relative drop from clean, and McNemar's paired test between clean and degraded versions
-  of the same samples. Samples pair when they share (task, group, seed, sweep): the same scene
+* robustness curves: accuracy against severity per degradation (clean plotted at 0), the
+  relative drop from clean, and McNemar's paired test between clean and degraded versions of
+  the same samples. A degradation recorded without ``severity`` is plotted against its one
+  numeric parameter that varies across the conditions (e.g. ``length_px``). Samples pair when they share (task, group, seed, sweep): the same scene
   rendered once clean and once degraded, in one dataset or across datasets.
 """
 
@@ -15,7 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from synth.eval.metrics import Outcome, condition_label, outcomes, severity_of, summarize
+from synth.eval.metrics import Outcome, condition_label, is_number, outcomes, summarize
 from synth.eval.stats import mcnemar
 
 
@@ -56,12 +57,28 @@ def _pair_key(record: dict) -> tuple:
     return (record["task"], record.get("group"), record.get("seed"), json.dumps(record.get("sweep"), sort_keys=True))
 
 
-def _single_degradation(record: dict):
-    """(name, severity) when exactly one degradation with a severity was applied, else None."""
+def _single_degradation(record: dict) -> dict | None:
+    """The degradation when exactly one was applied, else None."""
     degradations = record.get("degradations") or []
-    if len(degradations) == 1 and severity_of(degradations[0]) is not None:
-        return degradations[0]["name"], float(severity_of(degradations[0]))
-    return None
+    return degradations[0] if len(degradations) == 1 else None
+
+
+def _level_axes(items: list[Outcome]) -> dict[str, str]:
+    """Per degradation applied alone: the params key its curve is drawn against (``severity`` when recorded)."""
+    params_by_name: dict[str, list[dict]] = {}
+    for o in items:
+        if d := _single_degradation(o.record):
+            params_by_name.setdefault(d["name"], []).append(d.get("params") or {})
+    axes = {}
+    for name, all_params in params_by_name.items():
+        if all("severity" in p for p in all_params):
+            axes[name] = "severity"
+            continue
+        numeric = sorted({k for p in all_params for k, v in p.items() if is_number(v)})
+        varying = [k for k in numeric if len({p.get(k) for p in all_params}) > 1]
+        if varying or numeric:
+            axes[name] = (varying or numeric)[0]
+    return axes
 
 
 def _pyplot():
@@ -155,8 +172,8 @@ def _sweep_section(models: dict[str, list[Outcome]], out_dir: Path, plt) -> list
 
 
 def _robustness_section(models: dict[str, list[Outcome]], out_dir: Path, plt) -> list[str]:
-    names = sorted({d[0] for items in models.values() for o in items if (d := _single_degradation(o.record))})
-    if not names:
+    axes = _level_axes([o for items in models.values() for o in items])
+    if not axes:
         return []
     lines = [
         "## Robustness",
@@ -164,21 +181,27 @@ def _robustness_section(models: dict[str, list[Outcome]], out_dir: Path, plt) ->
         "Relative drop = (clean - degraded) / clean. McNemar (1947) on pairs of the same sample clean and degraded:",
         "b = right clean only, c = right degraded only; exact two-sided binomial p, and chi-square with continuity correction.",
         "",
-        "| model | degradation | severity | accuracy [95 % CI] | relative drop | pairs | b | c | p exact | chi2 cc | p chi2 |",
+        "| model | degradation | level | accuracy [95 % CI] | relative drop | pairs | b | c | p exact | chi2 cc | p chi2 |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for name in names:
+    for name, axis in sorted(axes.items()):
+
+        def level_of(o: Outcome, name=name, axis=axis):
+            d = _single_degradation(o.record)
+            value = (d.get("params") or {}).get(axis) if d and d["name"] == name else None
+            return float(value) if is_number(value) else None
+
         fig, ax = plt.subplots(figsize=(6, 3.5))
         for model, items in sorted(models.items()):
             clean = [o for o in items if not o.record.get("degradations")]
             clean_summary = summarize(clean)
             clean_by_pair = {_pair_key(o.record): o.correct for o in clean}
-            by_severity = _group(items, lambda o: (d := _single_degradation(o.record)) and d[0] == name and d[1])
+            by_level = _group(items, level_of)
             points = [(0.0, clean_summary)] if clean else []
-            for sev in sorted(by_severity):
-                group = by_severity[sev]
+            for level in sorted(by_level):
+                group = by_level[level]
                 s = summarize(group)
-                points.append((sev, s))
+                points.append((level, s))
                 paired = [(clean_by_pair[k], o.correct) for o in group if (k := _pair_key(o.record)) in clean_by_pair]
                 test = mcnemar(sum(a and not b for a, b in paired), sum(b and not a for a, b in paired))
                 drop = (
@@ -187,14 +210,14 @@ def _robustness_section(models: dict[str, list[Outcome]], out_dir: Path, plt) ->
                     else "-"
                 )
                 lines.append(
-                    f"| {model} | {name} | {sev:g} | {_fmt(s)} | {drop} | {len(paired)} | {test['b']} | {test['c']} "
-                    f"| {test['p_exact']:.3g} | {test['chi2_cc']:.3g} | {test['p_chi2_cc']:.3g} |"
+                    f"| {model} | {name} | {axis}={level:g} | {_fmt(s)} | {drop} | {len(paired)} | {test['b']} "
+                    f"| {test['c']} | {test['p_exact']:.3g} | {test['chi2_cc']:.3g} | {test['p_chi2_cc']:.3g} |"
                 )
             xs = [p[0] for p in points]
             line = ax.plot(xs, [p[1]["accuracy"] for p in points], marker="o", label=model)[0]
             ax.fill_between(xs, [p[1]["ci95"][0] for p in points], [p[1]["ci95"][1] for p in points],
                             color=line.get_color(), alpha=0.15)  # fmt: skip
-        ax.set_xlabel(f"{name} severity (0 = clean)")
+        ax.set_xlabel(f"{name} {axis} (clean at 0)")
         ax.set_ylabel("accuracy")
         ax.set_ylim(0, 1.05)
         ax.legend(fontsize=7)
@@ -202,7 +225,7 @@ def _robustness_section(models: dict[str, list[Outcome]], out_dir: Path, plt) ->
         fig.savefig(out_dir / f"robustness_{_slug(name)}.png", dpi=100)
         plt.close(fig)
     lines.append("")
-    lines += [f"![{name}](robustness_{_slug(name)}.png)" for name in names]
+    lines += [f"![{name}](robustness_{_slug(name)}.png)" for name in sorted(axes)]
     return lines + [""]
 
 

@@ -16,7 +16,7 @@ import hashlib
 import json
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -117,12 +117,19 @@ def evaluate(root: Path, records: list[dict], model: Model, settings: EvalSettin
     log(f"{model.label}: {len(wanted)} asks, {len(cached)} cached, {sum(len(a) for _, a in pending)} to ask")
 
     lock = threading.Lock()
+    failed = threading.Event()  # after the first error (bad key, dead process) nothing more is asked
 
     def ask_record(item: tuple[dict, list[Ask]]) -> None:
         record, asks = item
         clip = Clip(root / record["video"], settings.frames)
         for ask in asks:
-            response = model.answer(ask, clip, record)
+            if failed.is_set():
+                return
+            try:
+                response = model.answer(ask, clip, record)
+            except BaseException:
+                failed.set()
+                raise
             line = {
                 "id": ask.sample_id,
                 "variant": ask.variant,
@@ -140,8 +147,8 @@ def evaluate(root: Path, records: list[dict], model: Model, settings: EvalSettin
     try:
         with open(predictions_path, "a") as append:
             with ThreadPoolExecutor(max_workers=model.concurrency) as pool:
-                for _ in pool.map(ask_record, pending):
-                    pass
+                for future in as_completed([pool.submit(ask_record, item) for item in pending]):
+                    future.result()  # re-raises the first error; answers so far stay cached
     finally:
         model.close()
 
@@ -161,13 +168,3 @@ def _write_atomic(path: Path, text: str) -> None:
     tmp.write_text(text)
     os.replace(tmp, path)
 
-
-def load_records(root: Path, key: str = "data") -> list[dict]:
-    """The manifest records of the dataset at ``root``; UserError naming ``key`` if it is not one."""
-    if not (root / "manifest.jsonl").is_file():
-        raise UserError(f"{key}={root}: not a synth dataset (no manifest.jsonl)")
-    try:
-        from synth.dataset import read_manifest
-    except ImportError:  # before synth.dataset exists the manifest is read directly: one JSON object per line
-        return [json.loads(t) for t in (root / "manifest.jsonl").read_text().splitlines() if t.strip()]
-    return read_manifest(root)

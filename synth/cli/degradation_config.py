@@ -1,0 +1,37 @@
+"""The ``degradation`` config group shared by ``synth degrade`` and ``synth generate``.
+
+``degradation=[lens,low_light]`` selects degradations (any number, any order: they run in
+physical order); ``degradation.low_light.ev=-4`` or ``degradation.low_light.severity=3`` sets
+their parameters. Each option's schema is the degradation's params dataclass from
+``degradations.REGISTRY``, so Hydra type-checks values and lists the allowed keys.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import degradations
+from synth.errors import UserError
+
+DEFAULTS: list[Any] = [{"degradation": []}]
+
+
+def register_degradations(cs: Any) -> None:
+    """Store one ``degradation/<name>`` option per registered degradation in Hydra's ConfigStore."""
+    for name, spec in degradations.REGISTRY.items():
+        cs.store(group="degradation", name=name, node=spec.params, package=f"degradation.{name}")
+
+
+def build_pipeline(selected: dict[str, Any] | None, key: str = "degradation") -> degradations.Pipeline:
+    """A validated :class:`degradations.Pipeline` from the composed ``cfg.degradation``
+    (name -> params dataclass or dict, in the order given). A bad value becomes a
+    :class:`UserError` naming the full key, e.g. ``degradation.compression.crf=99: allowed 0..51 for h264``."""
+    stages = []
+    for name, params in (selected or {}).items():
+        if name not in degradations.REGISTRY:
+            raise UserError(f"{key}: unknown degradation '{name}'; allowed: {', '.join(degradations.REGISTRY)}")
+        try:
+            stages.append((name, degradations.REGISTRY[name].make(params)))
+        except degradations.ParamError as exc:
+            raise UserError(f"{key}.{name}.{exc}") from None
+    return degradations.Pipeline(stages)
