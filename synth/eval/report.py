@@ -90,6 +90,23 @@ def _pyplot():
     return plt
 
 
+def _curve(ax, xs: list, summaries: list[dict], label: str) -> None:
+    """Accuracy against ``xs`` with its Wilson interval as a band."""
+    line = ax.plot(xs, [s["accuracy"] for s in summaries], marker="o", label=label)[0]
+    lows, highs = [s["ci95"][0] for s in summaries], [s["ci95"][1] for s in summaries]
+    ax.fill_between(xs, lows, highs, color=line.get_color(), alpha=0.15)
+
+
+def _save(plt, fig, ax, path: Path, xlabel: str, ylabel: str = "accuracy") -> None:
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(0, 1.05)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 def _by_model(evaluations: list[Evaluation], variant: str) -> dict[str, list[Outcome]]:
     merged: dict[str, list[Outcome]] = {}
     for ev in evaluations:
@@ -113,7 +130,7 @@ def _accuracy_section(models: dict[str, list[Outcome]], variant: str, out_dir: P
     lines = [f"## Accuracy by condition (variant `{variant}`)", ""]
     lines.append("| model | " + " | ".join(conditions) + " | chance | invalid |")
     lines.append("|---" * (len(conditions) + 3) + "|")
-    fig, ax = plt.subplots(figsize=(max(5, 1.2 * len(conditions) * len(models)), 3.5))
+    fig, ax = plt.subplots(figsize=(min(14, 3 + 0.4 * len(conditions) * len(models)), 4.5))
     width = 0.8 / max(1, len(models))
     for m, (model, items) in enumerate(sorted(models.items())):
         by_condition = _group(items, lambda o: condition_label(o.record))
@@ -127,14 +144,10 @@ def _accuracy_section(models: dict[str, list[Outcome]], variant: str, out_dir: P
         ax.bar(xs, accs, width, yerr=errs, capsize=3, label=model)
     chance = summarize([o for items in models.values() for o in items])["chance"]
     ax.axhline(chance, color="grey", linestyle="--", linewidth=1, label="chance")
-    ax.set_xticks([i + width * (len(models) - 1) / 2 for i in range(len(conditions))], conditions, rotation=20)
-    ax.set_ylim(0, 1.05)
-    ax.set_ylabel("accuracy (95 % Wilson CI)")
-    ax.legend(fontsize=7)
+    ticks = [c.replace(",", ",\n").replace("+", "+\n") for c in conditions]  # long labels: one parameter a line
+    ax.set_xticks([i + width * (len(models) - 1) / 2 for i in range(len(conditions))], ticks, fontsize=7)
     name = f"accuracy_{_slug(variant)}.png"
-    fig.tight_layout()
-    fig.savefig(out_dir / name, dpi=100)
-    plt.close(fig)
+    _save(plt, fig, ax, out_dir / name, "condition", "accuracy (95 % Wilson CI)")
     return lines + ["", f"![accuracy]({name})", ""]
 
 
@@ -154,19 +167,11 @@ def _sweep_section(models: dict[str, list[Outcome]], out_dir: Path, plt) -> list
                     lines.append(f"| {model} | {condition} | {v} | {_fmt(s)} |")
                 numeric = all(isinstance(json.loads(v), (int, float)) for v in values)
                 xs = [json.loads(v) for v in values] if numeric else list(range(len(values)))
-                line = ax.plot(xs, [s["accuracy"] for s in sums], marker="o", label=f"{model} / {condition}")[0]
-                ax.fill_between(xs, [s["ci95"][0] for s in sums], [s["ci95"][1] for s in sums],
-                                color=line.get_color(), alpha=0.15)  # fmt: skip
+                _curve(ax, xs, sums, f"{model} / {condition}")
                 if not numeric:
                     ax.set_xticks(xs, values, rotation=20)
-        ax.set_xlabel(variable)
-        ax.set_ylabel("accuracy")
-        ax.set_ylim(0, 1.05)
-        ax.legend(fontsize=7)
         name = f"sweep_{_slug(variable)}.png"
-        fig.tight_layout()
-        fig.savefig(out_dir / name, dpi=100)
-        plt.close(fig)
+        _save(plt, fig, ax, out_dir / name, variable)
         lines += ["", f"![{variable}]({name})", ""]
     return lines
 
@@ -213,17 +218,8 @@ def _robustness_section(models: dict[str, list[Outcome]], out_dir: Path, plt) ->
                     f"| {model} | {name} | {axis}={level:g} | {_fmt(s)} | {drop} | {len(paired)} | {test['b']} "
                     f"| {test['c']} | {test['p_exact']:.3g} | {test['chi2_cc']:.3g} | {test['p_chi2_cc']:.3g} |"
                 )
-            xs = [p[0] for p in points]
-            line = ax.plot(xs, [p[1]["accuracy"] for p in points], marker="o", label=model)[0]
-            ax.fill_between(xs, [p[1]["ci95"][0] for p in points], [p[1]["ci95"][1] for p in points],
-                            color=line.get_color(), alpha=0.15)  # fmt: skip
-        ax.set_xlabel(f"{name} {axis} (clean at 0)")
-        ax.set_ylabel("accuracy")
-        ax.set_ylim(0, 1.05)
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(out_dir / f"robustness_{_slug(name)}.png", dpi=100)
-        plt.close(fig)
+            _curve(ax, [p[0] for p in points], [p[1] for p in points], model)
+        _save(plt, fig, ax, out_dir / f"robustness_{_slug(name)}.png", f"{name} {axis} (clean at 0)")
     lines.append("")
     lines += [f"![{name}](robustness_{_slug(name)}.png)" for name in sorted(axes)]
     return lines + [""]

@@ -1,0 +1,54 @@
+"""`synth export lmms-eval` checked by lmms-eval's own task loader (skipped where lmms-eval is not importable).
+
+lmms-eval's full dependency set does not install beside this project's CPU torch; its task loader
+needs only part of it. To run this test: see docs/evaluation.md ("Checking the export").
+"""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from test_eval_support import make_dataset
+
+from synth.cli import main
+
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("lmms_eval") is None, reason="lmms-eval is not importable")
+
+PROBE = textwrap.dedent(
+    """
+    import json, sys
+    from lmms_eval.tasks import TaskManager, get_task_dict
+    manager = TaskManager(include_path=sys.argv[1], include_defaults=False)
+    task = get_task_dict(["synth_probe"], manager)["synth_probe"]
+    docs = list(task.test_docs())
+    doc = docs[0]
+    print(json.dumps({
+        "tasks": manager.all_tasks, "n": len(docs), "text": task.doc_to_text(doc),
+        "visual": task.doc_to_visual(doc), "target": task.doc_to_target(doc),
+        "right": task.process_results(doc, ["The answer is " + "ABCD"[doc["answer_index"]]]),
+        "wrong": task.process_results(doc, ["Z"]),
+        "mean": task.aggregation()["accuracy"]([1.0, 0.0, 0.0, 1.0]),
+    }))
+    """
+)
+
+
+def test_lmms_eval_task_loader_accepts_the_export(tmp_path):
+    root = make_dataset(tmp_path / "ds", n=5)
+    out = tmp_path / "task"
+    assert main(["export", "lmms-eval", f"data={root}", f"out={out}", "task=synth_probe"]) == 0
+    env = {**os.environ, "HF_DATASETS_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "HF_DATASETS_CACHE": str(tmp_path / "hf")}
+    proc = subprocess.run([sys.executable, "-c", PROBE, str(out)], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    first = json.loads((root / "manifest.jsonl").read_text().splitlines()[0])
+    assert result["tasks"] == ["synth_probe"] and result["n"] == 5
+    assert result["text"].startswith(first["question"]) and result["text"].endswith("Answer with the option letter only.")
+    assert result["visual"] == [str(out / "data" / "clips" / "s000.mp4")]
+    assert result["target"] == "ABCD"[first["answer_index"]]
+    assert result["right"]["accuracy"] == 1.0 and result["wrong"] == {"accuracy": 0.0, "invalid": 1.0}
+    assert result["mean"] == 0.5
