@@ -1,12 +1,26 @@
 #version 330 core
-// Accumulated linear light -> output: sRGB-encoded 8-bit (IEC 61966-2-1) or linear float.
-uniform sampler2D u_accum;
+// Linear light -> output: averages the MSAA samples (when compiled with MULTISAMPLE), scales by
+// u_weight (1 / shutter samples when accumulating) and sRGB-encodes (IEC 61966-2-1) if asked.
+#ifdef MULTISAMPLE
+uniform sampler2DMS u_source;
+uniform int u_samples;
+#else
+uniform sampler2D u_source;
+#endif
 uniform bool u_srgb;
-uniform float u_weight;    // 1 / shutter samples when accumulating, else 1
-in vec2 v_ndc;
+uniform float u_weight;
 out vec4 f_color;
+
 void main() {
-    vec3 c = max(texelFetch(u_accum, ivec2(gl_FragCoord.xy), 0).rgb, 0.0) * u_weight;
+    ivec2 p = ivec2(gl_FragCoord.xy);
+#ifdef MULTISAMPLE
+    vec3 c = vec3(0.0);
+    for (int i = 0; i < u_samples; i++) c += texelFetch(u_source, p, i).rgb;
+    c /= float(u_samples);
+#else
+    vec3 c = texelFetch(u_source, p, 0).rgb;
+#endif
+    c = max(c, 0.0) * u_weight;
     if (u_srgb) {
         c = min(c, 1.0);
         c = mix(c * 12.92, 1.055 * pow(c, vec3(1.0 / 2.4)) - 0.055, step(0.0031308, c));

@@ -27,8 +27,13 @@ _SHADOW_EXTENT_MARGIN = 1.2
 
 
 @lru_cache(maxsize=None)
-def shader_source(name: str) -> str:
-    return resources.files("shaders").joinpath(name).read_text()
+def shader_source(name: str, defines: tuple[str, ...] = ()) -> str:
+    """GLSL of ``shaders/<name>`` with ``#define``s inserted after its ``#version`` line."""
+    text = resources.files("shaders").joinpath(name).read_text()
+    if not defines:
+        return text
+    version, rest = text.split("\n", 1)
+    return "\n".join([version, *(f"#define {d}" for d in defines), rest])
 
 
 def _mat(m: np.ndarray) -> bytes:
@@ -75,30 +80,35 @@ class Renderer:
     ``shadow_size`` is the directional shadow map's side in texels.
     """
 
-    def __init__(self, width: int, height: int, msaa: int = 4, shadow_size: int = 1024):
+    def __init__(self, width: int, height: int, msaa: int = 4, shadow_size: int = 512):
         self.width, self.height = width, height
         self.ctx = moderngl.create_context(standalone=True, backend="egl")
         self.gl_renderer = self.ctx.info["GL_RENDERER"]
         ctx = self.ctx
         self.msaa = min(msaa, ctx.max_samples)
-        program = lambda vert, frag: ctx.program(vertex_shader=shader_source(vert), fragment_shader=shader_source(frag))  # noqa: E731
+        def program(vert: str, frag: str, *defines: str) -> moderngl.Program:
+            return ctx.program(vertex_shader=shader_source(vert), fragment_shader=shader_source(frag, defines))
+
         self.shade = program("mesh.vert", "shade.frag")
         self.depth_only = program("mesh.vert", "depth_only.frag")
         self.truth = program("mesh.vert", "ground_truth.frag")
         self.background = program("fullscreen.vert", "background.frag")
         self.background_truth = program("fullscreen.vert", "background_truth.frag")
         self.resolve = program("fullscreen.vert", "resolve.frag")
-        self._empty_vao = {p: ctx.vertex_array(p, []) for p in (self.background, self.background_truth, self.resolve)}
+        self.resolve_ms = program("fullscreen.vert", "resolve.frag", "MULTISAMPLE") if self.msaa > 1 else self.resolve
+        fullscreen = (self.background, self.background_truth, self.resolve, self.resolve_ms)
+        self._empty_vao = {p: ctx.vertex_array(p, []) for p in fullscreen}
         self._vbos: dict[str, moderngl.Buffer] = {}
         self._vaos: dict[tuple[int, str], moderngl.VertexArray] = {}
         self._images: dict[str, moderngl.Texture] = {}
         size = (width, height)
-        self.ms_fbo = ctx.framebuffer(
-            color_attachments=[ctx.renderbuffer(size, 4, samples=self.msaa, dtype="f4")],
-            depth_attachment=ctx.depth_renderbuffer(size, samples=self.msaa),
+        # Shaded samples stay in a (multisample) texture that the resolve pass reads directly:
+        # one pass averages, weights and encodes, with no framebuffer blit (slow on llvmpipe).
+        samples = self.msaa if self.msaa > 1 else 0
+        self.frame_tex = ctx.texture(size, 4, samples=samples, dtype="f4")
+        self.frame_fbo = ctx.framebuffer(
+            color_attachments=[self.frame_tex], depth_attachment=ctx.depth_renderbuffer(size, samples=samples)
         )
-        self.frame_tex = ctx.texture(size, 4, dtype="f4")
-        self.frame_fbo = ctx.framebuffer(color_attachments=[self.frame_tex])
         self.accum_tex = ctx.texture(size, 4, dtype="f4")
         self.accum_fbo = ctx.framebuffer(color_attachments=[self.accum_tex])
         self.out8_fbo = ctx.framebuffer(color_attachments=[ctx.renderbuffer(size, 4)])
@@ -199,7 +209,7 @@ class Renderer:
         return self._images[path]
 
     def _draw_scene(self, scene: Scene, t: float, lights: dict) -> None:
-        """Shade the scene at time ``t`` into the MSAA framebuffer, then resolve to ``frame_tex``."""
+        """Shade the scene at time ``t`` into ``frame_tex`` (multisampled when MSAA is on)."""
         ctx = self.ctx
         instances = scene.instances(t)
         sun = lights["sun"]
@@ -216,9 +226,12 @@ class Renderer:
                 if node.cast_shadows:
                     _set(self.depth_only, "m_model", model)
                     self._vao(self.depth_only, node.shape).render()
-        self.ms_fbo.use()
-        self.ms_fbo.clear(0.0, 0.0, 0.0, 1.0, depth=1.0)
-        self._draw_background(scene, t)
+        self.frame_fbo.use()
+        if scene.background.kind == "solid":  # a clear is far cheaper than a full-screen pass
+            self.frame_fbo.clear(*scene.background.color, 1.0, depth=1.0)
+        else:
+            self.frame_fbo.clear(depth=1.0)
+            self._draw_background(scene, t)
         view, view_proj = self._view_proj(scene, t)
         prog = self.shade
         eye, _ = scene.camera.pose(t)
@@ -247,16 +260,17 @@ class Renderer:
             _set(prog, "u_shininess", 2.0 / max(mat.roughness, 1e-3) ** 2 - 2.0)
             _set(prog, "u_double_sided", node.shape in geometry.FLAT_SHAPES)
             self._vao(prog, node.shape).render()
-        ctx.copy_framebuffer(self.frame_fbo, self.ms_fbo)
 
     def _resolve(self, source: moderngl.Texture, target: moderngl.Framebuffer, srgb: bool, weight: float) -> None:
+        prog = self.resolve_ms if source is self.frame_tex else self.resolve
         target.use()
         source.use(0)
-        _set(self.resolve, "u_accum", 0)
-        _set(self.resolve, "u_srgb", srgb)
-        _set(self.resolve, "u_weight", weight)
+        _set(prog, "u_source", 0)
+        _set(prog, "u_samples", self.msaa)
+        _set(prog, "u_srgb", srgb)
+        _set(prog, "u_weight", weight)
         self.ctx.disable(moderngl.DEPTH_TEST)
-        self._empty_vao[self.resolve].render(moderngl.TRIANGLES, vertices=3)
+        self._empty_vao[prog].render(moderngl.TRIANGLES, vertices=3)
 
     def render(self, scene: Scene, times: np.ndarray, fps: float, linear: bool = False) -> np.ndarray:
         """Frames at ``times`` (seconds), each integrated over ``scene.camera.shutter_deg``.

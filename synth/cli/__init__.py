@@ -5,14 +5,15 @@ Every command is a module in this package exposing
 * ``Config``: a dataclass, the command's Hydra structured-config schema;
 * ``run(cfg: Config) -> None``: does the work, raising :class:`synth.errors.UserError`
   for bad input;
-* optionally ``POSITIONAL`` (the field a bare first argument fills, e.g. ``synth list tasks``),
+* optionally ``validate(cfg)`` (checks run for every value of a multirun before any job),
+  ``POSITIONAL`` (the field a bare first argument fills, e.g. ``synth list tasks``),
   ``LIST_KEYS`` (fields that may be given more than once: ``data=A data=B``),
   ``register(cs)`` (extra config groups) and ``DEFAULTS`` (the Hydra defaults list).
 
 Single runs are composed with Hydra's compose API, so nothing is written besides the
 command's own output. ``-m/--multirun`` (and launcher overrides) go through ``hydra.main``
 so Hydra's sweepers and launchers (joblib, submitit) work as users expect. In a multirun
-each job's ``out`` gets the job's override string appended (``out/object.rotation_deg=5``).
+each job's ``out`` gets the job's swept values appended (``out/object.rotation_deg=5``).
 
 Every user-facing error is one line on stderr (``synth: error: ...``), exit status 2.
 """
@@ -97,12 +98,20 @@ def _normalize(mod: Any, args: list[str]) -> tuple[list[str], bool]:
     for a in rest:
         key, value = a.split("=", 1)
         if key in list_keys and not (value.startswith("[") and value.endswith("]")):
-            grouped.setdefault(key, []).append(value)
+            grouped.setdefault(key, []).append(_quote(value))
         else:
-            overrides.append(a)
+            # A path such as out/shard.index=0 is no Hydra expression: quote it.
+            overrides.append(f"{key}={_quote(value)}" if "=" in value and value[:1] not in "'\"[" else a)
     for key, values in grouped.items():
         overrides.append(f"{key}=[{','.join(values)}]")
     return overrides, multirun
+
+
+def _quote(value: str) -> str:
+    """Quote a plain value for Hydra's grammar, unless it already is an expression."""
+    if value[:1] in "'\"" or not re.search(r"[=,\s\[\]{}()']", value):
+        return value
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _store(name: str, mod: Any) -> None:
@@ -185,8 +194,9 @@ def _compose(name: str, mod: Any, overrides: list[str]) -> Any:
             raise UserError(_explain(exc, mod.Config)) from None
 
 
-def _validate_sweep(name: str, mod: Any, overrides: list[str]) -> None:
-    """Compose every value of every sweep override once, so a bad value fails before any job."""
+def _sweep_keys(name: str, mod: Any, overrides: list[str]) -> list[str]:
+    """Compose every value of every sweep override once, so a bad value fails before any job;
+    returns the swept keys (they name each job's output directory)."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     try:
@@ -195,10 +205,12 @@ def _validate_sweep(name: str, mod: Any, overrides: list[str]) -> None:
         raise UserError(_explain(exc, mod.Config)) from None
     plain = [o.input_line for o in parsed if not o.is_sweep_override() and not o.key_or_group.startswith("hydra")]
     sweeps = [o for o in parsed if o.is_sweep_override()]
-    _compose(name, mod, plain)
+    check = getattr(mod, "validate", lambda cfg: None)
+    check(_compose(name, mod, plain))
     for o in sweeps:
         for value in o.sweep_string_iterator():
-            _compose(name, mod, plain + [f"{o.key_or_group}={value}"])
+            check(_compose(name, mod, plain + [f"{o.key_or_group}={value}"]))
+    return [o.key_or_group for o in sweeps]
 
 
 def _run_job(mod: Any, cfg: Any) -> None:
@@ -212,19 +224,18 @@ def _multirun(name: str, mod: Any, overrides: list[str]) -> None:
     import hydra
     from hydra.core.hydra_config import HydraConfig
 
-    _validate_sweep(name, mod, overrides)
+    swept = _sweep_keys(name, mod, overrides)
     has_out = any(f.name == "out" for f in dataclasses.fields(mod.Config))
 
     def task(cfg: Any) -> None:
         obj = _to_object(cfg)
         if has_out and obj.out:
-            suffix = HydraConfig.get().job.override_dirname
-            if suffix:
-                obj.out = f"{obj.out.rstrip('/')}/{suffix}"
+            job = [o for o in HydraConfig.get().overrides.task if o.split("=", 1)[0] in swept]
+            if job:
+                obj.out = f"{obj.out.rstrip('/')}/{','.join(job)}"
         _run_job(mod, obj)
 
-    exclude = "hydra.job.config.override_dirname.exclude_keys=[out,data,jobs,overwrite]"
-    sys.argv = [f"synth {name}", "--multirun", *overrides, *_HYDRA_QUIET, exclude]
+    sys.argv = [f"synth {name}", "--multirun", *overrides, *_HYDRA_QUIET]
     hydra.main(version_base=None, config_path=None, config_name=name)(task)()
 
 

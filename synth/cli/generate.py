@@ -44,7 +44,7 @@ class RenderConfig:
     width: int = 128
     height: int = 128
     msaa: int = 4  # samples per pixel
-    shadow_size: int = 1024  # texels per side of the shadow map
+    shadow_size: int = 512  # texels per side of the shadow map
 
 
 @dataclass
