@@ -202,6 +202,8 @@ def build_card(records: list[dict], config: dict, extra: dict) -> dict:
         "count": len(records),
         "groups": len({r["group"] for r in records}),
         "answer_balance": dict(sorted(Counter(r["answer"] for r in records).items())),
+        # Where options name objects (order, speed_compare...), balance is over positions.
+        "answer_index_balance": {str(k): v for k, v in sorted(Counter(r["answer_index"] for r in records).items())},
         "config": config,
         "package_versions": versions,
         "fingerprint": fingerprint.hexdigest(),

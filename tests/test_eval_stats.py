@@ -45,3 +45,11 @@ def test_mcnemar_chi_square_with_continuity_correction_by_hand():
 
 def test_mcnemar_without_discordant_pairs():
     assert mcnemar(0, 0)["p_exact"] == 1.0
+
+
+@pytest.mark.parametrize("n", [1, 7, 30, 333])
+def test_wilson_interval_contains_the_estimate_at_the_extremes(n):
+    lo, hi = wilson_interval(n, n)
+    assert lo < 1.0 and hi == 1.0
+    lo, hi = wilson_interval(0, n)
+    assert lo == 0.0 and hi > 0.0

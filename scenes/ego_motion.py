@@ -1,0 +1,121 @@
+"""``ego_motion``: something moved sideways in front of a textured wall; was it the camera or
+the object?
+
+Question: "Did the camera move, or did the <colour> <shape> move?"; options and answers
+``the camera`` / ``the object``.
+
+Parameters: ``motion.mover`` (the answer), ``motion.direction_deg`` (heading of the object's
+image motion, 0 = right, counter-clockwise), ``motion.speed`` (m/s of the camera, or of the
+object, which is the same relative motion), ``object.shape`` (3D), ``object.color``,
+``object.size`` (m), ``object.x`` / ``object.y`` (where the object appears at mid-clip, m from
+the view centre), ``wall.distance`` (m behind the object), plus the standard camera and light
+keys. The wall (a large plane with a noise texture) fills the view; a background at infinity
+would not shift when the camera translates.
+
+No shortcut: the motion of object and camera relative to each other is the same in both cases
+(the object moves by minus the camera's velocity), so the object's image path is identical, frame
+for frame; the camera is at the same place at mid-clip in both cases, so the middle frame is
+identical too. Only the wall, which shifts (by parallax, less than the object) when the camera
+moves and stays put when the object does, tells the answer; the question and options never
+change.
+
+Oracle: over the pixels that are unsaturated (the grey wall) in both the first and the last
+frame, the share that changed by more than 25 levels: a moving camera shifts the whole wall
+texture, a moving object changes only the wall it uncovers and its shadow.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from scenes.base import (
+    CHROMATIC_COLORS,
+    SHAPES_3D,
+    Clip,
+    Sample,
+    Task,
+    camera,
+    describe,
+    lights,
+    solid_object,
+    view_half_extent,
+)
+from synth.sampling import ParamDraw
+from synth.scene import Camera, Material, Motion, Node, Scene
+
+MOVERS = ["the camera", "the object"]
+# Share of the wall pixels that must change for the oracle to say the camera moved.
+WALL_CHANGED = 0.2
+
+
+class EgoMotion(Task):
+    name = "ego_motion"
+    description = "did the camera move (ego-motion) or the object, in front of a textured wall"
+
+    def answers(self, fixed: dict) -> list[str]:
+        return list(MOVERS)
+
+    def build(self, draw: ParamDraw, answer: str, clip: Clip) -> Sample:
+        duration_s = clip.duration_s
+        mover = draw.given("motion.mover", answer)
+        if mover not in MOVERS:
+            raise ValueError(f"motion.mover={mover}: allowed {', '.join(MOVERS)}")
+        cam = camera(draw)
+        half = view_half_extent(cam)
+        heading = math.radians(draw.uniform("motion.direction_deg", 0.0, 360.0))
+        # The object crosses 25-40 % of the view, whoever moves.
+        speed = draw.uniform("motion.speed", 0.5 * half / duration_s, 0.8 * half / duration_s)
+        color = draw.choice("object.color", list(CHROMATIC_COLORS))
+        shape = draw.choice("object.shape", list(SHAPES_3D))
+        size = draw.uniform("object.size", 0.25 * half, 0.35 * half)
+        room = max(half - speed * duration_s / 2 - 0.75 * size - 0.05 * half, 0.0)
+        mid = np.array([draw.uniform("object.x", -room, room), draw.uniform("object.y", -room, room), 0.0])
+        wall_distance = draw.uniform("wall.distance", 2.0, 4.0)
+        # The object's image moves along the heading: the camera moves the opposite way.
+        camera_velocity = -speed * np.array([math.cos(heading), math.sin(heading), 0.0])
+        half_path = camera_velocity * duration_s / 2
+        if mover == "the camera":
+            cam.position = tuple(np.asarray(cam.position) - half_path)
+            cam.target = tuple(np.asarray(cam.target) - half_path)
+            cam.velocity = tuple(camera_velocity)
+            position, motion = mid, Motion()
+        else:
+            position, motion = mid + half_path, Motion(velocity=tuple(-camera_velocity))
+        obj = solid_object("object", shape, color, size, 0.0, position=tuple(position), motion=motion)
+        scene = Scene(objects=[obj, textured_wall(cam, wall_distance)], camera=cam, lights=lights(draw))
+        question = f"Did the camera move, or did {describe(color, shape)} move?"
+        return Sample(scene, question, list(MOVERS), MOVERS.index(mover))
+
+    @staticmethod
+    def oracle(frames: np.ndarray, question: str, options: list[str]) -> int:
+        """``the camera`` when more than ``WALL_CHANGED`` of the grey pixels changed between the
+        first and last frames."""
+        first, last = frames[0].astype(np.float32), frames[-1].astype(np.float32)
+        grey = (saturation(first) < 0.25) & (saturation(last) < 0.25)
+        changed = np.abs(first - last).max(axis=-1) > 25
+        share = changed[grey].mean() if grey.any() else 0.0
+        return options.index("the camera" if share > WALL_CHANGED else "the object")
+
+
+def saturation(frame: np.ndarray) -> np.ndarray:
+    """HSV saturation (H, W) of a float RGB frame."""
+    return (frame.max(axis=-1) - frame.min(axis=-1)) / (frame.max(axis=-1) + 1.0)
+
+
+def textured_wall(cam: Camera, distance: float) -> Node:
+    """A grey noise-textured plane ``distance`` m behind the plane z = 0, facing the camera and
+    wide enough to fill the view of a 16:9 clip wherever the camera moves; noise features are
+    about 1 m, a few pixels at any clip size."""
+    side = 3.0 * (abs(cam.position[2]) + distance)
+    return Node(
+        name="wall",
+        shape="plane",
+        position=(0.0, 0.0, -distance),
+        rotation_deg=(90.0, 0.0, 0.0),
+        scale=(side, side, side),
+        material=Material(
+            color=(0.55, 0.55, 0.55), texture="noise", texture_color=(0.05, 0.05, 0.05), texture_scale=side
+        ),
+    )
