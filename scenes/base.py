@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from synth.sampling import ParamDraw
-from synth.scene import TEXTURES, Background, Camera, Light, Material, Node, Scene, srgb_to_linear
+from synth.scene import TEXTURES, Background, Camera, Light, Material, Motion, Node, Scene, srgb_to_linear
 
 # Named colours (sRGB picks, far apart in hue so names are unambiguous).
 COLORS: dict[str, tuple[float, float, float]] = {
@@ -222,3 +222,236 @@ def question_color(question: str) -> str | None:
     """The first colour name in a question (oracles may read the question text)."""
     words = question.lower().replace("?", " ").split()
     return next((w for w in words if w in COLORS), None)
+
+
+# -- helpers for families about named, coloured objects (rotation, speed_compare, approach,
+# depth_order, trajectory) --------------------------------------------------------------
+
+# Colours with a hue (white has none, nor do the gray backgrounds). Objects an oracle must find
+# by :func:`object_mask` take FINDABLE_COLORS: shaded orange drifts into red, so it is left
+# out too; the rest are at least 35 degrees apart in linear-light hue.
+CHROMATIC_COLORS = tuple(c for c in COLORS if c != "white")
+FINDABLE_COLORS = ("red", "green", "blue", "yellow", "purple", "cyan")
+
+
+def describe(color: str, shape: str) -> str:
+    """How questions and options name an object: ``the red cube``."""
+    return f"the {color} {shape}"
+
+
+def two_objects(draw: ParamDraw, shapes: tuple[str, ...] = SHAPES) -> tuple[tuple[str, str], tuple[str, str]]:
+    """``(color, shape)`` of ``object.*`` and ``second.*``, in different chromatic colours."""
+    first = (draw.choice("object.color", list(FINDABLE_COLORS)), draw.choice("object.shape", list(shapes)))
+    others = [c for c in FINDABLE_COLORS if c != first[0]]
+    second = (draw.choice("second.color", others), draw.choice("second.shape", list(shapes)))
+    return first, second
+
+
+def answer_param(draw: ParamDraw, key: str, answer: str, allowed: list[str]) -> str:
+    """The parameter that decides the answer: ``answer``, unless the user fixed or swept ``key``."""
+    value = draw.given(key, answer)
+    if value not in allowed:
+        raise ValueError(f"{key}={value}: allowed {', '.join(allowed)}")
+    return value
+
+
+def findable_object(draw: ParamDraw, shapes: tuple[str, ...], size: tuple[float, float]) -> tuple[str, str, float, float]:
+    """``object.shape``, ``object.color`` (one an oracle can find), ``object.size`` (metres)
+    and ``object.rotation_deg`` of a family's one object."""
+    return (
+        draw.choice("object.shape", list(shapes)),
+        draw.choice("object.color", list(FINDABLE_COLORS)),
+        draw.uniform("object.size", *size),
+        draw.uniform("object.rotation_deg", 0.0, 360.0),
+    )
+
+
+def stage(draw: ParamDraw, cam: Camera, objects: list[Node], avoid_colors: set[str]) -> Scene:
+    """The scene around a family's objects: ``distractors.count`` static distractors (none
+    unless fixed) in other colours, the drawn lights and background."""
+    count = draw.given("distractors.count", 0)
+    others = distractors(draw, avoid_colors, view_half_extent(cam), count)
+    return Scene(objects=[*objects, *others], camera=cam, lights=lights(draw), background=background(draw))
+
+
+# The answer set of a question whose options name two objects: which option is right.
+OPTION_POSITIONS = ["first", "second"]
+
+
+def name_options(looks: tuple[tuple[str, str], ...], answer_position: str) -> tuple[list[str], list[str], str]:
+    """Names of objects given as ``(color, shape)``, the options (the same names in alphabetical
+    order: a rule unrelated to the answer, so the order says nothing) and the name at
+    ``answer_position`` (one of :data:`OPTION_POSITIONS`)."""
+    names = [describe(*look) for look in looks]
+    options = sorted(names)
+    return names, options, options[OPTION_POSITIONS.index(answer_position)]
+
+
+def horizontal_heading(draw: ParamDraw, key: str, spread_deg: float) -> float:
+    """``key``: a heading in degrees (0 = right, counter-clockwise) within ``spread_deg`` of
+    horizontal, left or right with equal chance (one draw, uniform over both arcs)."""
+
+    def sample(r: np.random.Generator) -> float:
+        u = r.uniform(0.0, 4 * spread_deg)
+        return u - spread_deg if u < 2 * spread_deg else u - 3 * spread_deg + 180.0
+
+    return draw(key, sample)
+
+
+def lane_midpoint(draw: ParamDraw, prefix: str, upper: bool, reach: tuple[float, float], size: float, half: float) -> tuple[float, float]:
+    """``{prefix}.x`` / ``{prefix}.y``: the midpoint (metres, plane z = 0) of a path
+    reaching ``reach`` = (x, y) metres either side of it, kept inside the upper or lower half
+    of the view so two objects in different lanes never overlap."""
+    margin = 0.05 * half
+    room_x = max(half - reach[0] - size / 2 - margin, 0.0)
+    room_y = max(half / 2 - reach[1] - size / 2 - margin, 0.0)
+    x = draw.uniform(f"{prefix}.x", -room_x, room_x)
+    lane = half / 2 if upper else -half / 2
+    y = draw.uniform(f"{prefix}.y", lane - room_y, lane + room_y)
+    return x, y
+
+
+def option_colors(options: list[str]) -> list[str | None]:
+    """The colour each option names (options name objects: ``the red cube``)."""
+    return [question_color(o) for o in options]
+
+
+def _chroma_direction(linear_rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unit hue direction and chroma of linear RGB: white light (ambient, specular) adds the
+    same amount to every channel, so subtracting the smallest channel removes it."""
+    chroma = linear_rgb - linear_rgb.min(axis=-1, keepdims=True)
+    norm = np.linalg.norm(chroma, axis=-1, keepdims=True)
+    return chroma / np.maximum(norm, 1e-6), norm[..., 0]
+
+
+def object_mask(frames: np.ndarray, color: str, contrast: float = 25.0, min_chroma: float = 0.04) -> np.ndarray:
+    """Pixels (T, H, W) bool of the object of a named colour, robust to shading and highlights.
+
+    A pixel belongs to it if it differs from its row's background (read off the left and right
+    image borders, where these families keep no object: that covers solid and vertical-gradient
+    backgrounds) and its hue in linear light is nearer ``color`` than any other chromatic colour.
+    """
+    f = frames.astype(np.float32)
+    border = np.concatenate([f[:, :, :2], f[:, :, -2:]], axis=2)
+    row_background = np.median(border, axis=2, keepdims=True)
+    differs = np.linalg.norm(f - row_background, axis=-1) > contrast
+    hue, chroma = _chroma_direction(np.asarray(srgb_to_linear_array(f / 255.0)))
+    names = [c for c in COLORS if c != "white"]
+    refs, _ = _chroma_direction(np.array([srgb_to_linear(COLORS[c]) for c in names]))
+    nearest = np.argmax(hue @ refs.T, axis=-1)
+    return differs & (chroma > min_chroma) & (nearest == names.index(color))
+
+
+def srgb_to_linear_array(srgb: np.ndarray) -> np.ndarray:
+    """:func:`synth.scene.srgb_to_linear` for arrays (values in [0, 1])."""
+    return np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
+
+
+def color_track(frames: np.ndarray, color: str) -> np.ndarray:
+    """Per-frame centroid (T, 2) of the object of a named colour; NaN where none is seen."""
+    return centroids(object_mask(frames, color))
+
+
+def travel_px(frames: np.ndarray, color: str) -> float:
+    """How far the object of a colour moved: distance between its mean centroid over the first
+    and over the last third of the clip (averaging thirds beats single-frame noise)."""
+    c = color_track(frames, color)
+    third = max(1, len(c) // 3)
+    d = np.nanmean(c[-third:], axis=0) - np.nanmean(c[:third], axis=0)
+    return float(np.hypot(*d)) if np.all(np.isfinite(d)) else 0.0
+
+
+def most_travelled(frames: np.ndarray, options: list[str]) -> int:
+    """Index of the option (naming an object by colour) whose object moved the most pixels."""
+    return int(np.argmax([travel_px(frames, c) if c else 0.0 for c in option_colors(options)]))
+
+
+# -- shared by the multi-object families (count_moving, order) ------------------------------
+
+def distinct_colors(draw: ParamDraw, count: int) -> list[str]:
+    """``objects.{i}.color`` for ``i < count``, all different, so each object is named (and
+    found by an oracle) by its colour alone."""
+    chosen: list[str] = []
+    for i in range(count):
+        chosen.append(draw.choice(f"objects.{i}.color", [c for c in CHROMATIC_COLORS if c not in chosen]))
+    return chosen
+
+
+def grid_centres(half_extent: float, columns: int, rows: int) -> tuple[list[tuple[float, float]], float]:
+    """Centres of a ``columns`` x ``rows`` grid over 90 % of the view (row-major, top-left first)
+    and the side of its smaller cell, in metres: one object per cell never overlaps another."""
+    span = 1.8 * half_extent
+    cell_w, cell_h = span / columns, span / rows
+    centres = [
+        (-span / 2 + (c + 0.5) * cell_w, span / 2 - (r + 0.5) * cell_h) for r in range(rows) for c in range(columns)
+    ]
+    return centres, min(cell_w, cell_h)
+
+
+def color_tracks(frames: np.ndarray, colors: list[str], min_pixels: int = 3) -> dict[str, np.ndarray]:
+    """Per colour, the centroid (T, 2) of its bright pixels per frame (NaN where fewer than
+    ``min_pixels``): the brightness floor keeps dark backgrounds (navy ~ blue) out."""
+    bright = frames.max(axis=-1) > 90
+    tracks = {}
+    for color in colors:
+        masks = color_mask(frames, color) & bright
+        track = centroids(masks)
+        track[masks.sum(axis=(1, 2)) < min_pixels] = np.nan
+        tracks[color] = track
+    return tracks
+
+
+def displacement(track: np.ndarray) -> np.ndarray:
+    """Distance (T,) in pixels of a centroid track from its first finite position (NaN before)."""
+    finite = np.flatnonzero(np.isfinite(track[:, 0]))
+    if not len(finite):
+        return np.full(len(track), np.nan)
+    return np.linalg.norm(track - track[finite[0]], axis=1)
+
+
+@dataclass
+class GridSlot:
+    """One object of a 2 x 2 grid stage: its look and the straight path it takes if it moves."""
+
+    shape: str
+    color: str
+    mid: tuple[float, float]  # path midpoint (or resting place), metres in the plane z = 0
+    heading_rad: float  # 0 = right, counter-clockwise
+
+
+GRID_SLOTS = 4
+
+
+def grid_slots(draw: ParamDraw, cam: Camera, move_s: float) -> tuple[list[GridSlot], float, float]:
+    """``GRID_SLOTS`` objects, one per cell of a 2 x 2 grid, in different chromatic 3D shapes
+    (a flat shape facing the light washes out to white, hiding its colour from oracles), and
+    ``(slots, size_m, speed_m_per_s)``. Draws ``objects.size``, ``motion.speed`` (a mover covers
+    35-45 % of a cell in ``move_s``) and per object ``objects.{i}.color`` / ``.shape`` / ``.x`` /
+    ``.y`` (jitter of the midpoint in the cell) / ``.direction_deg``. A mover's path is centred
+    where a static object would rest, so no frame tells movers from static objects."""
+    centres, cell = grid_centres(view_half_extent(cam), 2, 2)
+    size = draw.uniform("objects.size", 0.22 * cell, 0.3 * cell)
+    speed = draw.uniform("motion.speed", 0.35 * cell / move_s, 0.45 * cell / move_s)
+    # Room left in the cell once the path and the (tilted) object fit, so cells never overlap.
+    room = max(cell / 2 - speed * move_s / 2 - 0.75 * size - 0.02 * cell, 0.0)
+    colors = distinct_colors(draw, GRID_SLOTS)
+    slots = []
+    for i, (cx, cy) in enumerate(centres):
+        shape = draw.choice(f"objects.{i}.shape", list(SHAPES_3D))
+        mid = (cx + draw.uniform(f"objects.{i}.x", -room, room), cy + draw.uniform(f"objects.{i}.y", -room, room))
+        heading = math.radians(draw.uniform(f"objects.{i}.direction_deg", 0.0, 360.0))
+        slots.append(GridSlot(shape, colors[i], mid, heading))
+    return slots, size, speed
+
+
+def slot_node(index: int, slot: GridSlot, size: float, speed: float, start_s: float, move_s: float) -> Node:
+    """The object of ``slot``, moving at ``speed`` for ``move_s`` seconds from ``start_s`` along
+    its heading, its path centred on the slot's midpoint (``move_s = 0``: it rests there)."""
+    step = np.array([math.cos(slot.heading_rad), math.sin(slot.heading_rad)]) * speed
+    start = np.asarray(slot.mid) - step * move_s / 2
+    motion = Motion(velocity=(step[0], step[1], 0.0), start_s=start_s, stop_s=start_s + move_s)
+    position = (float(start[0]), float(start[1]), 0.0)
+    node = solid_object(f"object{index}", slot.shape, slot.color, size, 0.0, position=position, motion=motion)
+    # Matte: a broad specular highlight turns a small object's colour pastel in some frames.
+    node.material.specular = 0.05
+    return node
