@@ -13,6 +13,7 @@ The renderer holds GL state thinly; the GLSL lives in ``shaders/*.glsl``. It dra
 
 from __future__ import annotations
 
+import functools
 import math
 from functools import lru_cache
 from importlib import resources
@@ -49,6 +50,17 @@ def _set(prog: moderngl.Program, name: str, value) -> None:
         prog[name].write(_mat(value))
     else:
         prog[name].value = value
+
+
+def _current(method):
+    """Make this renderer's GL context current for the call: several renderers may share a process."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self.ctx:
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 def _look_at(eye: np.ndarray, target: np.ndarray, up=(0.0, 1.0, 0.0)) -> np.ndarray:
@@ -272,6 +284,7 @@ class Renderer:
         self.ctx.disable(moderngl.DEPTH_TEST)
         self._empty_vao[prog].render(moderngl.TRIANGLES, vertices=3)
 
+    @_current
     def render(self, scene: Scene, times: np.ndarray, fps: float, linear: bool = False) -> np.ndarray:
         """Frames at ``times`` (seconds), each integrated over ``scene.camera.shutter_deg``.
 
@@ -310,6 +323,7 @@ class Renderer:
 
     # -- ground truth -----------------------------------------------------------------------
 
+    @_current
     def ground_truth(self, scene: Scene, times: np.ndarray, fps: float) -> dict[str, np.ndarray]:
         """Dense ground truth at ``times`` from the scene's analytic motion.
 
@@ -359,13 +373,15 @@ class Renderer:
             flow[k], instances[k] = mot[..., :2], np.rint(mot[..., 2]).astype(np.int32)
         return {"depth": depth, "normals": normals, "instances": instances, "flow": flow}
 
+    @_current
     def visibility(self, scene: Scene, times: np.ndarray) -> np.ndarray:
-        """Visible fraction (T, N) of each instance: pixels not hidden by other instances over
-        pixels it would cover alone, counted with occlusion queries at output resolution.
-        An instance entirely outside the frame has fraction 0."""
+        """Visible fraction (T, N) of each tracked instance (``node.track``, in instance order):
+        pixels not hidden by any other instance over pixels it would cover alone, counted with
+        occlusion queries at output resolution. Outside the frame the fraction is 0."""
         ctx = self.ctx
         prog = self.depth_only
-        out = np.zeros((len(times), len(scene.instances(0.0))))
+        tracked = [i for i, (node, _) in enumerate(scene.instances(0.0)) if node.track]
+        out = np.zeros((len(times), len(tracked)))
         self.gt_fbo.use()
         ctx.enable(moderngl.DEPTH_TEST)
         for k, t in enumerate(map(float, times)):
@@ -384,15 +400,14 @@ class Renderer:
                 ctx.depth_func = "<"
                 return self._query.samples
 
-            self.gt_fbo.depth_mask = True
             self.gt_fbo.clear(depth=1.0)
             for i in range(len(inst)):
                 draw(i)
-            visible = [count(i) for i in range(len(inst))]
-            for i in range(len(inst)):
+            visible = [count(i) for i in tracked]
+            for j, i in enumerate(tracked):
                 self.gt_fbo.clear(depth=1.0)
                 draw(i)
                 alone = count(i)
-                out[k, i] = visible[i] / alone if alone else 0.0
+                out[k, j] = visible[j] / alone if alone else 0.0
         ctx.depth_func = "<"
         return out

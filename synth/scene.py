@@ -59,7 +59,9 @@ class Motion:
     node rests at its pose until ``start_s``, moves, and holds from ``stop_s``. With the default
     ``start_s = -inf`` it is moving already and passes its rest pose at t = 0 (so a shutter open
     around t = 0 sees motion on both sides). If ``keyframes`` (``[(t, (x, y, z)), ...]``,
-    piecewise linear, held outside the range) are given they replace it. Rotation: spin
+    piecewise linear, held outside the range) are given they replace it. A non-zero
+    ``wrap_m`` period on a world axis keeps the offset within +-period/2 on that axis (particles
+    that re-enter the view). Rotation: spin
     about ``spin_axis`` (object frame) at ``spin_deg_per_s`` over the same active time.
     """
 
@@ -70,6 +72,7 @@ class Motion:
     start_s: float = -math.inf
     stop_s: float = math.inf
     keyframes: list[tuple[float, Vec3]] = field(default_factory=list)
+    wrap_m: Vec3 = (0.0, 0.0, 0.0)
 
     def active_time(self, t: float) -> float:
         anchor = self.start_s if math.isfinite(self.start_s) else 0.0
@@ -79,7 +82,10 @@ class Motion:
         if self.keyframes:
             return _interp_keyframes(self.keyframes, t)
         s = self.active_time(t)
-        return np.asarray(self.velocity) * s + 0.5 * np.asarray(self.acceleration) * s * s
+        offset = np.asarray(self.velocity) * s + 0.5 * np.asarray(self.acceleration) * s * s
+        period = np.asarray(self.wrap_m, dtype=np.float64)
+        wrapped = np.mod(offset + period / 2, np.where(period > 0, period, 1.0)) - period / 2
+        return np.where(period > 0, wrapped, offset)
 
     def spin(self, t: float) -> np.ndarray:
         if self.spin_deg_per_s == 0.0:
@@ -131,6 +137,7 @@ class Node:
     motion: Motion = field(default_factory=Motion)
     children: list["Node"] = field(default_factory=list)
     cast_shadows: bool = True
+    track: bool = True  # False: no manifest track (weather particles); still in ground truth
 
     def local_matrix(self, t: float) -> np.ndarray:
         m = np.eye(4)

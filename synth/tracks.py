@@ -12,7 +12,8 @@ _VELOCITY_STEP_S = 1e-4
 
 
 def tracks(scene: Scene, times: np.ndarray, width: int, height: int, visible: np.ndarray) -> list[dict]:
-    """One entry per instance (instance id = list position + 1) with, per frame:
+    """One entry per tracked instance (``node.track``; ``instance_id`` as in ground truth) with,
+    per frame:
 
     ``center_px`` [x, y]: the projected object origin (the mesh's bounding-box centre), pixels,
     origin top-left, y down; ``bbox_px`` [x0, y0, x1, y1]: the projected 3D bounding box, unclipped;
@@ -20,22 +21,24 @@ def tracks(scene: Scene, times: np.ndarray, width: int, height: int, visible: np
     :meth:`synth.renderer.Renderer.visibility`); ``position`` / ``velocity``: world metres and m/s.
     """
     cam = scene.camera
-    names = [node.name for node, _ in scene.instances(0.0)]
-    out = [{"name": n, "instance_id": i + 1, "center_px": [], "bbox_px": [], "visible": [], "position": [], "velocity": []}
-           for i, n in enumerate(names)]  # fmt: skip
+    first = scene.instances(0.0)
+    ids = [i for i, (node, _) in enumerate(first) if node.track]
+    out = [{"name": first[i][0].name, "instance_id": i + 1, "center_px": [], "bbox_px": [], "visible": [],
+            "position": [], "velocity": []} for i in ids]  # fmt: skip
     for k, t in enumerate(map(float, times)):
         now = scene.instances(t)
         before = scene.instances(t - _VELOCITY_STEP_S)
         after = scene.instances(t + _VELOCITY_STEP_S)
-        for i, (node, model) in enumerate(now):
+        for j, i in enumerate(ids):
+            node, model = now[i]
             corners = geometry.bounds(node.shape) @ model[:3, :3].T + model[:3, 3]
             px, _ = cam.project(np.vstack([model[:3, 3], corners]), t, width, height)
             velocity = (after[i][1][:3, 3] - before[i][1][:3, 3]) / (2 * _VELOCITY_STEP_S)
-            entry = out[i]
+            entry = out[j]
             entry["center_px"].append([round(float(v), 3) for v in px[0]])
             lo, hi = px[1:].min(0), px[1:].max(0)
             entry["bbox_px"].append([round(float(v), 3) for v in (*lo, *hi)])
-            entry["visible"].append(round(float(visible[k, i]), 4))
+            entry["visible"].append(round(float(visible[k, j]), 4))
             entry["position"].append([round(float(v), 5) for v in model[:3, 3]])
             entry["velocity"].append([round(float(v), 5) for v in velocity])
     return out

@@ -188,3 +188,13 @@ def test_shadow_falls_on_the_floor_away_from_the_light(renderer):
     assert np.median(b[dark]) == pytest.approx(0.1 * 0.5, rel=0.05)
     box_x = np.nonzero(inst == 2)[1].mean()
     assert np.nonzero(dark)[1].mean() < box_x
+
+
+def test_renderers_in_one_process_do_not_disturb_each_other(renderer):
+    scene = flat_scene(square(size=0.5, motion=Motion(velocity=(1.0, 0.0, 0.0))))
+    before = renderer.render(scene, np.arange(3) / FPS, FPS)
+    other = Renderer(32, 32, msaa=1, shadow_size=64)
+    other.render(scene, np.array([0.0]), FPS)
+    assert np.array_equal(renderer.render(scene, np.arange(3) / FPS, FPS), before)
+    other.release()
+    assert np.array_equal(renderer.render(scene, np.arange(3) / FPS, FPS), before)

@@ -34,6 +34,8 @@ from synth.dataset import DatasetWriter, stage_sample
 from synth.errors import UserError
 from synth.sampling import ParamDraw, balanced_choice, sample_seed
 from synth.video import EncodeSettings
+from synth.weather import KINDS as WEATHER_KINDS
+from synth.weather import add_precipitation
 
 # Keys that change how a run executes, not what it produces (excluded from the dataset's identity).
 RUN_ONLY_KEYS = ("out", "overwrite", "jobs", "progress", "shard")
@@ -151,7 +153,12 @@ class SampleMaker:
         self.task = scenes.get(cfg.task)
         self.clip = clip_of(cfg)
         self.fixed = fixed_params(cfg)
-        self.pipeline = degradation_config.build_pipeline(cfg.degradation) if cfg.degradation else None
+        # Rain and snow become particles in the scene (streaked by the shutter); the rest of the
+        # camera model runs on the rendered linear frames.
+        weather = {k: v for k, v in cfg.degradation.items() if k in WEATHER_KINDS}
+        rest = {k: v for k, v in cfg.degradation.items() if k not in WEATHER_KINDS}
+        self.weather = degradation_config.build_pipeline(weather).applied() if weather else []
+        self.pipeline = degradation_config.build_pipeline(rest) if rest else None
         self.renderer = Renderer(cfg.render.width, cfg.render.height, cfg.render.msaa, cfg.render.shadow_size)
         self.settings = settings_of(cfg)
 
@@ -161,19 +168,22 @@ class SampleMaker:
         seed = sample_seed(cfg.seed, job.index)
         sample, params = build_sample(self.task, cfg, self.fixed, job, clip)
         scene, times = sample.scene, clip.times
+        for k, stage in enumerate(self.weather):
+            rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(k,)))
+            add_precipitation(scene, stage["name"], clip.width, clip.height, clip.fps, rng, stage["params"])
+        applied = [{**stage, "applied_as": "scene particles"} for stage in self.weather]
         # Fog and defocus read metric depth, so a degraded clip always gets the depth pass.
         gt = r.ground_truth(scene, times, clip.fps) if cfg.gt or self.pipeline is not None else None
         fps = clip.fps
         if self.pipeline is None:
             frames = r.render(scene, times, fps)
-            applied: list[dict] = []
         else:
             import torch
 
             linear = torch.from_numpy(r.render(scene, times, fps, linear=True)).permute(0, 3, 1, 2)
             frames = self.pipeline.apply(linear, fps=fps, seed=seed, depth=torch.from_numpy(gt["depth"]))
             frames = np.asarray(frames.cpu() if isinstance(frames, torch.Tensor) else frames)
-            fps, applied = self.pipeline.output_fps(fps), self.pipeline.applied()
+            fps, applied = self.pipeline.output_fps(fps), applied + self.pipeline.applied()
         from synth.tracks import tracks
 
         record = {

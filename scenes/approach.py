@@ -1,0 +1,86 @@
+"""``approach``: one object moves along its line of sight; toward or away from the camera?
+
+Question: "Did the red cube move toward or away from the camera?" Options: ``toward``,
+``away`` (fixed order). Answer set (balanced): the same, recorded as ``approach.direction``.
+
+Parameters: ``object.*`` (colour, shape, size, ``rotation_deg``), ``object.x`` /
+``object.y`` (where it appears, as metres in the plane z = 0), ``approach.mid_z_m``
+(its depth at mid-clip, metres in front of (+) or behind (-) the scene centre) and
+``approach.travel_m`` (how far it moves along z over the clip).
+
+No shortcut: the mid-clip depth, size and position are drawn independently of the direction,
+so the middle frame (an object of some projected size somewhere) says nothing; only the change
+of projected size over time does. The object moves straight along the camera ray through its
+mid-clip position, so it stays put in the image and only grows or shrinks.
+
+Oracle: the pixel area of the question's colour, mean over the last third of the clip vs the
+first third: growing means toward.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scenes.base import (
+    Clip,
+    SHAPES,
+    Sample,
+    Task,
+    answer_param,
+    camera,
+    describe,
+    findable_object,
+    object_mask,
+    question_color,
+    solid_object,
+    stage,
+    texture,
+    view_half_extent,
+)
+from synth.sampling import ParamDraw
+from synth.scene import Motion
+
+OPTIONS = ["toward", "away"]
+
+
+class Approach(Task):
+    name = "approach"
+    description = "did the object move toward or away from the camera"
+
+    def answers(self, fixed: dict) -> list[str]:
+        return list(OPTIONS)
+
+    def build(self, draw: ParamDraw, answer: str, clip: Clip) -> Sample:
+        duration_s = clip.duration_s
+        cam = camera(draw)
+        distance = float(cam.position[2])
+        shape, color, size, rotation = findable_object(draw, SHAPES, (0.7, 1.0))
+        # Its distance from the camera changes by 35-45 % of the camera's: the projected size
+        # changes by a factor of at least 1.3 over the clip, plain at 64x64.
+        mid_z = draw.uniform("approach.mid_z_m", -0.2 * distance, 0.1 * distance)
+        travel = draw.uniform("approach.travel_m", 0.35 * distance, 0.45 * distance)
+        direction = answer_param(draw, "approach.direction", answer, OPTIONS)
+        # Where it appears (metres in the plane z = 0) keeps it whole in view at its nearest,
+        # where it looks distance / nearest times bigger (0.75 size: a tilted shape's half-diagonal).
+        nearest = distance - mid_z - travel / 2
+        room = max(0.8 * (view_half_extent(cam) - 0.75 * size * distance / nearest), 0.0)
+        appears = np.array([draw.uniform("object.x", -room, room), draw.uniform("object.y", -room, room)])
+        # It moves along the camera ray through that point, so it grows or shrinks in place;
+        # `ray` is that ray's direction per metre of depth (z towards the camera).
+        ray = np.array([*(appears / distance), -1.0])
+        mid = ray * (distance - mid_z) + np.array([0.0, 0.0, distance])
+        velocity = ray * (travel / duration_s) * (-1.0 if direction == "toward" else 1.0)
+        start = mid - velocity * duration_s / 2
+        obj = solid_object("object", shape, color, size, rotation, position=tuple(start), motion=Motion(velocity=tuple(velocity)))
+        obj.material.texture = texture(draw)
+        scene = stage(draw, cam, [obj], {color})
+        question = f"Did {describe(color, shape)} move toward or away from the camera?"
+        return Sample(scene, question, list(OPTIONS), OPTIONS.index(direction))
+
+    @staticmethod
+    def oracle(frames: np.ndarray, question: str, options: list[str]) -> int:
+        """Toward if the object's pixel area grew from the first to the last third."""
+        area = object_mask(frames, question_color(question) or "red").sum(axis=(1, 2))
+        third = max(1, len(area) // 3)
+        grew = area[-third:].mean() > area[:third].mean()
+        return options.index("toward" if grew else "away")

@@ -1,0 +1,93 @@
+"""``depth_order``: two objects at different depths look the same size; which is closer?
+
+Question: "Which object is closer to the camera: the blue cone or the red cube?" Options: the two
+object descriptions in alphabetical order (a rule unrelated to the answer). Answer set
+(balanced): ``first`` / ``second``, the position of the closer object among the options,
+recorded as ``depth_order.closer``.
+
+Parameters: ``object.*`` and ``second.*`` (colour, shape; ``x``/``y`` = where each
+appears at mid-clip, as metres in the plane z = 0), ``object.size`` (the size both appear to
+have, metres at z = 0), ``depth_order.near_distance_m`` (camera to the closer object),
+``depth_order.depth_ratio`` (farther / closer distance), ``depth_order.camera_speed`` (m/s)
+and ``depth_order.camera_direction`` (left | right). Each object keeps to its own half of the
+view (``object`` above, ``second`` below).
+
+No shortcut: each object is scaled by its distance so both project to the same size, they cast
+no shadows on each other, and where they appear at mid-clip is drawn independently of which is
+closer, so a single frame shows two equal-sized objects and says nothing. The cue is motion
+parallax, visible only over time: the camera slides sideways at constant speed, and the closer
+object sweeps across the image faster (by the depth ratio, 1.6-2x).
+
+Oracle: tracks each option's colour and answers the one whose centroid travelled further
+between the first and the last third of the clip.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scenes.base import (
+    Clip,
+    OPTION_POSITIONS,
+    Sample,
+    Task,
+    answer_param,
+    camera,
+    lane_midpoint,
+    most_travelled,
+    name_options,
+    solid_object,
+    stage,
+    texture,
+    two_objects,
+    view_half_extent,
+)
+from synth.sampling import ParamDraw
+
+
+class DepthOrder(Task):
+    name = "depth_order"
+    description = "which of two objects is closer to the camera (projected sizes equalised)"
+
+    def answers(self, fixed: dict) -> list[str]:
+        return list(OPTION_POSITIONS)
+
+    def build(self, draw: ParamDraw, answer: str, clip: Clip) -> Sample:
+        duration_s = clip.duration_s
+        cam = camera(draw)
+        distance = float(cam.position[2])
+        half = view_half_extent(cam)
+        looks = two_objects(draw)
+        size = draw.uniform("object.size", 0.5, 0.7)
+        near = draw.uniform("depth_order.near_distance_m", 0.55 * distance, 0.75 * distance)
+        ratio = draw.uniform("depth_order.depth_ratio", 1.6, 2.0)
+        # The closer object sweeps 60-90 % of the view half-extent over the clip.
+        sweep_per_speed = duration_s * distance / near
+        speed = draw.uniform("depth_order.camera_speed", 0.6 * half / sweep_per_speed, 0.9 * half / sweep_per_speed)
+        heading = draw.choice("depth_order.camera_direction", ["left", "right"])
+        closer = answer_param(draw, "depth_order.closer", answer, OPTION_POSITIONS)
+        names, options, near_name = name_options(looks, closer)
+        velocity = speed if heading == "right" else -speed
+        cam.velocity = (velocity, 0.0, 0.0)
+        camera_mid_x = velocity * duration_s / 2
+        nodes = []
+        for i, ns in enumerate(("object", "second")):
+            # Room for the closer object's sweep in both lanes, so positions say nothing.
+            mid_x, mid_y = lane_midpoint(draw, ns, i == 0, (speed * sweep_per_speed / 2, 0.0), size, half)
+            depth = near if names[i] == near_name else near * ratio
+            # Scaled by distance, the object projects exactly as one of `size` at z = 0 would.
+            scale = depth / distance
+            color, shape = looks[i]
+            node = solid_object(ns, shape, color, size * scale, 0.0,
+                                position=(camera_mid_x + mid_x * scale, mid_y * scale, distance - depth))
+            node.cast_shadows = False  # a shadow on the farther object would give depth away
+            node.material.texture = texture(draw)
+            nodes.append(node)
+        scene = stage(draw, cam, nodes, {c for c, _ in looks})
+        question = f"Which object is closer to the camera: {options[0]} or {options[1]}?"
+        return Sample(scene, question, options, options.index(near_name))
+
+    @staticmethod
+    def oracle(frames: np.ndarray, question: str, options: list[str]) -> int:
+        """The option whose colour travelled the most pixels (motion parallax)."""
+        return most_travelled(frames, options)

@@ -1,0 +1,91 @@
+"""``speed_compare``: two objects move in straight lines at constant speeds; which moved faster?
+
+Question: "Which object moved faster: the blue cone or the red cube?" Options: the two object
+descriptions in alphabetical order (a rule unrelated to the answer). Answer set (balanced):
+``first`` / ``second``, the position of the faster object among the options, recorded as
+``speed_compare.faster``.
+
+Parameters: ``object.*`` and ``second.*`` (colour, shape, size, ``x``/``y`` = midpoint of the
+path in metres), ``motion.direction_deg`` and ``second.direction_deg`` (headings, within 20
+degrees of horizontal, left or right), ``motion.speed`` (the faster speed, m/s) and ``speed_compare.ratio`` (slower / faster speed).
+Each object keeps to its own half of the view (``object`` above, ``second`` below), so they
+never overlap.
+
+No shortcut: the midpoints, sizes and headings are drawn independently of which is faster, so
+a single frame (two objects somewhere in their lanes) says nothing; there is no motion blur by
+default (``camera.shutter_deg=0``). Fixing ``speed_compare.faster`` swaps which object gets the
+faster speed and changes nothing else.
+
+Oracle: tracks each option's colour (chromaticity mask centroid) and answers the one whose
+centroid travelled further between the first and the last third of the clip.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scenes.base import (
+    Clip,
+    OPTION_POSITIONS,
+    Sample,
+    Task,
+    answer_param,
+    camera,
+    horizontal_heading,
+    lane_midpoint,
+    most_travelled,
+    name_options,
+    solid_object,
+    stage,
+    texture,
+    two_objects,
+    view_half_extent,
+)
+from synth.sampling import ParamDraw
+from synth.scene import Motion
+
+HEADING_SPREAD_DEG = 20.0
+
+
+class SpeedCompare(Task):
+    name = "speed_compare"
+    description = "which of two objects moved faster"
+
+    def answers(self, fixed: dict) -> list[str]:
+        return list(OPTION_POSITIONS)
+
+    def build(self, draw: ParamDraw, answer: str, clip: Clip) -> Sample:
+        duration_s = clip.duration_s
+        cam = camera(draw)
+        half = view_half_extent(cam)
+        looks = two_objects(draw)
+        sizes = [draw.uniform("object.size", 0.5, 0.7), draw.uniform("second.size", 0.5, 0.7)]
+        headings = [horizontal_heading(draw, key, HEADING_SPREAD_DEG) for key in ("motion.direction_deg", "second.direction_deg")]
+        # The faster object crosses 60-100 % of the view half-extent; the slower one at most
+        # 65 % of that, a margin the oracle's centroids resolve at 64x64.
+        fast = draw.uniform("motion.speed", 0.6 * half / duration_s, 1.0 * half / duration_s)
+        ratio = draw.uniform("speed_compare.ratio", 0.35, 0.65)
+        faster = answer_param(draw, "speed_compare.faster", answer, OPTION_POSITIONS)
+        names, options, fast_name = name_options(looks, faster)
+        nodes = []
+        for i, ns in enumerate(("object", "second")):
+            speed = fast if names[i] == fast_name else fast * ratio
+            heading = np.radians(headings[i])
+            direction = np.array([np.cos(heading), np.sin(heading)])
+            # Room for the faster path whichever object gets it, so midpoints say nothing.
+            reach = np.abs(direction) * fast * duration_s / 2
+            mid = np.array(lane_midpoint(draw, ns, i == 0, tuple(reach), sizes[i], half))
+            start = mid - direction * speed * duration_s / 2
+            color, shape = looks[i]
+            node = solid_object(ns, shape, color, sizes[i], 0.0, position=(*start, 0.0),
+                                motion=Motion(velocity=(*(direction * speed), 0.0)))
+            node.material.texture = texture(draw)
+            nodes.append(node)
+        scene = stage(draw, cam, nodes, {c for c, _ in looks})
+        question = f"Which object moved faster: {options[0]} or {options[1]}?"
+        return Sample(scene, question, options, options.index(fast_name))
+
+    @staticmethod
+    def oracle(frames: np.ndarray, question: str, options: list[str]) -> int:
+        """The option whose colour travelled the most pixels."""
+        return most_travelled(frames, options)
