@@ -134,6 +134,7 @@ SHAPES = {
     "triangle": triangle,
 }
 FLAT_SHAPES = ("square", "circle", "triangle", "plane")
+CONVEX_SHAPES = ("cube", "sphere", "cylinder", "cone", *FLAT_SHAPES)
 
 
 @lru_cache(maxsize=None)

@@ -225,7 +225,11 @@ class Renderer:
         ctx = self.ctx
         instances = scene.instances(t)
         sun = lights["sun"]
-        shadows = bool(sun is not None and sun.shadows and instances)
+        # A shadow needs a caster and another receiver: one convex object only shadows its own
+        # back, which N.L already darkens, so that case skips the shadow pass.
+        shadows = bool(sun is not None and sun.shadows and instances) and (
+            len(instances) > 1 or instances[0][0].shape not in geometry.CONVEX_SHAPES
+        )
         to_light = sun.direction_to_light() if sun is not None else np.array([0.0, 1.0, 0.0])
         light_vp = np.eye(4)
         if shadows:
@@ -244,6 +248,7 @@ class Renderer:
         else:
             self.frame_fbo.clear(depth=1.0)
             self._draw_background(scene, t)
+        ctx.enable(moderngl.DEPTH_TEST)  # every pass sets the state it needs: calls may come in any order
         view, view_proj = self._view_proj(scene, t)
         prog = self.shade
         eye, _ = scene.camera.pose(t)

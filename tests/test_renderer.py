@@ -198,3 +198,14 @@ def test_renderers_in_one_process_do_not_disturb_each_other(renderer):
     assert np.array_equal(renderer.render(scene, np.arange(3) / FPS, FPS), before)
     other.release()
     assert np.array_equal(renderer.render(scene, np.arange(3) / FPS, FPS), before)
+
+
+def test_a_render_does_not_depend_on_earlier_calls(renderer):
+    scene = flat_scene(Node("s", "sphere", material=Material(texture="checker"), motion=Motion(velocity=(0.5, 0, 0))))
+    scene.lights.append(Light(kind="directional"))
+    times = np.arange(2) / FPS
+    renderer.render(flat_scene(square()), times, FPS)
+    first = renderer.render(scene, times, FPS)
+    renderer.visibility(scene, times)
+    renderer.ground_truth(scene, times, FPS)
+    assert np.array_equal(renderer.render(scene, times, FPS), first)
