@@ -1,7 +1,24 @@
 """``direction``: one object moves at constant speed; which way did it go?
 
-The trajectory's midpoint is drawn independently of the direction, so no single frame tells the
-answer: only the change between frames does.
+Question: "Which direction did the red cube move?" Options: ``left``, ``right``, ``up``,
+``down`` (fixed order), and with ``motion.directions=8`` also ``up-left``, ``up-right``,
+``down-left``, ``down-right``. Answer set (balanced): the options, recorded as
+``motion.direction``.
+
+Parameters: ``object.*`` (shape, colour, size in metres, ``rotation_deg`` about the viewing
+axis, texture), ``motion.speed`` (m/s, so the object crosses 30-60 % of the view whatever the
+clip length), ``motion.mid_x`` / ``motion.mid_y`` (where the trajectory's midpoint lies),
+``distractors.count`` (static objects in other colours), the stage (``camera.*``, ``light.*``,
+``background.*``: any of the renderer's backgrounds may be fixed, e.g. ``background.kind=noise``).
+
+No shortcut: the midpoint is drawn independently of the direction, inside a square that is
+the same for every direction, so the middle frame (an object somewhere) says nothing; the
+question names the object, never its motion. Only the change between frames tells.
+
+Oracle: the pixels that differ from the per-pixel temporal median (the static background and
+distractors drop out); their centroid in the first and last thirds of the clip gives the
+displacement, and the option whose unit vector best matches it (image y flipped to point up)
+is the answer.
 """
 
 from __future__ import annotations
