@@ -22,7 +22,7 @@ import moderngl
 import numpy as np
 
 from synth import geometry
-from synth.scene import BACKGROUND_KINDS, TEXTURES, Scene
+from synth.scene import BACKGROUND_KINDS, TEXTURES, Scene, cross
 
 _SHADOW_EXTENT_MARGIN = 1.2
 
@@ -42,9 +42,14 @@ def _mat(m: np.ndarray) -> bytes:
     return np.ascontiguousarray(m.T, dtype="f4").tobytes()
 
 
+@lru_cache(maxsize=None)
+def _members(prog: moderngl.Program) -> frozenset[str]:
+    return frozenset(prog)
+
+
 def _set(prog: moderngl.Program, name: str, value) -> None:
     """Set a uniform if the linker kept it (unused uniforms are optimised away)."""
-    if name not in prog:
+    if name not in _members(prog):
         return
     if isinstance(value, np.ndarray) and value.ndim == 2:
         prog[name].write(_mat(value))
@@ -68,9 +73,9 @@ def _look_at(eye: np.ndarray, target: np.ndarray, up=(0.0, 1.0, 0.0)) -> np.ndar
     f = f / np.linalg.norm(f)
     if abs(np.dot(f, up)) > 0.999:
         up = (1.0, 0.0, 0.0)
-    r = np.cross(f, up)
+    r = cross(f, up)
     r /= np.linalg.norm(r)
-    u = np.cross(r, f)
+    u = cross(r, f)
     m = np.eye(4)
     m[0, :3], m[1, :3], m[2, :3] = r, u, -f
     m[:3, 3] = -m[:3, :3] @ eye

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -41,8 +42,21 @@ def rotation_matrix(axis: Sequence[float], angle_rad: float) -> np.ndarray:
 
 def euler_matrix(rotation_deg: Sequence[float]) -> np.ndarray:
     """3x3 rotation from XYZ Euler angles in degrees, applied x first: R = Rz @ Ry @ Rx."""
+    return _euler(tuple(float(v) for v in rotation_deg))
+
+
+@lru_cache(maxsize=4096)
+def _euler(rotation_deg: tuple[float, float, float]) -> np.ndarray:
+    # Rest poses repeat every frame: cache them (read-only, so callers cannot corrupt the cache).
     rx, ry, rz = (math.radians(v) for v in rotation_deg)
-    return rotation_matrix((0, 0, 1), rz) @ rotation_matrix((0, 1, 0), ry) @ rotation_matrix((1, 0, 0), rx)
+    m = rotation_matrix((0, 0, 1), rz) @ rotation_matrix((0, 1, 0), ry) @ rotation_matrix((1, 0, 0), rx)
+    m.setflags(write=False)
+    return m
+
+
+def cross(a: Sequence[float], b: Sequence[float]) -> np.ndarray:
+    """Cross product of two 3-vectors (numpy's general ``cross`` costs ~10x more at this size)."""
+    return np.array([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]])
 
 
 def _interp_keyframes(keyframes: Sequence[tuple[float, Sequence[float]]], t: float) -> np.ndarray:
@@ -227,9 +241,9 @@ class Camera:
         eye, target = self.pose(t)
         f = target - eye
         f = f / np.linalg.norm(f)
-        r = np.cross(f, np.asarray(self.up, dtype=np.float64))
+        r = cross(f, self.up)
         r = r / np.linalg.norm(r)
-        u = np.cross(r, f)
+        u = cross(r, f)
         m = np.eye(4)
         m[0, :3], m[1, :3], m[2, :3] = r, u, -f
         m[:3, 3] = -m[:3, :3] @ eye

@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from synth.scene import Material, Motion, Node, Scene
+from synth.scene import Material, Motion, Node, Scene, cross
 
 LAYERS = ((1.0, 0.2), (0.6, 0.3), (0.35, 0.5))  # (apparent scale, share of the particles)
 NEAR_M = 1.5  # distance of the nearest layer from the camera
@@ -34,9 +34,9 @@ def add_precipitation(
     cam = scene.camera
     eye, target = cam.pose(0.0)
     forward = (target - eye) / np.linalg.norm(target - eye)
-    right = np.cross(forward, cam.up)
+    right = cross(forward, cam.up)
     right /= np.linalg.norm(right)
-    up = np.cross(right, forward)
+    up = cross(right, forward)
     m_per_px_near = 2 * NEAR_M * math.tan(math.radians(cam.fov_deg) / 2) / height
     size_m = params["size_px"] * m_per_px_near
     fall_m_per_s = params["speed_px"] * m_per_px_near * fps
