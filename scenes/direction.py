@@ -104,11 +104,11 @@ class Direction(Task):
         """Centroid of the moving pixels, first vs last third of the clip; the option whose unit
         vector best matches the displacement (image y flipped to point up)."""
         c = centroids(foreground(frames))
-        third = max(1, len(c) // 3)
-        start, end = np.nanmean(c[:third], axis=0), np.nanmean(c[-third:], axis=0)
-        d = end - start
-        if not np.all(np.isfinite(d)):
+        c = c[np.isfinite(c).all(axis=1)]
+        if len(c) < 2:  # nothing moved: no evidence, a fixed guess
             return 0
+        third = max(1, len(c) // 3)
+        d = c[-third:].mean(axis=0) - c[:third].mean(axis=0)
         motion = np.array([d[0], -d[1]])
         scores = [np.dot(motion, DIRECTIONS.get(o, (0.0, 0.0))) for o in options]
         return int(np.argmax(scores))
