@@ -8,6 +8,7 @@ get them as particles in the scene from the renderer (correct occlusion and ligh
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import torch
 
@@ -30,9 +31,9 @@ def ground_plane_depth(h: int, w: int, camera_height_m: float, far_m: float, dev
 def fog(
     video: torch.Tensor,
     beta_per_m: float = 0.0,
-    airlight: list[float] = list(DEFAULT_AIRLIGHT),
+    airlight: Sequence[float] = DEFAULT_AIRLIGHT,
     prior_camera_height_m: float = 1.6,
-    prior_far_m: float = 50.0,
+    far_m: float = 20.0,
     depth: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Fog/haze by Koschmieder's law: I = J t + A (1 − t), t = exp(−β d).
@@ -40,22 +41,44 @@ def fog(
     Source: Koschmieder 1924; Narasimhan & Nayar 2002, "Vision and the atmosphere".
     ``beta_per_m``: extinction coefficient (1/m; meteorological visibility is 3.912/β, so 0.04 is
     ~100 m). ``airlight``: linear RGB of the horizon sky. ``depth`` (T, H, W) metres when known,
-    else :func:`ground_plane_depth` with ``prior_camera_height_m`` and ``prior_far_m``.
+    else :func:`ground_plane_depth` with ``prior_camera_height_m``. Depths beyond ``far_m``
+    (including inf: a rendered backdrop or sky) count as ``far_m``, so the background fades
+    with β like a distant backdrop instead of vanishing into airlight at every density.
     """
     if beta_per_m <= 0:
         return video
     _, _, h, w = video.shape
     if depth is None:
-        d = ground_plane_depth(h, w, prior_camera_height_m, prior_far_m, video.device)[None, None]
+        d = ground_plane_depth(h, w, prior_camera_height_m, far_m, video.device)[None, None]
     else:
-        d = depth.to(video.device).unsqueeze(1)
-    trans = torch.exp(-beta_per_m * d)  # exp(-inf) = 0: the sky is pure airlight
+        d = depth.to(video.device).unsqueeze(1).clamp(max=far_m)
+    trans = torch.exp(-beta_per_m * d)
     a = torch.tensor(airlight, dtype=video.dtype, device=video.device).view(1, 3, 1, 1)
     return video * trans + a * (1 - trans)
 
 
 # near-to-far layers of particles: (size/speed scale, share of the particles)
 _LAYERS = ((1.0, 0.2), (0.6, 0.3), (0.35, 0.5))
+
+
+def _splat_gaussians(x: torch.Tensor, y: torch.Tensor, weight: float, sigma: float, h: int, w: int) -> torch.Tensor:
+    """Sum of unit-mass Gaussians (σ px) at sub-pixel points ``x``/``y`` (T, ...) on a torus of
+    H×W pixels, each scaled by ``weight``. Returns (T, 1, H, W). Costs O(points), not O(pixels)."""
+    t = x.shape[0]
+    r = math.ceil(2.5 * sigma)
+    offs = torch.arange(-r, r + 1, device=x.device, dtype=torch.float32).view(-1, 1)
+    # the point index is the innermost (long) dimension, so every op below vectorises
+    xf, yf = x.reshape(1, -1), y.reshape(1, -1)
+    gx, gy = xf.floor() + offs, yf.floor() + offs  # (K, P) pixel centres around each point
+    wx = torch.exp(-((gx - xf) ** 2) / (2 * sigma * sigma))
+    wy = torch.exp(-((gy - yf) ** 2) / (2 * sigma * sigma))
+    stamp = wy.unsqueeze(1) * wx.unsqueeze(0)  # (K, K, P)
+    stamp = stamp * (weight / stamp.sum(dim=(0, 1), keepdim=True))
+    frame = torch.arange(t, device=x.device).repeat_interleave(xf.shape[1] // t) * (h * w)
+    idx = frame + gy.long().remainder(h).unsqueeze(1) * w + gx.long().remainder(w).unsqueeze(0)
+    acc = torch.zeros(t * h * w, device=x.device)
+    acc.index_add_(0, idx.reshape(-1), stamp.reshape(-1))
+    return acc.view(t, 1, h, w)
 
 
 def _particle_alpha(
@@ -73,10 +96,8 @@ def _particle_alpha(
 
     Particles keep their identity across frames (positions advance by the velocity and wrap),
     so they move coherently. Each one is drawn as the segment it sweeps during the exposure
-    (``streak`` = fraction of the frame interval), splatted and widened by a Gaussian.
+    (``streak`` = fraction of the frame interval): Gaussian footprints of σ = size / 2 along it.
     """
-    import kornia
-
     t, h, w = shape
     layers = []
     for scale, share in _LAYERS:
@@ -91,26 +112,22 @@ def _particle_alpha(
         time = frames + sub  # (T, 1, S): instants swept during each exposure
         x = p0[:, 0].view(1, n, 1) * w + vx * time + sway_px * scale * torch.sin(0.3 * time + phase.view(1, n, 1))
         y = p0[:, 1].view(1, n, 1) * h + vy * time
-        xi = (x.remainder(w)).long().clamp(0, w - 1)
-        yi = (y.remainder(h)).long().clamp(0, h - 1)
-        acc = torch.zeros(t, h * w, device=device)
-        acc.scatter_add_(1, (yi * w + xi).reshape(t, -1), torch.full((t, n * steps), 1.0 / steps * max(1, steps - 1), device=device))
         sigma = max(0.3, size_px * scale / 2)
-        k = 2 * math.ceil(2.5 * sigma) + 1
-        cov = kornia.filters.gaussian_blur2d(acc.view(t, 1, h, w), (k, k), (sigma, sigma))
-        # an isolated particle's peak after the Gaussian is ~1/(2πσ²) per unit of splat; rescale to 1
+        # each sample carries (steps-1)/steps: about one unit of coverage per pixel of streak
+        cov = _splat_gaussians(x, y, (steps - 1) / steps, sigma, h, w)
+        # an isolated particle's peak is ~1/(2πσ²) per unit of splat, a streak's 1/(√(2π)σ); rescale to 1
         peak = 1.0 / (2 * math.pi * sigma * sigma) if steps <= 2 else 1.0 / (math.sqrt(2 * math.pi) * sigma)
         layers.append((cov / peak).clamp(0, 1))
     return layers
 
 
 def _composite(video: torch.Tensor, layers: list[torch.Tensor], opacity: float, radiance: float) -> torch.Tensor:
-    """Far layers first, each ``over`` the result: out = out (1 − α) + radiance α."""
-    out = video
-    for alpha in reversed(layers):
-        a = alpha * opacity
-        out = out * (1 - a) + radiance * a
-    return out
+    """Layers of one colour composited ``over`` the frame, far first: out = out (1 − α) + radiance α
+    for each, which telescopes to video · Π(1 − α) + radiance · (1 − Π(1 − α)) (one pass over RGB)."""
+    clear = torch.ones_like(layers[0])
+    for alpha in layers:
+        clear = clear * (1 - opacity * alpha)
+    return video * clear + radiance * (1 - clear)
 
 
 def rain(

@@ -119,7 +119,8 @@ def compression(
 
 def resample(video: torch.Tensor, scale: float = 1.0, up_mode: str = "bilinear") -> torch.Tensor:
     """Downscale by ``scale`` (0 < scale ≤ 1, antialiased area average) and upscale back with
-    ``up_mode`` (nearest, bilinear or bicubic), as a low rung of a streaming ladder looks.
+    ``up_mode`` (nearest, bilinear or bicubic), as a low rung of an adaptive-streaming ladder
+    looks once the player scales it back to the display (e.g. Apple HLS authoring spec ladders).
 
     ``video``: (T, 3, H, W) float32 display-encoded 0..1; same shape out, clipped to 0..1.
     """

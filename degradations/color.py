@@ -44,7 +44,7 @@ def unprocess(frames: torch.Tensor | np.ndarray, device: str | torch.device | No
     Only the sRGB transfer curve is inverted: a camera's own tone curve and white balance are
     unknown for arbitrary footage, and sRGB is the standard every consumer video declares.
     """
-    t = torch.as_tensor(np.ascontiguousarray(frames) if isinstance(frames, np.ndarray) else frames)
+    t = torch.as_tensor(np.require(frames, requirements=["C", "W"]) if isinstance(frames, np.ndarray) else frames)
     if t.ndim != 4 or t.shape[-1] != 3:
         raise ValueError(f"frames must be (T, H, W, 3), got {tuple(t.shape)}")
     if device is not None:
@@ -60,5 +60,5 @@ def to_uint8(encoded: torch.Tensor) -> np.ndarray:
 
 def from_uint8(frames: np.ndarray, device: str | torch.device | None = None) -> torch.Tensor:
     """(T, H, W, 3) uint8 -> (T, 3, H, W) float32 0..1, still display-encoded (no transfer curve)."""
-    t = torch.as_tensor(np.ascontiguousarray(frames))
+    t = torch.as_tensor(np.require(frames, requirements=["C", "W"]))
     return (t.to(device) if device is not None else t).permute(0, 3, 1, 2).to(torch.float32) / 255.0

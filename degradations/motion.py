@@ -22,7 +22,8 @@ def linear_kernel(length_px: float, angle_deg: float) -> torch.Tensor:
     """PSF of uniform linear motion: a segment ``length_px`` long at ``angle_deg`` (0 = +x,
     counter-clockwise as seen on screen). Returns (k, k) float32 summing to 1."""
     n = max(2, math.ceil(length_px * 4))
-    s = torch.linspace(-length_px / 2, length_px / 2, n)
+    # midpoints of n equal slices of the exposure: the samples' spread is exactly the path's
+    s = (torch.arange(n) + 0.5) * (length_px / n) - length_px / 2
     a = math.radians(angle_deg)
     pts = torch.stack([s * math.cos(a), -s * math.sin(a)], dim=-1)
     return splat_kernel(pts[None], _odd_size(length_px))[0]
@@ -168,5 +169,7 @@ def frame_drop(
 ) -> tuple[torch.Tensor, float]:
     """Frame drops, stutter and frame-rate change (see :func:`frame_drop_indices`).
     Returns (video (T_out, 3, H, W), output fps)."""
-    idx, out_fps = frame_drop_indices(video.shape[0], fps, drop_prob, stutter_prob, stutter_frames, target_fps, generator)
+    idx, out_fps = frame_drop_indices(
+        video.shape[0], fps, drop_prob, stutter_prob, stutter_frames, target_fps, generator
+    )
     return video[idx.to(video.device)], out_fps

@@ -30,10 +30,11 @@ def lens(
     Coordinates are normalised by ``focal_px`` (pixels; 0 = the image width, a 53° horizontal
     field of view) about the image centre. Output pixel p shows the input at undistort(p),
     found with OpenCV's fixed-point iteration (kornia); no rescale, so barrel distortion
-    (k1 < 0) leaves black corners where the lens sees beyond the input frame.
+    (k1 < 0) leaves black corners where the lens sees beyond the input frame, or where no ray
+    reaches the sensor at all (undistort(p) has no solution).
     Coefficients are dimensionless; k1 = -0.2 is a strong consumer wide-angle lens.
     """
-    from kornia.geometry.calibration import undistort_points
+    from kornia.geometry.calibration import distort_points, undistort_points
 
     t, _, h, w = video.shape
     f = focal_px or float(w)
@@ -41,7 +42,11 @@ def lens(
     pts = torch.stack([x, y], dim=-1).reshape(1, -1, 2)
     K = torch.tensor([[[f, 0.0, (w - 1) / 2], [0.0, f, (h - 1) / 2], [0.0, 0.0, 1.0]]], device=video.device)
     dist = torch.tensor([[k1, k2, p1, p2, k3]], dtype=torch.float32, device=video.device)
-    src = undistort_points(pts, K, dist, num_iters=20).reshape(h, w, 2)
+    src = undistort_points(pts, K, dist, num_iters=20)
+    # strong barrel lenses image no ray at all at the far corners (the forward model folds back);
+    # there the iteration returns garbage, which re-distorting exposes, and the sensor stays black
+    miss = (distort_points(src, K, dist) - pts).norm(dim=-1) > 0.05
+    src = src.masked_fill(miss.unsqueeze(-1), 1e6).reshape(h, w, 2)
     return remap(video, src[..., 0], src[..., 1])
 
 
@@ -147,16 +152,17 @@ def defocus(
     focal_mm: float = 35.0,
     focus_m: float = 2.0,
     sensor_width_mm: float = 36.0,
-    scene_depth_m: float = math.inf,
+    scene_depth_m: float = 1e9,
     depth: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Defocus blur of a thin lens focused at ``focus_m`` metres.
 
     Parameters: ``f_number`` (N, 0 = off), ``focal_mm`` and ``sensor_width_mm`` (36 = full frame) set
     the circle of confusion. ``depth``: optional (T, H, W) metres (inf = sky); without it the whole
-    scene sits at ``scene_depth_m`` (uniform blur). Spatially varying blur is layered: the frame is
-    blurred with pillbox PSFs at a few radii and each pixel interpolates between the two nearest,
-    so partial occlusion at depth edges is not modelled.
+    scene sits at ``scene_depth_m`` (uniform blur; the default 1e9 m is effectively infinity).
+    Spatially varying blur is layered: the frame is blurred with pillbox PSFs at a few radii and
+    each pixel interpolates between the two nearest, so partial occlusion at depth edges is not
+    modelled.
     """
     if f_number <= 0:
         return video

@@ -109,7 +109,7 @@ def _params_class(name: str, fn: Callable[..., Any]) -> type:
     for p in sig.parameters.values():
         if p.name in CONTEXT_ARGS:
             continue
-        if isinstance(p.default, list):
+        if isinstance(p.default, (list, tuple)):
             tp = typing.List[float]
             fields.append((p.name, tp, dataclasses.field(default_factory=lambda d=p.default: list(d))))
         else:
@@ -146,8 +146,8 @@ INF = math.inf
 # name: (stage, domain, function, ranges, choices, severity levels 1..5, extra check)
 _TABLE: list[tuple[str, str, str, Callable[..., Any], dict, dict, tuple, Any]] = [
     ("fog", "atmosphere", "linear", atmosphere.fog,
-     {"beta_per_m": (0, 10), "prior_camera_height_m": (0.01, 1000), "prior_far_m": (0.1, INF)}, {},
-     _levels(beta_per_m=[0.01, 0.02, 0.04, 0.08, 0.16]), _check_airlight),
+     {"beta_per_m": (0, 10), "prior_camera_height_m": (0.01, 1000), "far_m": (0.1, INF)}, {},
+     _levels(beta_per_m=[0.005, 0.01, 0.02, 0.05, 0.12]), _check_airlight),
     ("rain", "atmosphere", "linear", atmosphere.rain,
      {"density": (0, 1000), "size_px": (0.1, 50), "speed_px": (0, 1000), "wind": (-10, 10),
       "opacity": (0, 1), "radiance": (0, 100)}, {},
@@ -190,19 +190,19 @@ _TABLE: list[tuple[str, str, str, Callable[..., Any], dict, dict, tuple, Any]] =
      {"red_gain": (0.01, 100), "blue_gain": (0.01, 100)}, {},
      _levels(red_gain=[1.05, 1.1, 1.2, 1.3, 1.45], blue_gain=[0.95, 0.9, 0.83, 0.77, 0.7]), None),
     ("denoise", "isp", "linear", isp.denoise,
-     {"sigma_px": (0, 20), "sigma_color": (1e-4, 10)}, {},
-     _levels(sigma_px=[0.5, 1.0, 1.5, 2.0, 3.0], sigma_color=[0.02, 0.04, 0.08, 0.12, 0.2]), None),
+     {"radius_px": (0, 50), "eps": (1e-8, 10)}, {},
+     _levels(radius_px=[1, 1, 2, 2, 3], eps=[1e-4, 4e-4, 1e-3, 3e-3, 1e-2]), None),
     ("tone", "isp", "encode", isp.tone,
      {"gamma": (0.1, 10)}, {"curve": ("srgb", "gamma", "filmic")},
      _levels(curve=["gamma"] * 5, gamma=[1.9, 1.7, 1.5, 1.3, 1.1]), None),
     ("sharpen", "isp", "encoded", isp.sharpen,
      {"amount": (0, 10), "sigma_px": (0.1, 20)}, {}, _levels(amount=[0.3, 0.6, 1.0, 1.5, 2.5]), None),
-    ("frame_drop", "codec", "retime", motion.frame_drop_indices,
-     {"drop_prob": (0, 0.95), "stutter_prob": (0, 1), "stutter_frames": (1, 1000), "target_fps": (0, 1000)}, {},
-     _levels(drop_prob=[0.05, 0.1, 0.2, 0.3, 0.5], stutter_prob=[0, 0, 0.02, 0.05, 0.1]), None),
     ("resample", "codec", "encoded", codec.resample,
      {"scale": (0.01, 1)}, {"up_mode": ("nearest", "bilinear", "bicubic")},
      _levels(scale=[0.75, 0.5, 0.35, 0.25, 0.15]), None),
+    ("frame_drop", "codec", "retime", motion.frame_drop_indices,
+     {"drop_prob": (0, 0.95), "stutter_prob": (0, 1), "stutter_frames": (1, 1000), "target_fps": (0, 1000)}, {},
+     _levels(drop_prob=[0.05, 0.1, 0.2, 0.3, 0.5], stutter_prob=[0, 0, 0.02, 0.05, 0.1]), None),
     ("compression", "codec", "uint8", codec.compression,
      {"bitrate_kbps": (0, 1e6), "gop": (0, 10000)}, {"codec": tuple(codec.CODECS), "preset": codec.PRESETS},
      _levels(crf=[23, 28, 33, 38, 45]), _check_compression),
@@ -212,8 +212,11 @@ REGISTRY: dict[str, Spec] = {}
 for _name, _stage, _domain, _fn, _ranges, _choices, _sev, _extra in _TABLE:
     REGISTRY[_name] = Spec(_name, _stage, _domain, _fn, _params_class(_name, _fn), _sev, _ranges, _choices, _extra)
 # the table is the application order: it must follow STAGES, and domains must only advance
-assert [STAGES.index(s.stage) for s in REGISTRY.values()] == sorted(STAGES.index(s.stage) for s in REGISTRY.values())
-assert [DOMAINS.index(s.domain) for s in REGISTRY.values()] == sorted(DOMAINS.index(s.domain) for s in REGISTRY.values())
+for _order in (
+    [STAGES.index(s.stage) for s in REGISTRY.values()],
+    [DOMAINS.index(s.domain) for s in REGISTRY.values()],
+):
+    assert _order == sorted(_order)
 
 
 def get(name: str) -> Spec:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,12 +100,14 @@ def measure(refs: list[Reference], cfg: Config, device: torch.device) -> dict[st
             pipe = degradations.Pipeline([(name, {"severity": level})])
             scores, sample = [], None
             for i, ref in enumerate(refs):
-                out = pipe.apply(degradations.unprocess(ref.frames, device), fps=ref.fps, seed=cfg.seed + i, depth=ref.depth)
+                video = degradations.unprocess(ref.frames, device)
+                out = pipe.apply(video, fps=ref.fps, seed=cfg.seed + i, depth=ref.depth)
                 scores.append(quality(out, ref.frames))
                 if i == 0:
                     sample = out[len(out) // 2]
             psnr, ssim = np.mean(scores, axis=0)
-            rows.append({"level": level, "params": pipe.applied()[0]["params"], "psnr": psnr, "ssim": ssim, "frame": sample})
+            params = pipe.applied()[0]["params"]
+            rows.append({"level": level, "params": params, "psnr": psnr, "ssim": ssim, "frame": sample})
         results[name] = rows
     return results
 
@@ -137,9 +140,11 @@ def _value(v: object) -> str:
     return str(v)
 
 
-def _summary(fn: object) -> str:
-    doc = inspect.getdoc(fn) or ""
-    return " ".join(doc.split("\n\n")[0].split())
+def _describe(fn: object) -> str:
+    """The function's docstring as Markdown paragraphs (it states units, ranges and sources)."""
+    doc = (inspect.getdoc(fn) or "").replace("``", "`")
+    doc = re.sub(r":func:`([^`]+)`", r"`\1`", doc)
+    return "\n\n".join(" ".join(par.split()) for par in doc.split("\n\n"))
 
 
 def markdown(results: dict[str, list[dict]], refs: list[Reference], source: str) -> str:
@@ -187,7 +192,9 @@ def markdown(results: dict[str, list[dict]], refs: list[Reference], source: str)
         "(kornia.metrics). **hard to see** marks levels with SSIM ≥ 0.95: changes most viewers",
         "would not notice, which is where model robustness matters most.",
         "Stages that need motion (`rolling_shutter` needs camera motion, `frame_drop` needs",
-        "anything moving) change little on mostly static reference clips.",
+        "anything moving) change little on mostly static reference clips. `fog` is strong from",
+        "level 1 on these clips: their dark backdrop has infinite depth, which counts as `far_m`",
+        "(20 m), and a little airlight over a near-black background is very visible.",
         "",
         "| degradation | stage | level | parameters | PSNR | SSIM | |",
         "|---|---|---|---|---|---|---|",
@@ -197,9 +204,8 @@ def markdown(results: dict[str, list[dict]], refs: list[Reference], source: str)
         for row in rows:
             params = ", ".join(f"{k}={_value(row['params'][k])}" for k in spec.severity[row["level"] - 1])
             mark = "hard to see" if row["ssim"] >= HARD_TO_SEE_SSIM else ""
-            lines.append(
-                f"| {name} | {spec.stage} | {row['level']} | {params} | {row['psnr']:.2f} | {row['ssim']:.4f} | {mark} |"
-            )
+            scores = f"{row['psnr']:.2f} | {row['ssim']:.4f}"
+            lines.append(f"| {name} | {spec.stage} | {row['level']} | {params} | {scores} | {mark} |")
     lines += ["", "## Reference", ""]
     for name, spec in degradations.REGISTRY.items():
         defaults = spec.params()
@@ -209,7 +215,9 @@ def markdown(results: dict[str, list[dict]], refs: list[Reference], source: str)
         lines += [
             f"### {name}",
             "",
-            f"Stage **{spec.stage}**; function `{spec.fn.__module__}.{spec.fn.__name__}`. {_summary(spec.fn)}",
+            f"Stage **{spec.stage}**; function `{spec.fn.__module__}.{spec.fn.__name__}`.",
+            "",
+            _describe(spec.fn),
             "",
             f"Parameters (defaults): {params}, `severity=0`.",
             "",

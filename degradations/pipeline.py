@@ -1,0 +1,135 @@
+"""Compose degradations in physical order and run them on linear video or external 8-bit video."""
+
+from __future__ import annotations
+
+import inspect
+import zlib
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import torch
+
+from degradations.color import linear_to_srgb, to_uint8, unprocess
+from degradations.registry import DOMAINS, REGISTRY, ParamError, Params, Spec, get
+
+_ORDER = {name: i for i, name in enumerate(REGISTRY)}
+
+
+def stage_seed(seed: int, name: str) -> int:
+    """Seed of one stage's generator: adding or removing another stage leaves its noise unchanged."""
+    return zlib.crc32(f"{seed}:{name}".encode()) & 0x7FFFFFFF
+
+
+class Pipeline:
+    """An ordered camera model built from named degradations.
+
+    ``stages``: ``[(name, params), ...]`` or ``{name: params}``, where params is a dict, the
+    degradation's params dataclass, or None (defaults). Whatever order they are listed in, they
+    run in :data:`degradations.registry.STAGES` order: linear-light stages, then the ISP encode
+    (the ``tone`` curve if listed, else sRGB), then display-encoded stages, frame retiming, and
+    the codec last on 8-bit frames. Raises :class:`ParamError` for unknown names or bad values
+    (message relative to the degradation, e.g. ``crf=99: allowed 0..51 for h264``).
+    ``frame_drop`` with ``target_fps`` changes the frame count; see :meth:`output_fps`.
+    """
+
+    def __init__(self, stages: Iterable[tuple[str, Any]] | Mapping[str, Any] = ()):
+        items = list(stages.items()) if isinstance(stages, Mapping) else list(stages)
+        seen: set[str] = set()
+        built: list[tuple[Spec, Params]] = []
+        for name, values in items:
+            spec = get(name)
+            if name in seen:
+                raise ParamError(f"degradation '{name}' listed twice")
+            seen.add(name)
+            built.append((spec, spec.make(values)))
+        self.stages = sorted(built, key=lambda sp: _ORDER[sp[0].name])
+
+    def applied(self) -> list[dict[str, Any]]:
+        """``[{"name": ..., "params": {...}}]`` in the order applied, parameters as used."""
+        return [{"name": s.name, "params": p.resolved()} for s, p in self.stages]
+
+    @property
+    def needs_depth(self) -> bool:
+        """True when a listed stage uses per-pixel depth (fog, defocus): pass ``depth`` if known."""
+        return any("depth" in inspect.signature(s.fn).parameters for s, _ in self.stages)
+
+    def output_fps(self, fps: float) -> float:
+        """Frame rate of the output for an input at ``fps`` (only ``frame_drop.target_fps`` changes it)."""
+        for spec, p in self.stages:
+            if spec.domain == "retime" and p.resolved().get("target_fps", 0) > 0:
+                fps = p.resolved()["target_fps"]
+        return fps
+
+    def apply(
+        self, video: torch.Tensor, fps: float = 30.0, seed: int = 0, depth: torch.Tensor | None = None
+    ) -> np.ndarray:
+        """Run the camera model.
+
+        ``video``: (T, 3, H, W) float32 linear light, scene-referred (1.0 = diffuse white), on any
+        device (the work stays there). ``fps``: frames per second. ``seed``: every random stage
+        draws from its own generator seeded from (seed, name), so the output is reproducible.
+        ``depth``: optional (T, H, W) metres for fog and defocus. Returns (T', H, W, 3) uint8 sRGB.
+        """
+        if video.ndim != 4 or video.shape[1] != 3:
+            raise ValueError(f"video must be (T, 3, H, W), got {tuple(video.shape)}")
+        data: Any = video.to(torch.float32)
+        domain = "linear"
+        for spec, params in self.stages:
+            data = _convert(data, domain, spec.domain)
+            domain = "encoded" if spec.domain in ("encode", "retime") else spec.domain
+            gen = torch.Generator(device=video.device).manual_seed(stage_seed(seed, spec.name))
+            context = {"fps": fps, "depth": depth, "generator": gen}
+            values = params.resolved()
+            if spec.domain == "retime":
+                idx, fps = spec.fn(data.shape[0], fps, **values, generator=gen)
+                data = data[idx.to(data.device)]
+                depth = depth[idx.to(depth.device)] if depth is not None else None
+            else:
+                data = spec.call(data, values, context)
+        return _convert(data, domain, "uint8")
+
+    def apply_numpy(
+        self,
+        linear: np.ndarray,
+        fps: float = 30.0,
+        seed: int = 0,
+        depth: np.ndarray | None = None,
+        device: str | torch.device = "cpu",
+    ) -> np.ndarray:
+        """:meth:`apply` for renderer output: ``linear`` (T, H, W, 3) float32 linear light and
+        ``depth`` (T, H, W) float32 metres as numpy; runs on ``device``; returns (T', H, W, 3) uint8."""
+        video = torch.from_numpy(np.require(linear, np.float32, ["C", "W"])).to(device).permute(0, 3, 1, 2)
+        d = torch.from_numpy(np.require(depth, np.float32, ["C", "W"])).to(device) if depth is not None else None
+        return self.apply(video, fps=fps, seed=seed, depth=d)
+
+    def __repr__(self) -> str:
+        return f"Pipeline({[(s.name, p.resolved()) for s, p in self.stages]})"
+
+
+def _convert(data: Any, have: str, want: str) -> Any:
+    """Move data forward through the domains: linear -> (sRGB encode) -> encoded -> uint8."""
+    if have == "linear" and DOMAINS.index(want) > DOMAINS.index("encode"):
+        data, have = linear_to_srgb(data), "encoded"
+    if have == "encoded" and want == "uint8":
+        data = to_uint8(data)
+    return data
+
+
+def degrade_video(
+    frames: np.ndarray | torch.Tensor,
+    pipeline: Pipeline | Iterable[tuple[str, Any]] | Mapping[str, Any],
+    fps: float = 30.0,
+    seed: int = 0,
+    depth: torch.Tensor | None = None,
+    device: str | torch.device | None = None,
+) -> np.ndarray:
+    """Degrade external 8-bit video: (T, H, W, 3) uint8 sRGB in, (T', H, W, 3) uint8 sRGB out.
+
+    The frames are first unprocessed to linear light (inverse sRGB curve) so optics and sensor
+    noise act where they physically do. An empty pipeline returns the frames unchanged.
+    """
+    pipe = pipeline if isinstance(pipeline, Pipeline) else Pipeline(pipeline)
+    if not pipe.stages:
+        return np.asarray(frames, dtype=np.uint8).copy()
+    return pipe.apply(unprocess(frames, device), fps=fps, seed=seed, depth=depth)
