@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from degradations.color import linear_to_srgb, to_uint8, unprocess
+from degradations.geometry import POINT_MAPS
 from degradations.registry import DOMAINS, REGISTRY, ParamError, Params, Spec, get
 
 _ORDER = {name: i for i, name in enumerate(REGISTRY)}
@@ -54,6 +55,25 @@ class Pipeline:
         """True when a listed stage uses per-pixel depth (fog, defocus): pass ``depth`` if known."""
         return any("depth" in inspect.signature(s.fn).parameters for s, _ in self.stages)
 
+    def map_points(self, xy: np.ndarray, width: int, height: int) -> np.ndarray:
+        """Where input-image points (N, 2) (pixel centres at integers) land in the output, through
+        every geometric stage in order (lens, fisheye); other stages leave points where they are."""
+        out = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+        for spec, params in self.stages:
+            if spec.name in POINT_MAPS:
+                out = POINT_MAPS[spec.name](out, width, height, **params.resolved())
+        return out
+
+    def frame_indices(self, num_frames: int, fps: float, seed: int = 0) -> tuple[np.ndarray, float]:
+        """Which input frame each output frame shows (T',) and the output rate: what
+        :meth:`apply` does with the same ``seed``."""
+        idx = torch.arange(num_frames)
+        for spec, params in self.stages:
+            if spec.domain == "retime":
+                step, fps = _retime(spec, params, len(idx), fps, seed)
+                idx = idx[step]
+        return idx.numpy(), fps
+
     def output_fps(self, fps: float) -> float:
         """Frame rate of the output for an input at ``fps`` (only ``frame_drop.target_fps`` changes it)."""
         for spec, p in self.stages:
@@ -78,15 +98,13 @@ class Pipeline:
         for spec, params in self.stages:
             data = _convert(data, domain, spec.domain)
             domain = "encoded" if spec.domain in ("encode", "retime") else spec.domain
-            gen = torch.Generator(device=video.device).manual_seed(stage_seed(seed, spec.name))
-            context = {"fps": fps, "depth": depth, "generator": gen}
-            values = params.resolved()
             if spec.domain == "retime":
-                idx, fps = spec.fn(data.shape[0], fps, **values, generator=gen)
+                idx, fps = _retime(spec, params, data.shape[0], fps, seed)
                 data = data[idx.to(data.device)]
                 depth = depth[idx.to(depth.device)] if depth is not None else None
             else:
-                data = spec.call(data, values, context)
+                gen = torch.Generator(device=video.device).manual_seed(stage_seed(seed, spec.name))
+                data = spec.call(data, params.resolved(), {"fps": fps, "depth": depth, "generator": gen})
         return _convert(data, domain, "uint8")
 
     def apply_numpy(
@@ -105,6 +123,12 @@ class Pipeline:
 
     def __repr__(self) -> str:
         return f"Pipeline({[(s.name, p.resolved()) for s, p in self.stages]})"
+
+
+def _retime(spec: Spec, params: Params, frames: int, fps: float, seed: int) -> tuple[torch.Tensor, float]:
+    # Indices are drawn on the CPU whatever the video's device, so frame_indices() agrees with apply().
+    gen = torch.Generator().manual_seed(stage_seed(seed, spec.name))
+    return spec.fn(frames, fps, **params.resolved(), generator=gen)
 
 
 def _convert(data: Any, have: str, want: str) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from synth import geometry
@@ -41,4 +43,30 @@ def tracks(scene: Scene, times: np.ndarray, width: int, height: int, visible: np
             entry["visible"].append(round(float(visible[k, j]), 4))
             entry["position"].append([round(float(v), 5) for v in model[:3, 3]])
             entry["velocity"].append([round(float(v), 5) for v in velocity])
+    return out
+
+
+def warp_tracks(
+    tracks: list[dict], frames: np.ndarray, map_points: Callable[[np.ndarray], np.ndarray] | None = None
+) -> list[dict]:
+    """Tracks as they appear in a degraded clip: per-frame entries re-indexed by ``frames`` (the
+    source frame each output frame shows) and image positions moved by ``map_points`` ((N, 2)
+    pixel coordinates in the tracks' convention -> where they land). A box becomes the box of its
+    mapped corners and edge midpoints (exact for the centre, tight to a pixel or so for boxes
+    under lens distortion); ``visible`` keeps the clean render's value."""
+    per_frame = ("center_px", "bbox_px", "visible", "position", "velocity")
+    out = []
+    for track in tracks:
+        new = {**track, **{k: [track[k][i] for i in frames] for k in per_frame}}
+        if map_points is not None:
+            centres = map_points(np.array(new["center_px"], dtype=np.float64))
+            new["center_px"] = [[round(float(v), 3) for v in p] for p in centres]
+            boxes = []
+            for x0, y0, x1, y1 in new["bbox_px"]:
+                xm, ym = (x0 + x1) / 2, (y0 + y1) / 2
+                ring = np.array([[x0, y0], [xm, y0], [x1, y0], [x1, ym], [x1, y1], [xm, y1], [x0, y1], [x0, ym]])
+                p = map_points(ring)
+                boxes.append([round(float(v), 3) for v in (*p.min(0), *p.max(0))])
+            new["bbox_px"] = boxes
+        out.append(new)
     return out

@@ -141,7 +141,12 @@ def _explain(exc: BaseException, config_cls: type) -> str:
         m = re.search(r"Key '([^']+)' (?:not in|is not in struct)", msg)
         if m:
             bad = str(key or m.group(1))
-            allowed = _allowed_keys(config_cls, bad.split(".")[:-1])
+            # The error knows the schema of the node it failed in (also inside config groups).
+            node_type = getattr(err, "object_type", None)
+            if dataclasses.is_dataclass(node_type):
+                allowed = [f.name for f in dataclasses.fields(node_type)]
+            else:
+                allowed = _allowed_keys(config_cls, bad.split(".")[:-1])
             tail = f"; allowed keys: {', '.join(allowed)}" if allowed else ""
             return f"unknown key '{bad}'{tail}"
         m = re.search(r"Could not (?:find|load) '([^/']+)/([^']+)'", msg)

@@ -12,6 +12,7 @@ from typing import Any
 
 import degradations
 from synth.errors import UserError
+from synth.tracks import warp_tracks
 
 DEFAULTS: list[Any] = [{"degradation": []}]
 
@@ -35,3 +36,12 @@ def build_pipeline(selected: dict[str, Any] | None, key: str = "degradation") ->
         except degradations.ParamError as exc:
             raise UserError(f"{key}.{name}.{exc}") from None
     return degradations.Pipeline(stages)
+
+
+def degrade_tracks(pipe: degradations.Pipeline, tracks: list[dict], width: int, height: int, fps: float, seed: int) -> list[dict]:
+    """``tracks`` of a clean clip as they appear after ``pipe`` ran with ``seed``: re-indexed by
+    its frame drops and moved by its lens geometry (tracks put pixel centres at +0.5, the
+    degradations at integers)."""
+    num_frames = len(tracks[0]["center_px"]) if tracks else 0
+    frames, _ = pipe.frame_indices(num_frames, fps, seed)
+    return warp_tracks(tracks, frames, lambda xy: pipe.map_points(xy - 0.5, width, height) + 0.5)

@@ -118,6 +118,7 @@ def degrade_dataset(cfg: Config, pipe: degradations.Pipeline, device: torch.devi
             fps=pipe.output_fps(record["fps"]),
             num_frames=int(len(result)),
             degradations=list(record.get("degradations") or []) + applied,
+            tracks=degradation_config.degrade_tracks(pipe, record["tracks"], record["width"], record["height"], fps, seed),
         )
         writer.add(new, result, cfg.video)
     writer.finish({"source": str(src), "renderer": card.get("renderer")})

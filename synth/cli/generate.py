@@ -33,6 +33,7 @@ from synth.cli import degradation_config
 from synth.dataset import DatasetWriter, stage_sample
 from synth.errors import UserError
 from synth.sampling import ParamDraw, balanced_choice, sample_seed
+from synth.tracks import tracks
 from synth.video import EncodeSettings
 from synth.weather import KINDS as WEATHER_KINDS
 from synth.weather import add_precipitation
@@ -175,17 +176,14 @@ class SampleMaker:
         # Fog and defocus read metric depth, so a degraded clip always gets the depth pass.
         gt = r.ground_truth(scene, times, clip.fps) if cfg.gt or self.pipeline is not None else None
         fps = clip.fps
+        object_tracks = tracks(scene, times, clip.width, clip.height, r.visibility(scene, times))
         if self.pipeline is None:
             frames = r.render(scene, times, fps)
         else:
-            import torch
-
-            linear = torch.from_numpy(r.render(scene, times, fps, linear=True)).permute(0, 3, 1, 2)
-            frames = self.pipeline.apply(linear, fps=fps, seed=seed, depth=torch.from_numpy(gt["depth"]))
-            frames = np.asarray(frames.cpu() if isinstance(frames, torch.Tensor) else frames)
+            linear = r.render(scene, times, fps, linear=True)
+            frames = self.pipeline.apply_numpy(linear, fps=fps, seed=seed, depth=gt["depth"])
+            object_tracks = degradation_config.degrade_tracks(self.pipeline, object_tracks, clip.width, clip.height, fps, seed)
             fps, applied = self.pipeline.output_fps(fps), applied + self.pipeline.applied()
-        from synth.tracks import tracks
-
         record = {
             "id": job.sample_id(cfg),
             "index": job.index,
@@ -203,7 +201,7 @@ class SampleMaker:
             "group": Job(job.index).sample_id(_no_sweep(cfg)),
             "sweep": None if cfg.sweep.variable is None else {"variable": cfg.sweep.variable, "value": job.sweep_value},
             "degradations": applied,
-            "tracks": tracks(scene, times, clip.width, clip.height, r.visibility(scene, times)),
+            "tracks": object_tracks,
         }
         if sample.extra:
             record["extra"] = sample.extra
