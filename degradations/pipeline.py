@@ -47,8 +47,12 @@ class Pipeline:
         self.stages = sorted(built, key=lambda sp: _ORDER[sp[0].name])
 
     def applied(self) -> list[dict[str, Any]]:
-        """``[{"name": ..., "params": {...}}]`` in the order applied, parameters as used."""
-        return [{"name": s.name, "params": p.resolved()} for s, p in self.stages]
+        """``[{"name": ..., "params": {...}}]`` in the order applied, parameters as used, plus the
+        ``severity`` level they came from when one was given (reports plot against it)."""
+        return [
+            {"name": s.name, "params": {**p.resolved(), **({"severity": p.severity} if p.severity else {})}}
+            for s, p in self.stages
+        ]
 
     @property
     def needs_depth(self) -> bool:
