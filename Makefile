@@ -3,30 +3,35 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# The CPU build of torch that lies on disk; a bare `torch` can pull a multi-GB CUDA build.
-TORCH ?= torch==2.13.0
+# torch and torchvision releases that lie on this kind of machine's disk (a bare `torch` can
+# pull a multi-GB build from the index). torchvision is needed by transformers' video
+# processors, which the `hf` model adapter and its test use.
+TORCH ?= torch==2.14.1 torchvision==0.29.1
+LMMS := $(VENV)/lmms-eval
 
-.PHONY: setup demo test bench docs clean
+.PHONY: setup demo test bench clean
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml .ci/system-deps
+$(STAMP): pyproject.toml .ci/system-deps tests/lmms-eval-requirements.txt
 	bash .ci/system-deps
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q "$(TORCH)"
+	$(BIN)/pip install -q $(TORCH)
 	$(BIN)/pip install -q -e ".[test]"
+	rm -rf $(LMMS)
+	$(BIN)/pip install -q --no-deps --target $(LMMS) -r tests/lmms-eval-requirements.txt
 	touch $(STAMP)
 
 # The main job on built-in defaults: a clean `direction` suite, two camera degradations at two
 # severities each (paired with the clean clips by id/group), the built-in models, one report.
 DEMO ?= data/demo
-DEMO_SETS := clean compression2 compression4 low_light2 low_light4
+DEMO_SETS := clean fog2 fog4 low_light3 low_light5
 demo: setup
 	$(BIN)/synth generate task=direction n=24 seed=7 out=$(DEMO)/clean
-	for d in compression low_light; do for s in 2 4; do \
+	for ds in fog:2 fog:4 low_light:3 low_light:5; do d=$${ds%:*}; s=$${ds#*:}; \
 	  $(BIN)/synth degrade src=$(DEMO)/clean out=$(DEMO)/$$d$$s degradation=[$$d] degradation.$$d.severity=$$s overwrite=true || exit 1; \
-	done; done
+	done
 	for d in $(DEMO_SETS); do for m in oracle single_frame blind random; do \
 	  $(BIN)/synth eval data=$(DEMO)/$$d model=$$m || exit 1; \
 	done; done
