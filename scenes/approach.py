@@ -46,9 +46,7 @@ OPTIONS = ["toward", "away"]
 class Approach(Task):
     name = "approach"
     description = "did the object move toward or away from the camera"
-
-    def answers(self, fixed: dict) -> list[str]:
-        return list(OPTIONS)
+    answer_set = tuple(OPTIONS)
 
     def build(self, draw: ParamDraw, answer: str, clip: Clip) -> Sample:
         duration_s = clip.duration_s

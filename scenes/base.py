@@ -77,16 +77,19 @@ class Sample:
 class Task:
     """Base class of task families.
 
-    Subclasses set ``name``, ``description`` (one line) and ``answers`` (the answer set whose
-    members are balanced across a dataset) and implement :meth:`build` and :meth:`oracle`.
+    Subclasses set ``name``, ``description`` (one line) and ``answer_set`` (whose members are
+    balanced across a dataset) and implement :meth:`build` and :meth:`oracle`.
     """
 
     name: ClassVar[str]
     description: ClassVar[str]
 
-    def answers(self, draw_fixed: dict[str, Any]) -> list[str]:
-        """The answer set balanced over the dataset (may depend on fixed params, e.g. 8 directions)."""
-        raise NotImplementedError
+    answer_set: ClassVar[tuple[str, ...]] = ()
+
+    def answers(self, fixed: dict[str, Any]) -> list[str]:
+        """The answer set balanced over the dataset: ``answer_set``, unless a family's depends on
+        fixed params (8 directions, 3 objects) and overrides this."""
+        return list(self.answer_set)
 
     def build(self, draw: ParamDraw, answer: str, clip: Clip) -> Sample:
         """The sample whose correct option is ``answer`` (unless a fixed/swept param overrides it:

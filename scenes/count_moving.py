@@ -48,9 +48,7 @@ MOVED_PX = 4.0
 class CountMoving(Task):
     name = "count_moving"
     description = "how many of the 3-4 objects moved (0-3)"
-
-    def answers(self, fixed: dict) -> list[str]:
-        return ["0", "1", "2", "3"]
+    answer_set = ("0", "1", "2", "3")
 
     def build(self, draw: ParamDraw, answer: str, clip: Clip) -> Sample:
         options = self.answers(draw.fixed)

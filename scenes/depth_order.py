@@ -48,9 +48,7 @@ from synth.sampling import ParamDraw
 class DepthOrder(Task):
     name = "depth_order"
     description = "which of two objects is closer to the camera (projected sizes equalised)"
-
-    def answers(self, fixed: dict) -> list[str]:
-        return list(OPTION_POSITIONS)
+    answer_set = tuple(OPTION_POSITIONS)
 
     def build(self, draw: ParamDraw, answer: str, clip: Clip) -> Sample:
         duration_s = clip.duration_s

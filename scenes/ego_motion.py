@@ -53,9 +53,7 @@ WALL_CHANGED = 0.2
 class EgoMotion(Task):
     name = "ego_motion"
     description = "did the camera move (ego-motion) or the object, in front of a textured wall"
-
-    def answers(self, fixed: dict) -> list[str]:
-        return list(MOVERS)
+    answer_set = tuple(MOVERS)
 
     def build(self, draw: ParamDraw, answer: str, clip: Clip) -> Sample:
         duration_s = clip.duration_s

@@ -52,9 +52,7 @@ CHANGED_PIXELS = 4
 class Revisit(Task):
     name = "revisit"
     description = "did the object change colour while the camera was turned away (yes/no)"
-
-    def answers(self, fixed: dict) -> list[str]:
-        return ["yes", "no"]
+    answer_set = ("yes", "no")
 
     def build(self, draw: ParamDraw, answer: str, clip: Clip) -> Sample:
         if clip.num_frames < MIN_FRAMES:

@@ -51,9 +51,7 @@ SPIN_SHAPES = ("cube", "cylinder", "cone", "torus", "square", "triangle")
 class Rotation(Task):
     name = "rotation"
     description = "did the object spin clockwise or counter-clockwise"
-
-    def answers(self, fixed: dict) -> list[str]:
-        return list(OPTIONS)
+    answer_set = tuple(OPTIONS)
 
     def build(self, draw: ParamDraw, answer: str, clip: Clip) -> Sample:
         duration_s = clip.duration_s

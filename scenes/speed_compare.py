@@ -50,9 +50,7 @@ HEADING_SPREAD_DEG = 20.0
 class SpeedCompare(Task):
     name = "speed_compare"
     description = "which of two objects moved faster"
-
-    def answers(self, fixed: dict) -> list[str]:
-        return list(OPTION_POSITIONS)
+    answer_set = tuple(OPTION_POSITIONS)
 
     def build(self, draw: ParamDraw, answer: str, clip: Clip) -> Sample:
         duration_s = clip.duration_s

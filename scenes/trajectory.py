@@ -79,9 +79,7 @@ def local_path(kind: str, t: np.ndarray, duration_s: float, speed: float, turn_d
 class Trajectory(Task):
     name = "trajectory"
     description = "straight, curved, or bouncing path"
-
-    def answers(self, fixed: dict) -> list[str]:
-        return list(OPTIONS)
+    answer_set = tuple(OPTIONS)
 
     def build(self, draw: ParamDraw, answer: str, clip: Clip) -> Sample:
         duration_s = clip.duration_s
