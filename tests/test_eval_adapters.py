@@ -162,10 +162,13 @@ def test_hf_adapter_runs_a_tiny_random_video_llm(tmp_path):
     tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", pad_token="<pad>",
                                         extra_special_tokens={"image_token": "<image>", "video_token": "<video>"})  # fmt: skip
+    side = 28  # 2 x 2 patches of 14 px: a vision tower small enough for a CPU test
     processor = LlavaOnevisionProcessor(
-        image_processor=LlavaOnevisionImageProcessor(),
-        video_processor=LlavaOnevisionVideoProcessor(),
+        image_processor=LlavaOnevisionImageProcessor(size={"height": side, "width": side}),
+        video_processor=LlavaOnevisionVideoProcessor(size={"height": side, "width": side}),
         tokenizer=tokenizer,
+        num_image_tokens=(side // 14) ** 2,
+        vision_feature_select_strategy="full",
         chat_template="{% for m in messages %}{% for c in m['content'] %}"
         "{% if c['type'] == 'video' %}<video> {% else %}{{ c['text'] }}{% endif %}{% endfor %}{% endfor %}",
     )
@@ -173,8 +176,8 @@ def test_hf_adapter_runs_a_tiny_random_video_llm(tmp_path):
         text_config={"model_type": "qwen2", "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
                      "num_attention_heads": 2, "num_key_value_heads": 1, "vocab_size": len(words)},
         vision_config={"model_type": "siglip_vision_model", "hidden_size": 32, "intermediate_size": 64,
-                       "num_hidden_layers": 1, "num_attention_heads": 2, "image_size": 384, "patch_size": 14},
-        image_token_index=1, video_token_index=2,
+                       "num_hidden_layers": 1, "num_attention_heads": 2, "image_size": side, "patch_size": 14},
+        image_token_index=1, video_token_index=2, vision_feature_select_strategy="full",
     )  # fmt: skip
     model_dir = tmp_path / "tiny-vlm"
     LlavaOnevisionForConditionalGeneration(config).save_pretrained(model_dir)
