@@ -7,7 +7,7 @@ uniform int u_kind;             // 0 solid, 1 gradient, 2 checker, 3 noise, 4 im
 uniform vec3 u_color;
 uniform vec3 u_color2;
 uniform float u_scale;
-uniform sampler2D u_image;      // linear RGB, repeat-wrapped
+uniform sampler2D u_image;      // linear RGB, clamped at its edges
 
 in vec2 v_ndc;
 out vec4 f_color;

@@ -222,6 +222,8 @@ class Renderer:
             lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4).astype("f4")
             tex = self.ctx.texture((lin.shape[1], lin.shape[0]), 3, np.ascontiguousarray(lin).tobytes(), dtype="f4")
             tex.build_mipmaps()
+            # Clamped, not tiled: the image fills the base view, its border does not bleed across.
+            tex.repeat_x = tex.repeat_y = False
             self._images[path] = tex
         return self._images[path]
 

@@ -209,3 +209,33 @@ def test_a_render_does_not_depend_on_earlier_calls(renderer):
     renderer.visibility(scene, times)
     renderer.ground_truth(scene, times, FPS)
     assert np.array_equal(renderer.render(scene, times, FPS), first)
+
+
+def test_image_background_fills_the_base_view(renderer, tmp_path):
+    from PIL import Image
+
+    halves = np.zeros((32, 64, 3), np.uint8)
+    halves[:, :32] = (255, 0, 0)
+    halves[:, 32:] = (0, 0, 255)
+    Image.fromarray(halves).save(tmp_path / "halves.png")
+    scene = flat_scene()
+    scene.background = Background(kind="image", image=str(tmp_path / "halves.png"))
+    frame = renderer.render(scene, np.array([0.0]), FPS)[0].astype(int)
+    left, right = frame[:, : W // 2 - 4], frame[:, W // 2 + 4 :]
+    assert (left[..., 0] > 200).all() and (left[..., 2] < 60).all()
+    assert (right[..., 2] > 200).all() and (right[..., 0] < 60).all()
+
+
+def test_tracks_follow_acceleration_keyframes_and_parents(renderer):
+    accel = Node("a", "cube", motion=Motion(velocity=(1.0, 0.0, 0.0), acceleration=(0.0, -2.0, 0.0)))
+    keyed = Node("k", "sphere", motion=Motion(keyframes=[(0.0, (0.0, 0.0, 0.0)), (0.2, (1.0, 2.0, 0.0))]))
+    parent = Node("p", None, position=(0.0, 1.0, 0.0), motion=Motion(velocity=(0.0, 0.0, -1.0)),
+                  children=[Node("c", "cone", position=(0.5, 0.0, 0.0))])  # fmt: skip
+    scene = flat_scene(accel, keyed, parent)
+    times = np.array([0.0, 0.1, 0.3])
+    tr = {t["name"]: t for t in tracks(scene, times, W, H, renderer.visibility(scene, times))}
+    assert np.allclose(tr["a"]["position"], [[t, -t * t, 0.0] for t in times], atol=1e-5)
+    assert np.allclose(tr["a"]["velocity"], [[1.0, -2.0 * t, 0.0] for t in times], atol=1e-3)
+    assert np.allclose(tr["k"]["position"], [[0, 0, 0], [0.5, 1.0, 0], [1.0, 2.0, 0]], atol=1e-5)
+    assert np.allclose(tr["c"]["position"], [[0.5, 1.0, -t] for t in times], atol=1e-5)
+    assert [t["instance_id"] for t in tr.values()] == [1, 2, 3]
