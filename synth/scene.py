@@ -294,9 +294,9 @@ class Background:
     ``kind``: ``solid`` (``color``), ``gradient`` (``color`` at the bottom of the base view to
     ``color2`` at the top), ``checker`` / ``noise`` (mixing ``color``/``color2``, ``scale`` cells
     across the base view) or ``image`` (``image`` path, sRGB, filling the base view, its edge
-    pixels extended beyond it). Patterns are
-    fixed to view directions, so they move correctly when the camera turns but not when it
-    translates (they are at infinity); the "base view" is the camera's view at t = 0.
+    pixels extended beyond it). Patterns are fixed to view directions, so they move correctly
+    when the camera turns but not when it translates (they are at infinity); the "base view" is
+    the camera's view at t = 0.
     """
 
     kind: str = "solid"
