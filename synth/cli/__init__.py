@@ -245,7 +245,14 @@ def _multirun(name: str, mod: Any, overrides: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except BrokenPipeError:  # `synth list tasks | head`: the reader left, nothing to report
+        sys.stderr.close()
+        return 0
+
+
+def _main(args: list[str]) -> int:
     if not args or args[0] in ("-h", "--help", "help"):
         print(_usage())
         return 0
