@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import torch
 import torch.nn.functional as F
 
@@ -20,14 +22,53 @@ def remap(video: torch.Tensor, src_x: torch.Tensor, src_y: torch.Tensor) -> torc
     ``video``: (T, C, H, W); ``src_x``/``src_y``: (H, W) or (T, H, W) in pixels. Sources outside
     the frame read black, as OpenCV's ``remap`` with BORDER_CONSTANT does.
     """
-    t, _, h, w = video.shape
+    _, _, h, w = video.shape
+    return sample(video, to_grid(src_x, src_y, h, w))
+
+
+def to_grid(src_x: torch.Tensor, src_y: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """Source pixel coordinates (each (H, W) or (T, H, W)) of an H×W frame -> grid (..., H, W, 2)
+    for :func:`sample`."""
     # align_corners=True makes -1/+1 the centres of the edge pixels, matching pixel_grid
     gx = src_x / max(w - 1, 1) * 2 - 1
     gy = src_y / max(h - 1, 1) * 2 - 1
-    grid = torch.stack([gx, gy], dim=-1)
+    return torch.stack([gx, gy], dim=-1)
+
+
+def sample(video: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
+    """:func:`remap` with the source positions already normalised for ``grid_sample``.
+
+    ``grid``: (H, W, 2) or (T, H, W, 2), (x, y) in -1..1 (align_corners=True convention), e.g. a
+    cached warp. Frames stay the batch dimension: CPU grid_sample parallelises over it, so one
+    expanded (stride-0) grid beats folding frames into channels.
+    """
     if grid.ndim == 3:
-        grid = grid.expand(t, -1, -1, -1)
+        grid = grid.expand(video.shape[0], -1, -1, -1)
     return F.grid_sample(video, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
+
+
+def records_grad(*tensors: torch.Tensor) -> bool:
+    """True when autograd is recording through any of ``tensors``. The fast paths that write into
+    their own buffers (in place, ``out=``) would break the graph, so they fall back to the plain
+    out-of-place formula then."""
+    return torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
+
+
+def cached(fn):  # type: ignore[no-untyped-def]
+    """``functools.lru_cache`` for warp/falloff/kernel builders that depend only on (shape, params,
+    device): the returned tensors are shared between calls, so callers must never modify them.
+    Eight entries per builder: a pipeline uses one or two, and a 4K warp grid is 66 MB. Built as
+    plain tensors outside any no-grad/inference context the first caller happens to be in, so a
+    cached tensor serves autograd callers too."""
+    memo = functools.lru_cache(maxsize=8)(fn)
+
+    @functools.wraps(fn)
+    def build(*args):  # type: ignore[no-untyped-def]
+        with torch.inference_mode(False), torch.no_grad():
+            return memo(*args)
+
+    build.cache_clear = memo.cache_clear  # type: ignore[attr-defined]
+    return build
 
 
 def convolve(video: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
@@ -39,10 +80,19 @@ def convolve(video: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
     k = kernels.shape[-1]
     ker = kernels.expand(t, k, k) if kernels.ndim == 2 else kernels
     # kernels are point-spread functions; conv2d correlates, so flip to convolve
-    weight = ker.flip(-1, -2).repeat_interleave(c, dim=0).unsqueeze(1).to(video.dtype)
+    ker = ker.flip(-1, -2)
     pad = k // 2
     mode = "reflect" if pad < min(h, w) else "replicate"
     x = F.pad(video.reshape(1, t * c, h, w), (pad, pad, pad, pad), mode=mode)
+    # rows/columns that are zero in every frame's kernel add nothing: drop them and the input
+    # margin they would have read (a horizontal motion PSF is one row of its k×k square)
+    support = ker.ne(0).any(dim=0)
+    rows, cols = support.any(dim=1).nonzero().flatten(), support.any(dim=0).nonzero().flatten()
+    if len(rows) and len(cols):
+        r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+        ker = ker[:, r0:r1, c0:c1]
+        x = x[..., r0 : r0 + h + r1 - r0 - 1, c0 : c0 + w + c1 - c0 - 1]
+    weight = ker.repeat_interleave(c, dim=0).unsqueeze(1).to(video.dtype)
     return F.conv2d(x, weight, groups=t * c).reshape(t, c, h, w)
 
 

@@ -129,4 +129,4 @@ def resample(video: torch.Tensor, scale: float = 1.0, up_mode: str = "bilinear")
     _, _, h, w = video.shape
     small = F.interpolate(video, size=(max(1, round(h * scale)), max(1, round(w * scale))), mode="area")
     kw = {} if up_mode == "nearest" else {"align_corners": False}
-    return F.interpolate(small, size=(h, w), mode=up_mode, **kw).clamp(0.0, 1.0)
+    return F.interpolate(small, size=(h, w), mode=up_mode, **kw).clamp_(0.0, 1.0)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from degradations._ops import records_grad
+
 
 def _as_float(x: torch.Tensor | np.ndarray) -> torch.Tensor:
     """uint8 (0..255) or float (0..1) array/tensor -> float32 tensor in 0..1."""
@@ -24,7 +26,12 @@ def srgb_to_linear(x: torch.Tensor | np.ndarray) -> torch.Tensor:
     Returns float32 linear light, same shape, 0..1.
     """
     v = _as_float(x).clamp(0.0, 1.0)
-    return torch.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
+    if records_grad(v):
+        return torch.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
+    # the power branch on its own buffer, then the linear toe written over it where it applies
+    # (the mask is evaluated before the toe scales v in place: arguments run left to right)
+    curve = v.add(0.055).div_(1.055).pow_(2.4)
+    return torch.where(v <= 0.04045, v.div_(12.92), curve, out=curve)
 
 
 def linear_to_srgb(x: torch.Tensor) -> torch.Tensor:
@@ -34,7 +41,12 @@ def linear_to_srgb(x: torch.Tensor) -> torch.Tensor:
     """
     v = x.to(torch.float32).clamp(0.0, 1.0)
     # clamp_min keeps pow's gradient/NaN-free on the branch torch.where discards
-    return torch.where(v <= 0.0031308, v * 12.92, 1.055 * v.clamp_min(0.0031308) ** (1 / 2.4) - 0.055)
+    if records_grad(v):
+        return torch.where(v <= 0.0031308, v * 12.92, 1.055 * v.clamp_min(0.0031308) ** (1 / 2.4) - 0.055)
+    # the power branch is built on its own buffer and the linear toe written over it where it
+    # applies (the mask is evaluated before the toe scales v in place: arguments run left to right)
+    curve = v.clamp_min(0.0031308).pow_(1 / 2.4).mul_(1.055).sub_(0.055)
+    return torch.where(v <= 0.0031308, v.mul_(12.92), curve, out=curve)
 
 
 def unprocess(frames: torch.Tensor | np.ndarray, device: str | torch.device | None = None) -> torch.Tensor:
@@ -54,7 +66,7 @@ def unprocess(frames: torch.Tensor | np.ndarray, device: str | torch.device | No
 
 def to_uint8(encoded: torch.Tensor) -> np.ndarray:
     """(T, 3, H, W) float display-encoded 0..1 -> (T, H, W, 3) numpy uint8 (rounded, clipped)."""
-    q = (encoded.detach().clamp(0.0, 1.0) * 255.0).round().to(torch.uint8)
+    q = encoded.detach().clamp(0.0, 1.0).mul_(255.0).round_().to(torch.uint8)
     return q.permute(0, 2, 3, 1).contiguous().cpu().numpy()
 
 

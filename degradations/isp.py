@@ -12,6 +12,7 @@ import math
 import torch
 import torch.nn.functional as F
 
+from degradations._ops import records_grad
 from degradations.color import linear_to_srgb
 
 
@@ -35,18 +36,60 @@ def tone(video: torch.Tensor, curve: str = "srgb", gamma: float = 2.2) -> torch.
     (sRGB after the smoothstep global tone curve 3x² − 2x³ that Brooks et al. 2019 use as a
     typical camera's contrast curve).
     """
-    x = video.clamp(0.0, 1.0)
     if curve == "gamma":
-        return x.clamp_min(1e-12) ** (1.0 / gamma)
+        # clamp to [1e-12, 1] in one pass (pow's gradient/NaN-safe floor), then pow in place
+        return video.clamp(1e-12, 1.0).pow_(1.0 / gamma)
+    x = video.clamp(0.0, 1.0)
     if curve == "filmic":
         x = 3 * x * x - 2 * x * x * x
     return linear_to_srgb(x)
 
 
+def _window_sum(x: torch.Tensor, k: int, dim: int) -> torch.Tensor:
+    """Sums of ``k`` consecutive elements along ``dim`` (length n → n − k + 1), by doubling:
+    sums of 2^j elements are built once and the binary digits of k picked from them, so a window
+    costs O(log k) passes over the tensor instead of k (avg_pool2d loops over all k² taps)."""
+    n = x.shape[dim]
+    out_len = n - k + 1
+    total: torch.Tensor | None = None
+    span, offset = x, 0  # span holds sums of `size` consecutive elements
+    size = 1
+    while True:
+        if k & size:
+            part = span.narrow(dim, offset, out_len)
+            total = part.clone() if total is None else total.add_(part)
+            offset += size
+        if size * 2 > k:
+            return total  # type: ignore[return-value]
+        m = span.shape[dim] - size
+        span = span.narrow(dim, 0, m) + span.narrow(dim, size, m)
+        size *= 2
+
+
+# Windows up to this width are summed by k − 1 in-place adds of shifted views (fewest fresh
+# allocations, which on CPU cost more than the adds: first-touch page faults of ~25 MB buffers).
+_LINEAR_BOX_MAX_K = 9
+
+
 def _box(x: torch.Tensor, radius: int) -> torch.Tensor:
-    """Mean over a (2r+1)² window, reflect-padded."""
-    pad = F.pad(x, (radius, radius, radius, radius), mode="reflect" if radius < min(x.shape[-2:]) else "replicate")
-    return F.avg_pool2d(pad, 2 * radius + 1, stride=1)
+    """Mean over a (2r+1)² window, reflect-padded. ``x``: (T, C, H, W); same shape out, contiguous.
+    Separable (rows, then columns of the row sums), exact up to float rounding."""
+    h, w = x.shape[-2:]
+    k = 2 * radius + 1
+    pad = F.pad(x, (radius, radius, radius, radius), mode="reflect" if radius < min(h, w) else "replicate")
+    if records_grad(pad):
+        return F.avg_pool2d(pad, k, stride=1)
+    if k > _LINEAR_BOX_MAX_K:
+        return _window_sum(_window_sum(pad, k, -1), k, -2).mul_(1.0 / (k * k))
+    rows = torch.add(pad[..., :, 0:w], pad[..., :, 1 : 1 + w])
+    for i in range(2, k):
+        rows += pad[..., :, i : i + w]
+    # the padded copy is consumed: its (larger) buffer holds the result, so no third allocation
+    out = pad.view(-1)[: x.numel()].view(x.shape)
+    torch.add(rows[..., 0:h, :], rows[..., 1 : 1 + h, :], out=out)
+    for i in range(2, k):
+        out += rows[..., i : i + h, :]
+    return out.mul_(1.0 / (k * k))
 
 
 def denoise(video: torch.Tensor, radius_px: int = 0, eps: float = 1e-3) -> torch.Tensor:
@@ -60,10 +103,16 @@ def denoise(video: torch.Tensor, radius_px: int = 0, eps: float = 1e-3) -> torch
     if radius_px <= 0:
         return video
     mean = _box(video, radius_px)
-    var = (_box(video * video, radius_px) - mean * mean).clamp_min(0)
-    a = var / (var + eps)
-    b = mean - a * mean
-    return _box(a, radius_px) * video + _box(b, radius_px)
+    if records_grad(video):
+        var = (_box(video * video, radius_px) - mean * mean).clamp_min(0)
+        a = var / (var + eps)
+        return _box(a, radius_px) * video + _box(mean - a * mean, radius_px)
+    # intermediates are this function's own, so the chain runs in place; `tmp` serves twice
+    tmp = torch.mul(video, video)
+    var = _box(tmp, radius_px).addcmul_(mean, mean, value=-1).clamp_min_(0)
+    a = var.div_(torch.add(var, eps, out=tmp))
+    b = mean.addcmul_(a, mean, value=-1)  # mean - a · mean
+    return _box(a, radius_px).mul_(video).add_(_box(b, radius_px))
 
 
 def sharpen(video: torch.Tensor, amount: float = 0.0, sigma_px: float = 1.0) -> torch.Tensor:
@@ -79,4 +128,6 @@ def sharpen(video: torch.Tensor, amount: float = 0.0, sigma_px: float = 1.0) -> 
 
     k = 2 * math.ceil(3 * sigma_px) + 1
     blurred = kornia.filters.gaussian_blur2d(video, (k, k), (sigma_px, sigma_px), border_type="reflect")
-    return (video + amount * (video - blurred)).clamp(0.0, 1.0)
+    # v + amount (v − blurred), on the blur's own buffer: blurred ← v − blurred, then v + amount · it
+    detail = blurred.sub_(video).neg_()
+    return detail.mul_(amount).add_(video).clamp_(0.0, 1.0)

@@ -11,7 +11,7 @@ import math
 
 import torch
 
-from degradations._ops import convolve, pixel_grid, remap, splat_kernel
+from degradations._ops import cached, convolve, pixel_grid, sample, splat_kernel, to_grid
 
 
 def _odd_size(extent_px: float) -> int:
@@ -82,25 +82,33 @@ def global_motion(video: torch.Tensor) -> torch.Tensor:
         return torch.zeros(t, 2, device=video.device)
     gray = video.mean(dim=1)
     win = torch.outer(torch.hann_window(h, device=video.device), torch.hann_window(w, device=video.device))
-    spec = torch.fft.rfft2((gray - gray.mean(dim=(1, 2), keepdim=True)) * win)
+    spec = torch.fft.rfft2((gray - gray.mean(dim=(1, 2), keepdim=True)).mul_(win))
     cross = spec[1:] * spec[:-1].conj()
-    corr = torch.fft.irfft2(cross / cross.abs().clamp_min(1e-9), s=(h, w))
+    corr = torch.fft.irfft2(cross / cross.abs().clamp_min_(1e-9), s=(h, w))
     flat = corr.reshape(t - 1, -1).argmax(dim=1)
     py, px = flat // w, flat % w
+    # sub-pixel peak for all frame pairs at once: the three samples around each peak go to the CPU
+    # (a few numbers), where float64 reproduces 0.5 (c₋ − c₊) / (c₋ − 2c₀ + c₊) on Python floats
+    pair = torch.arange(t - 1, device=video.device)
+    c0 = corr[pair, py, px].cpu()
     shifts = []
-    for i in range(t - 1):
-        s = []
-        for p, n, axis in ((int(px[i]), w, 1), (int(py[i]), h, 0)):
-            idx = [int(py[i]), int(px[i])]
-            idx_m, idx_p = list(idx), list(idx)
-            idx_m[axis], idx_p[axis] = (p - 1) % n, (p + 1) % n
-            c0, cm, cp = corr[i][tuple(idx)], corr[i][tuple(idx_m)], corr[i][tuple(idx_p)]
-            denom = float(cm - 2 * c0 + cp)
-            sub = 0.5 * float(cm - cp) / denom if abs(denom) > 1e-12 else 0.0
-            s.append(((p + n // 2) % n - n // 2) + sub)
-        shifts.append(s)
-    motion = torch.tensor(shifts, dtype=torch.float32, device=video.device)
+    for p, n, cm, cp in (
+        (px, w, corr[pair, py, (px - 1) % w], corr[pair, py, (px + 1) % w]),
+        (py, h, corr[pair, (py - 1) % h, px], corr[pair, (py + 1) % h, px]),
+    ):
+        cm, cp = cm.cpu(), cp.cpu()
+        denom = (cm - 2 * c0 + cp).double()
+        sub = torch.where(denom.abs() > 1e-12, 0.5 * (cm - cp).double() / denom, torch.zeros_like(denom))
+        shifts.append(((p.cpu() + n // 2) % n - n // 2).double() + sub)
+    motion = torch.stack(shifts, dim=1).to(device=video.device, dtype=torch.float32)
     return torch.cat([motion, motion[-1:]], dim=0)
+
+
+@cached
+def _identity_grid(h: int, w: int, device: torch.device) -> torch.Tensor:
+    """Grid (H, W, 2) that samples every pixel at itself (cached, read-only)."""
+    x, y = pixel_grid(h, w, device)
+    return to_grid(x, y, h, w)
 
 
 def rolling_shutter(video: torch.Tensor, readout_frac: float = 0.0) -> torch.Tensor:
@@ -115,11 +123,11 @@ def rolling_shutter(video: torch.Tensor, readout_frac: float = 0.0) -> torch.Ten
         return video
     t, _, h, w = video.shape
     v = global_motion(video)
-    x, y = pixel_grid(h, w, video.device)
-    delay = (readout_frac * y / h).unsqueeze(0)  # (1, H, W) frame intervals
-    src_x = x - v[:, 0].view(t, 1, 1) * delay
-    src_y = y - v[:, 1].view(t, 1, 1) * delay
-    return remap(video, src_x, src_y)
+    delay = readout_frac * torch.arange(h, dtype=torch.float32, device=video.device) / h  # frame intervals
+    # source = pixel − velocity · delay(row), written straight in grid units (−1..1 spans w−1, h−1 px)
+    velocity = v * torch.tensor([2 / max(w - 1, 1), 2 / max(h - 1, 1)], device=video.device)
+    identity = _identity_grid(h, w, video.device)
+    return sample(video, torch.addcmul(identity, velocity.view(t, 1, 1, 2), delay.view(1, h, 1, 1), value=-1))
 
 
 def frame_drop_indices(

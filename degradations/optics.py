@@ -11,7 +11,7 @@ import math
 
 import torch
 
-from degradations._ops import convolve, pixel_grid, remap
+from degradations._ops import cached, convolve, pixel_grid, sample, to_grid
 
 
 def lens(
@@ -29,25 +29,36 @@ def lens(
     (``x_d = x(1 + k1 r² + k2 r⁴ + k3 r⁶) + 2 p1 x y + p2 (r² + 2x²)``, y likewise).
     Coordinates are normalised by ``focal_px`` (pixels; 0 = the image width, a 53° horizontal
     field of view) about the image centre. Output pixel p shows the input at undistort(p),
-    found with OpenCV's fixed-point iteration (kornia); no rescale, so barrel distortion
+    found with OpenCV's fixed-point iteration (kornia; the map is cached per frame size, coefficients
+    and device, so only the first clip of a shape pays for it); no rescale, so barrel distortion
     (k1 < 0) leaves black corners where the lens sees beyond the input frame, or where no ray
     reaches the sensor at all (undistort(p) has no solution).
     Coefficients are dimensionless; k1 = -0.2 is a strong consumer wide-angle lens.
     """
+    _, _, h, w = video.shape
+    coeffs = (float(k1), float(k2), float(k3), float(p1), float(p2), float(focal_px or w))
+    return sample(video, _lens_grid(h, w, *coeffs, video.device))
+
+
+@cached
+def _lens_grid(
+    h: int, w: int, k1: float, k2: float, k3: float, p1: float, p2: float, f: float, device: torch.device
+) -> torch.Tensor:
+    """Backward map of :func:`lens` as an (H, W, 2) sampling grid. Depends only on the frame size
+    and the lens, and the 20 fixed-point iterations over every pixel cost far more than the warp
+    itself, so it is built once per (size, coefficients, device) and shared (read-only)."""
     from kornia.geometry.calibration import distort_points, undistort_points
 
-    t, _, h, w = video.shape
-    f = focal_px or float(w)
-    x, y = pixel_grid(h, w, video.device)
+    x, y = pixel_grid(h, w, device)
     pts = torch.stack([x, y], dim=-1).reshape(1, -1, 2)
-    K = torch.tensor([[[f, 0.0, (w - 1) / 2], [0.0, f, (h - 1) / 2], [0.0, 0.0, 1.0]]], device=video.device)
-    dist = torch.tensor([[k1, k2, p1, p2, k3]], dtype=torch.float32, device=video.device)
+    K = torch.tensor([[[f, 0.0, (w - 1) / 2], [0.0, f, (h - 1) / 2], [0.0, 0.0, 1.0]]], device=device)
+    dist = torch.tensor([[k1, k2, p1, p2, k3]], dtype=torch.float32, device=device)
     src = undistort_points(pts, K, dist, num_iters=20)
     # strong barrel lenses image no ray at all at the far corners (the forward model folds back);
     # there the iteration returns garbage, which re-distorting exposes, and the sensor stays black
     miss = (distort_points(src, K, dist) - pts).norm(dim=-1) > 0.05
     src = src.masked_fill(miss.unsqueeze(-1), 1e6).reshape(h, w, 2)
-    return remap(video, src[..., 0], src[..., 1])
+    return to_grid(src[..., 0], src[..., 1], h, w)
 
 
 def _radius(h: int, w: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -71,11 +82,17 @@ def fisheye(video: torch.Tensor, fov_deg: float = 90.0) -> torch.Tensor:
     keeps that horizontal field of view in equidistant projection, so the left/right edges stay put,
     the centre is magnified and straight lines bow outwards. Rays beyond 90° read black.
     """
-    t, _, h, w = video.shape
+    _, _, h, w = video.shape
+    return sample(video, _fisheye_grid(h, w, float(fov_deg), video.device))
+
+
+@cached
+def _fisheye_grid(h: int, w: int, fov_deg: float, device: torch.device) -> torch.Tensor:
+    """Backward map of :func:`fisheye` as an (H, W, 2) sampling grid (cached, read-only)."""
     theta_edge = math.radians(fov_deg) / 2
     f_src = _pinhole_focal(w, fov_deg)
     f_fish = (w / 2) / theta_edge
-    dx, dy, r = _radius(h, w, video.device)
+    dx, dy, r = _radius(h, w, device)
     theta = r / f_fish
     valid = theta < math.pi / 2 - 1e-3
     r_src = f_src * torch.tan(theta.clamp(max=math.pi / 2 - 1e-3))
@@ -83,7 +100,7 @@ def fisheye(video: torch.Tensor, fov_deg: float = 90.0) -> torch.Tensor:
     far = torch.full_like(r, 1e6)  # well outside the frame: reads black
     src_x = torch.where(valid, (w - 1) / 2 + dx * scale, far)
     src_y = torch.where(valid, (h - 1) / 2 + dy * scale, far)
-    return remap(video, src_x, src_y)
+    return to_grid(src_x, src_y, h, w)
 
 
 def vignette(video: torch.Tensor, fov_deg: float = 0.0) -> torch.Tensor:
@@ -96,10 +113,16 @@ def vignette(video: torch.Tensor, fov_deg: float = 0.0) -> torch.Tensor:
     if fov_deg <= 0:
         return video
     _, _, h, w = video.shape
+    return video * _cos4(h, w, float(fov_deg), video.device)
+
+
+@cached
+def _cos4(h: int, w: int, fov_deg: float, device: torch.device) -> torch.Tensor:
+    """cos⁴θ falloff of :func:`vignette`, (H, W) dimensionless (cached, read-only)."""
     f = _pinhole_focal(w, fov_deg)
-    _, _, r = _radius(h, w, video.device)
+    _, _, r = _radius(h, w, device)
     cos2 = f * f / (f * f + r * r)
-    return video * (cos2 * cos2)
+    return cos2 * cos2
 
 
 def chromatic_aberration(video: torch.Tensor, magnification: float = 0.0) -> torch.Tensor:
@@ -113,16 +136,26 @@ def chromatic_aberration(video: torch.Tensor, magnification: float = 0.0) -> tor
     if magnification == 0:
         return video
     _, _, h, w = video.shape
-    dx, dy, _ = _radius(h, w, video.device)
-    cx, cy = (w - 1) / 2, (h - 1) / 2
-    out = video.clone()
+    # green is copied, red and blue are written once each (no clone of the whole clip first)
+    out = torch.empty_like(video)
+    out[:, 1] = video[:, 1]
     for ch, m in ((0, 1 + magnification), (2, 1 - magnification)):
-        out[:, ch : ch + 1] = remap(video[:, ch : ch + 1], cx + dx / m, cy + dy / m)
+        out[:, ch : ch + 1] = sample(video[:, ch : ch + 1], _magnify_grid(h, w, float(m), video.device))
     return out
 
 
+@cached
+def _magnify_grid(h: int, w: int, m: float, device: torch.device) -> torch.Tensor:
+    """Sampling grid (H, W, 2) that magnifies by ``m`` about the image centre (cached, read-only)."""
+    dx, dy, _ = _radius(h, w, device)
+    return to_grid((w - 1) / 2 + dx / m, (h - 1) / 2 + dy / m, h, w)
+
+
+@cached
 def disc_kernel(radius_px: float) -> torch.Tensor:
-    """Uniform disc (pillbox) PSF of a defocused thin lens, anti-aliased edge, sums to 1. (k, k)."""
+    """Uniform disc (pillbox) PSF of a defocused thin lens, anti-aliased edge, sums to 1. (k, k).
+
+    Cached per radius: the returned tensor is shared, do not modify it."""
     k = 2 * math.ceil(radius_px + 0.5) + 1
     c = k // 2
     y, x = torch.meshgrid(torch.arange(k) - c, torch.arange(k) - c, indexing="ij")
@@ -175,12 +208,19 @@ def defocus(
     if depth is None:
         return convolve(video, disc_kernel(r_max).to(video.device))
     levels = torch.linspace(0.0, r_max, max(2, min(6, math.ceil(r_max) + 1)), device=video.device)
-    stack = torch.stack([video if r == 0 else convolve(video, disc_kernel(float(r)).to(video.device)) for r in levels])
     pos = (radius / (r_max / (len(levels) - 1))).clamp(0, len(levels) - 1)
     lo = pos.floor().long().clamp(max=len(levels) - 2)
     frac = (pos - lo).unsqueeze(1)
-
-    def pick(i: torch.Tensor) -> torch.Tensor:
-        return torch.gather(stack, 0, i.unsqueeze(0).unsqueeze(2).expand(1, t, 3, h, w))[0]
-
-    return pick(lo) * (1 - frac) + pick(lo + 1) * frac
+    lo = lo.unsqueeze(1)
+    # each pixel mixes levels lo and lo + 1 with weights 1 − frac and frac; summing weight × level
+    # over the levels gives that without stacking all blurred copies, and a level no pixel uses
+    # is never blurred at all
+    out: torch.Tensor | None = None
+    for i, r in enumerate(levels.tolist()):
+        weight = torch.where(lo == i, 1 - frac, 0.0) + torch.where(lo == i - 1, frac, 0.0)
+        if not bool((weight != 0).any()):
+            continue
+        level = video if r == 0 else convolve(video, disc_kernel(r).to(video.device))
+        out = level * weight if out is None else out.addcmul_(level, weight)
+    assert out is not None  # weights sum to 1 at every pixel, so some level is used
+    return out
