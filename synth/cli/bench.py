@@ -183,5 +183,7 @@ def run(cfg: Config) -> None:
 def _line(row: Row) -> str:
     name, value, unit, goal = row
     shown = "" if value != value else f"{value:,.1f}"  # NaN: an information row
-    return f"| {name} | {shown} | {unit} | {goal} |"
+    if isinstance(goal, (int, float)):
+        goal = f">= {goal:g}"
+    return f"| {name} | {shown} | {unit} | {goal or ''} |"
 
