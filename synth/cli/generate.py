@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import multiprocessing
+import os
 import re
 import sys
 import time
@@ -297,6 +298,12 @@ _WORKER: SampleMaker | None = None
 
 def _init_worker(cfg: Any) -> None:
     global _WORKER
+    # One process per core: llvmpipe's and torch's own thread pools would only fight over the
+    # same cores (set before the GL context exists; a GPU driver ignores it).
+    os.environ["LP_NUM_THREADS"] = "1"
+    import torch
+
+    torch.set_num_threads(1)
     _WORKER = SampleMaker(cfg)
 
 
