@@ -7,8 +7,9 @@ Every command is a module in this package exposing
   for bad input;
 * optionally ``validate(cfg)`` (checks run for every value of a multirun before any job),
   ``POSITIONAL`` (the field a bare first argument fills, e.g. ``synth list tasks``),
-  ``LIST_KEYS`` (fields that may be given more than once: ``data=A data=B``),
-  ``register(cs)`` (extra config groups) and ``DEFAULTS`` (the Hydra defaults list).
+  ``register(cs, overrides)`` (extra config groups; it sees the overrides, so it can skip
+  groups they do not use) and ``DEFAULTS`` (the Hydra defaults list). List-typed fields may
+  be given more than once (``data=A data=B``).
 
 Single runs are composed with Hydra's compose API, so nothing is written besides the
 command's own output. ``-m/--multirun`` (and launcher overrides) go through ``hydra.main``
@@ -115,12 +116,12 @@ def _quote(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def _store(name: str, mod: Any) -> None:
+def _store(name: str, mod: Any, overrides: list[str]) -> None:
     from hydra.core.config_store import ConfigStore
 
     cs = ConfigStore.instance()
     if hasattr(mod, "register"):
-        mod.register(cs)
+        mod.register(cs, overrides)
     defaults = getattr(mod, "DEFAULTS", None)
     if defaults:
         cs.store(name=f"{name}_schema", node=mod.Config)
@@ -280,7 +281,7 @@ def _main(args: list[str]) -> int:
         return 0
     try:
         overrides, multirun = _normalize(mod, args)
-        _store(name, mod)
+        _store(name, mod, overrides)
         if multirun or any(o.startswith("hydra/launcher=") for o in overrides):
             _multirun(name, mod, overrides)
             return 0

@@ -8,17 +8,25 @@ their parameters. Each option's schema is the degradation's params dataclass fro
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import degradations
 from synth.errors import UserError
 from synth.tracks import warp_tracks
+
+if TYPE_CHECKING:
+    import degradations
 
 DEFAULTS: list[Any] = [{"degradation": []}]
 
 
-def register_degradations(cs: Any) -> None:
-    """Store one ``degradation/<name>`` option per registered degradation in Hydra's ConfigStore."""
+def register_degradations(cs: Any, overrides: list[str] | None = None) -> None:
+    """Store one ``degradation/<name>`` option per registered degradation in Hydra's ConfigStore;
+    given the command's ``overrides``, only if one of them names ``degradation`` (the camera
+    model imports torch: about a second and hundreds of MB that a plain render does not need)."""
+    if overrides is not None and not any(o.lstrip("+~").startswith("degradation") for o in overrides):
+        return
+    import degradations
+
     for name, spec in degradations.REGISTRY.items():
         cs.store(group="degradation", name=name, node=spec.params, package=f"degradation.{name}")
 
@@ -27,6 +35,8 @@ def build_pipeline(selected: dict[str, Any] | None, key: str = "degradation") ->
     """A validated :class:`degradations.Pipeline` from the composed ``cfg.degradation``
     (name -> params dataclass or dict, in the order given). A bad value becomes a
     :class:`UserError` naming the full key, e.g. ``degradation.compression.crf=99: allowed 0..51 for h264``."""
+    import degradations
+
     stages = []
     for name, params in (selected or {}).items():
         if name not in degradations.REGISTRY:

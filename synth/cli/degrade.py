@@ -30,7 +30,10 @@ from synth.errors import UserError
 from synth.video import EncodeSettings, read_clip, write_clip
 
 DEFAULTS = degradation_config.DEFAULTS
-register = degradation_config.register_degradations
+
+
+def register(cs: Any, overrides: list[str]) -> None:
+    degradation_config.register_degradations(cs)
 
 
 @dataclass

@@ -47,7 +47,7 @@ class Config:
     eval: EvalKeys = field(default_factory=EvalKeys)
 
 
-def register(cs) -> None:
+def register(cs, overrides: list[str]) -> None:
     for name, node in MODEL_CONFIGS.items():
         cs.store(group="model", name=name, node=node)
 
