@@ -301,9 +301,10 @@ def _init_worker(cfg: Any) -> None:
     # One process per core: llvmpipe's and torch's own thread pools would only fight over the
     # same cores (set before the GL context exists; a GPU driver ignores it).
     os.environ["LP_NUM_THREADS"] = "1"
-    import torch
+    if cfg.degradation:
+        import torch
 
-    torch.set_num_threads(1)
+        torch.set_num_threads(1)
     _WORKER = SampleMaker(cfg)
 
 
