@@ -385,21 +385,42 @@ class Renderer:
             flow[k], instances[k] = mot[..., :2], np.rint(mot[..., 2]).astype(np.int32)
         return {"depth": depth, "normals": normals, "instances": instances, "flow": flow}
 
+    def _isolated(self, scene: Scene, t: float, inst: list) -> list[bool]:
+        """Per instance: its projected 3D box lies inside the frame and overlaps no other
+        instance's box (1 px margin), so nothing can hide any of its pixels: fully visible."""
+        cam = scene.camera
+        boxes = []
+        for node, model in inst:
+            corners = geometry.bounds(node.shape) @ model[:3, :3].T + model[:3, 3]
+            px, depth = cam.project(corners, t, self.width, self.height)
+            boxes.append(None if (depth <= cam.near).any() else (*(px.min(0) - 1), *(px.max(0) + 1)))
+
+        def apart(a, b) -> bool:
+            return a is not None and b is not None and (a[2] < b[0] or b[2] < a[0] or a[3] < b[1] or b[3] < a[1])
+
+        inside = [b is not None and b[0] >= 0 and b[1] >= 0 and b[2] <= self.width and b[3] <= self.height for b in boxes]
+        return [inside[i] and all(apart(boxes[i], boxes[j]) for j in range(len(inst)) if j != i) for i in range(len(inst))]
+
     @_current
     def visibility(self, scene: Scene, times: np.ndarray) -> np.ndarray:
         """Visible fraction (T, N) of each tracked instance (``node.track``, in instance order):
         pixels not hidden by any other instance over pixels it would cover alone, counted with
-        occlusion queries at output resolution. Outside the frame the fraction is 0."""
+        occlusion queries at output resolution; 1 without counting where the projected boxes
+        prove it (inside the frame, apart from every other box). Outside the frame it is 0."""
         ctx = self.ctx
         prog = self.depth_only
         tracked = [i for i, (node, _) in enumerate(scene.instances(0.0)) if node.track]
-        out = np.zeros((len(times), len(tracked)))
+        out = np.ones((len(times), len(tracked)))
         self.gt_fbo.use()
         ctx.enable(moderngl.DEPTH_TEST)
         for k, t in enumerate(map(float, times)):
+            inst = scene.instances(t)
+            isolated = self._isolated(scene, t, inst)
+            todo = [(j, i) for j, i in enumerate(tracked) if not isolated[i]]
+            if not todo:
+                continue
             _, view_proj = self._view_proj(scene, t)
             _set(prog, "m_view_proj", view_proj)
-            inst = scene.instances(t)
 
             def draw(i: int) -> None:
                 _set(prog, "m_model", inst[i][1])
@@ -415,8 +436,8 @@ class Renderer:
             self.gt_fbo.clear(depth=1.0)
             for i in range(len(inst)):
                 draw(i)
-            visible = [count(i) for i in tracked]
-            for j, i in enumerate(tracked):
+            visible = {j: count(i) for j, i in todo}
+            for j, i in todo:
                 self.gt_fbo.clear(depth=1.0)
                 draw(i)
                 alone = count(i)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,9 +98,18 @@ def write_clip(frames: np.ndarray, path: str | os.PathLike, fps: float, settings
         "-s", f"{w}x{h}", "-r", f"{fps}", "-i", "pipe:0",
         *settings.ffmpeg_args(), *_deterministic_flags(), str(path),
     ]  # fmt: skip
-    proc = subprocess.run(cmd, input=frames.tobytes(), capture_output=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"ffmpeg failed: {proc.stderr.decode(errors='replace').strip()}")
+    # One blocking write of the whole clip (communicate() would poll per 4 KiB chunk); stderr goes
+    # to a file so ffmpeg can never block on a full pipe while we write.
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
+        try:
+            proc.stdin.write(memoryview(frames).cast("B"))
+        except BrokenPipeError:  # ffmpeg quit early: its message says why
+            pass
+        proc.stdin.close()
+        if proc.wait() != 0:
+            err.seek(0)
+            raise RuntimeError(f"ffmpeg failed: {err.read().decode(errors='replace').strip()}")
 
 
 def probe(path: str | os.PathLike) -> dict:
@@ -127,10 +137,13 @@ def read_clip(path: str | os.PathLike) -> tuple[np.ndarray, float]:
     info = probe(path)
     w, h = info["width"], info["height"]
     cmd = [FFMPEG, "-loglevel", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]
-    proc = subprocess.run(cmd, capture_output=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"ffmpeg failed to decode {path}: {proc.stderr.decode(errors='replace').strip()}")
-    frames = np.frombuffer(proc.stdout, dtype=np.uint8).reshape(-1, h, w, 3)
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err)
+        raw = proc.stdout.read()
+        if proc.wait() != 0:
+            err.seek(0)
+            raise RuntimeError(f"ffmpeg failed to decode {path}: {err.read().decode(errors='replace').strip()}")
+    frames = np.frombuffer(raw, dtype=np.uint8).reshape(-1, h, w, 3)
     return frames, info["fps"]
 
 

@@ -239,3 +239,19 @@ def test_tracks_follow_acceleration_keyframes_and_parents(renderer):
     assert np.allclose(tr["k"]["position"], [[0, 0, 0], [0.5, 1.0, 0], [1.0, 2.0, 0]], atol=1e-5)
     assert np.allclose(tr["c"]["position"], [[0.5, 1.0, -t] for t in times], atol=1e-5)
     assert [t["instance_id"] for t in tr.values()] == [1, 2, 3]
+
+
+def test_visibility_shortcut_agrees_with_counting(renderer, monkeypatch):
+    rng = np.random.default_rng(0)
+    nodes = [Node(f"o{i}", shape, position=tuple(rng.uniform(-2.5, 2.5, 2)) + (rng.uniform(-1, 1),),
+                  rotation_deg=tuple(rng.uniform(0, 90, 3)), scale=(0.6,) * 3,
+                  motion=Motion(velocity=tuple(rng.uniform(-3, 3, 2)) + (0.0,)))
+             for i, shape in enumerate(["cube", "sphere", "torus", "cone", "triangle"])]  # fmt: skip
+    scene = flat_scene(*nodes)
+    times = np.arange(8) / FPS
+    fast = renderer.visibility(scene, times)
+    isolated = np.array([renderer._isolated(scene, t, scene.instances(t)) for t in times])
+    assert 0 < isolated.sum() < isolated.size  # both paths are exercised
+    monkeypatch.setattr(Renderer, "_isolated", lambda self, scene, t, inst: [False] * len(inst))
+    counted = renderer.visibility(scene, times)
+    assert np.array_equal(fast, counted)
