@@ -3,7 +3,6 @@
 uniform mat4 m_model;      // object -> world at the sample time
 uniform mat4 m_view_proj;  // world -> clip
 uniform mat4 m_view;       // world -> camera
-uniform mat4 m_light_vp;   // world -> shadow-map clip
 uniform mat4 m_model_next; // object -> world one frame later (ground-truth flow)
 uniform mat4 m_view_proj_next;
 
@@ -15,7 +14,6 @@ out vec3 v_object;
 out vec3 v_normal;
 out vec3 v_normal_cam;
 out float v_depth;
-out vec4 v_light_clip;
 out vec4 v_clip;
 out vec4 v_clip_next;
 
@@ -28,7 +26,6 @@ void main() {
     v_normal = normalize(normal_matrix * in_normal);
     v_normal_cam = mat3(m_view) * v_normal;
     v_depth = -(m_view * world).z;
-    v_light_clip = m_light_vp * world;
     v_clip = m_view_proj * world;
     v_clip_next = m_view_proj_next * (m_model_next * vec4(in_position, 1.0));
     gl_Position = v_clip;

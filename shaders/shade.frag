@@ -1,5 +1,6 @@
 #version 330 core
-// Blinn-Phong in linear light with a PCF-filtered directional shadow map and point lights.
+// Blinn-Phong in linear light: ambient, a directional and up to four point lights, each with a
+// PCF-filtered shadow map.
 #define MAX_POINT 4
 uniform vec3 u_color;
 uniform vec3 u_texture_color;
@@ -13,16 +14,21 @@ uniform vec3 u_eye;
 uniform vec3 u_ambient;         // linear radiance factor
 uniform vec3 u_sun_dir;         // unit vector towards the directional light
 uniform vec3 u_sun_color;       // colour * intensity (0 = none)
-uniform bool u_sun_shadows;
-uniform sampler2DShadow u_shadow_map;
 uniform int u_point_count;
 uniform vec3 u_point_pos[MAX_POINT];
 uniform vec3 u_point_color[MAX_POINT];
+// Shadow maps. The directional light's is orthographic; a point light's is a cube map laid out
+// as a 3 x 2 atlas of 90-degree faces (+x -x +y / -y +z -z), one world -> clip matrix per face.
+uniform sampler2DShadow u_sun_map;
+uniform mat4 m_sun_vp;
+uniform bool u_sun_shadowed;
+uniform sampler2DShadow u_point_maps[MAX_POINT];
+uniform mat4 m_point_face_vp[6 * MAX_POINT];
+uniform bool u_point_shadowed[MAX_POINT];
 
 in vec3 v_world;
 in vec3 v_object;
 in vec3 v_normal;
-in vec4 v_light_clip;
 
 out vec4 f_color;
 
@@ -51,16 +57,39 @@ vec3 albedo() {
     return mix(u_color, u_texture_color, k);
 }
 
-float sun_visibility() {
-    if (!u_sun_shadows) return 1.0;
-    vec3 s = v_light_clip.xyz / v_light_clip.w * 0.5 + 0.5;
-    if (any(lessThan(s, vec3(0.0))) || any(greaterThan(s, vec3(1.0)))) return 1.0;
-    vec2 texel = 1.0 / vec2(textureSize(u_shadow_map, 0));
+// Fraction of a 3x3 PCF footprint around uv that the light reaches, kept inside [lo, hi].
+float pcf(sampler2DShadow map, vec2 uv, float depth, float bias, vec2 lo, vec2 hi) {
+    vec2 texel = 1.0 / vec2(textureSize(map, 0));
     float lit = 0.0;
     for (int dx = -1; dx <= 1; dx++)
         for (int dy = -1; dy <= 1; dy++)
-            lit += texture(u_shadow_map, vec3(s.xy + vec2(dx, dy) * texel, s.z - 0.002));
+            lit += texture(map, vec3(clamp(uv + vec2(dx, dy) * texel, lo, hi), depth - bias));
     return lit / 9.0;
+}
+
+float sun_visibility() {
+    if (!u_sun_shadowed) return 1.0;
+    vec4 clip = m_sun_vp * vec4(v_world, 1.0);
+    vec3 s = clip.xyz / clip.w * 0.5 + 0.5;
+    if (any(lessThan(s, vec3(0.0))) || any(greaterThan(s, vec3(1.0)))) return 1.0;
+    return pcf(u_sun_map, s.xy, s.z, 0.002, vec2(0.0), vec2(1.0));
+}
+
+// Sampler arrays take constant indices in GLSL 3.30, hence the atlas is passed in.
+float point_visibility(sampler2DShadow atlas, int light) {
+    if (!u_point_shadowed[light]) return 1.0;
+    vec3 d = v_world - u_point_pos[light];
+    vec3 a = abs(d);
+    int face = (a.x >= a.y && a.x >= a.z) ? (d.x > 0.0 ? 0 : 1) : ((a.y >= a.z) ? (d.y > 0.0 ? 2 : 3) : (d.z > 0.0 ? 4 : 5));
+    vec4 clip = m_point_face_vp[6 * light + face] * vec4(v_world, 1.0);
+    vec3 s = clip.xyz / clip.w * 0.5 + 0.5;
+    if (s.z > 1.0) return 1.0;  // beyond every caster
+    vec2 cells = vec2(3.0, 2.0);
+    vec2 cell = vec2(face % 3, face / 3);
+    vec2 half_texel = 0.5 / vec2(textureSize(atlas, 0));
+    // Perspective depth is finer near the light: a smaller bias than the sun's.
+    return pcf(atlas, (cell + clamp(s.xy, 0.0, 1.0)) / cells, s.z, 0.0005,
+               cell / cells + half_texel, (cell + 1.0) / cells - half_texel);
 }
 
 vec3 blinn_phong(vec3 n, vec3 l, vec3 v, vec3 radiance, vec3 kd) {
@@ -77,9 +106,12 @@ void main() {
     vec3 kd = albedo();
     vec3 c = u_ambient * kd;
     c += sun_visibility() * blinn_phong(n, u_sun_dir, v, u_sun_color, kd);
+    float point_vis[MAX_POINT] = float[MAX_POINT](
+        point_visibility(u_point_maps[0], 0), point_visibility(u_point_maps[1], 1),
+        point_visibility(u_point_maps[2], 2), point_visibility(u_point_maps[3], 3));
     for (int i = 0; i < u_point_count; i++) {
         vec3 d = u_point_pos[i] - v_world;
-        c += blinn_phong(n, normalize(d), v, u_point_color[i] / dot(d, d), kd);
+        c += point_vis[i] * blinn_phong(n, normalize(d), v, u_point_color[i] / dot(d, d), kd);
     }
     f_color = vec4(c, 1.0);
 }

@@ -25,6 +25,11 @@ from synth import geometry
 from synth.scene import BACKGROUND_KINDS, TEXTURES, Scene, cross
 
 _SHADOW_EXTENT_MARGIN = 1.2
+MAX_POINT_LIGHTS = 4  # as in shaders/shade.frag
+# Cube-map faces (view axis, up), in the atlas order of shaders/shade.frag.
+_CUBE_FACES = [(np.array(a, float), np.array(u, float)) for a, u in (
+    ((1, 0, 0), (0, -1, 0)), ((-1, 0, 0), (0, -1, 0)), ((0, 1, 0), (0, 0, 1)),
+    ((0, -1, 0), (0, 0, -1)), ((0, 0, 1), (0, -1, 0)), ((0, 0, -1), (0, -1, 0)))]  # fmt: skip
 
 
 @lru_cache(maxsize=None)
@@ -53,6 +58,8 @@ def _set(prog: moderngl.Program, name: str, value) -> None:
         return
     if isinstance(value, np.ndarray) and value.ndim == 2:
         prog[name].write(_mat(value))
+    elif isinstance(value, np.ndarray) and value.ndim == 3:  # an array of matrices
+        prog[name].write(np.ascontiguousarray(value.transpose(0, 2, 1), dtype="f4").tobytes())
     else:
         prog[name].value = value
 
@@ -79,6 +86,16 @@ def _look_at(eye: np.ndarray, target: np.ndarray, up=(0.0, 1.0, 0.0)) -> np.ndar
     m = np.eye(4)
     m[0, :3], m[1, :3], m[2, :3] = r, u, -f
     m[:3, 3] = -m[:3, :3] @ eye
+    return m
+
+
+def _perspective(fov_rad: float, near: float, far: float) -> np.ndarray:
+    """Square-aspect OpenGL perspective projection."""
+    m = np.zeros((4, 4))
+    m[0, 0] = m[1, 1] = 1 / math.tan(fov_rad / 2)
+    m[2, 2] = -(far + near) / (far - near)
+    m[2, 3] = -2 * far * near / (far - near)
+    m[3, 2] = -1
     return m
 
 
@@ -130,10 +147,14 @@ class Renderer:
         self.accum_fbo = ctx.framebuffer(color_attachments=[self.accum_tex])
         self.out8_fbo = ctx.framebuffer(color_attachments=[ctx.renderbuffer(size, 4)])
         self.outf_fbo = ctx.framebuffer(color_attachments=[ctx.renderbuffer(size, 4, dtype="f4")])
-        self.shadow_tex = ctx.depth_texture((shadow_size, shadow_size))
-        self.shadow_tex.compare_func = "<="
-        self.shadow_tex.repeat_x = self.shadow_tex.repeat_y = False
-        self.shadow_fbo = ctx.framebuffer(depth_attachment=self.shadow_tex)
+        # Shadow maps: the directional light's, and per point light a cube map as a 3 x 2 atlas.
+        self.shadow_size = shadow_size
+        sizes = [(shadow_size, shadow_size)] + [(3 * shadow_size, 2 * shadow_size)] * MAX_POINT_LIGHTS
+        self.shadow_tex = [ctx.depth_texture(size) for size in sizes]
+        for tex in self.shadow_tex:
+            tex.compare_func = "<="
+            tex.repeat_x = tex.repeat_y = False
+        self.shadow_fbo = [ctx.framebuffer(depth_attachment=tex) for tex in self.shadow_tex]
         self.gt_tex = [ctx.texture(size, 4, dtype="f4") for _ in range(2)]
         self.gt_fbo = ctx.framebuffer(color_attachments=self.gt_tex, depth_attachment=ctx.depth_renderbuffer(size))
         self._query = ctx.query(samples=True)
@@ -166,13 +187,29 @@ class Renderer:
 
     # -- colour -----------------------------------------------------------------------------
 
-    def _light_view_proj(self, scene: Scene, t: float, to_light: np.ndarray) -> np.ndarray:
-        corners = [m[:3, :3] @ geometry.bounds(n.shape).T + m[:3, 3:4] for n, m in scene.instances(t)]
-        pts = np.concatenate([c.T for c in corners]) if corners else np.zeros((1, 3))
+    def _shadow_view_projs(self, scene: Scene, t: float, lights: dict, instances: list) -> list[list[np.ndarray]]:
+        """world -> shadow-map clip matrices per light: ``[sun] + [6 cube faces] * point lights``,
+        an empty list for a light without a shadow map. The sun's orthographic frustum encloses
+        the instances' bounding sphere; a point light's cube faces (+x -x +y -y +z -z, 90° each)
+        reach from 5 cm to the farthest instance corner."""
+        out: list[list[np.ndarray]] = [[] for _ in range(1 + MAX_POINT_LIGHTS)]
+        # A shadow needs a caster and another receiver: one convex object only shadows its own
+        # back, which N.L already darkens, so that case needs no shadow map.
+        if not instances or (len(instances) == 1 and instances[0][0].shape in geometry.CONVEX_SHAPES):
+            return out
+        corners = [m[:3, :3] @ geometry.bounds(n.shape).T + m[:3, 3:4] for n, m in instances]
+        pts = np.concatenate([c.T for c in corners])
         centre = (pts.max(0) + pts.min(0)) / 2
         radius = max(float(np.linalg.norm(pts - centre, axis=1).max()) * _SHADOW_EXTENT_MARGIN, 1e-3)
-        view = _look_at(centre + to_light * radius * 2, centre)
-        return _ortho(radius, radius, radius * 3) @ view
+        sun = lights["sun"]
+        if sun is not None and sun.shadows:
+            out[0] = [_ortho(radius, radius, radius * 3) @ _look_at(centre + sun.direction_to_light() * radius * 2, centre)]
+        for i, (position, _, casts) in enumerate(lights["points"]):
+            if casts:
+                far = float(np.linalg.norm(pts - position, axis=1).max()) * _SHADOW_EXTENT_MARGIN
+                proj = _perspective(math.pi / 2, 0.05, max(far, 0.1))
+                out[1 + i] = [proj @ _look_at(position, position + axis, up) for axis, up in _CUBE_FACES]
+        return out
 
     def _lights(self, scene: Scene) -> dict:
         ambient = np.zeros(3)
@@ -187,11 +224,11 @@ class Renderer:
                     raise ValueError("at most one directional light is supported")
                 sun = light
             elif light.kind == "point":
-                points.append((np.asarray(light.position, dtype=np.float64), radiance))
+                points.append((np.asarray(light.position, dtype=np.float64), radiance, light.shadows))
             else:
                 raise ValueError(f"light kind {light.kind!r}: allowed ambient, directional, point")
-        if len(points) > 4:
-            raise ValueError("at most 4 point lights are supported")
+        if len(points) > MAX_POINT_LIGHTS:
+            raise ValueError(f"at most {MAX_POINT_LIGHTS} point lights are supported")
         return {"ambient": ambient, "sun": sun, "points": points}
 
     def _draw_background(self, scene: Scene, t: float) -> None:
@@ -232,23 +269,21 @@ class Renderer:
         ctx = self.ctx
         instances = scene.instances(t)
         sun = lights["sun"]
-        # A shadow needs a caster and another receiver: one convex object only shadows its own
-        # back, which N.L already darkens, so that case skips the shadow pass.
-        shadows = bool(sun is not None and sun.shadows and instances) and (
-            len(instances) > 1 or instances[0][0].shape not in geometry.CONVEX_SHAPES
-        )
-        to_light = sun.direction_to_light() if sun is not None else np.array([0.0, 1.0, 0.0])
-        light_vp = np.eye(4)
-        if shadows:
-            light_vp = self._light_view_proj(scene, t, to_light)
-            self.shadow_fbo.use()
-            self.shadow_fbo.clear(depth=1.0)
-            ctx.enable(moderngl.DEPTH_TEST)
-            _set(self.depth_only, "m_view_proj", light_vp)
-            for node, model in instances:
-                if node.cast_shadows:
-                    _set(self.depth_only, "m_model", model)
-                    self._vao(self.depth_only, node.shape).render()
+        shadow_vps = self._shadow_view_projs(scene, t, lights, instances)
+        ctx.enable(moderngl.DEPTH_TEST)
+        size = self.shadow_size
+        for fbo, faces in zip(self.shadow_fbo, shadow_vps):
+            if not faces:
+                continue
+            fbo.use()
+            fbo.clear(depth=1.0)
+            for f, light_vp in enumerate(faces):
+                ctx.viewport = ((f % 3) * size, (f // 3) * size, size, size)
+                _set(self.depth_only, "m_view_proj", light_vp)
+                for node, model in instances:
+                    if node.cast_shadows:
+                        _set(self.depth_only, "m_model", model)
+                        self._vao(self.depth_only, node.shape).render()
         self.frame_fbo.use()
         if scene.background.kind == "solid":  # a clear is far cheaper than a full-screen pass
             self.frame_fbo.clear(*scene.background.color, 1.0, depth=1.0)
@@ -260,19 +295,28 @@ class Renderer:
         prog = self.shade
         eye, _ = scene.camera.pose(t)
         _set(prog, "m_view_proj", view_proj)
-        _set(prog, "m_light_vp", light_vp)
         _set(prog, "u_eye", tuple(eye))
         _set(prog, "u_ambient", tuple(lights["ambient"]))
+        to_light = sun.direction_to_light() if sun is not None else np.array([0.0, 1.0, 0.0])
         _set(prog, "u_sun_dir", tuple(to_light))
         _set(prog, "u_sun_color", tuple(np.asarray(sun.color) * sun.intensity) if sun is not None else (0.0, 0.0, 0.0))
-        _set(prog, "u_sun_shadows", shadows)
-        self.shadow_tex.use(1)
-        _set(prog, "u_shadow_map", 1)
+        for unit, tex in enumerate(self.shadow_tex, start=1):
+            tex.use(unit)
+        _set(prog, "u_sun_map", 1)
+        _set(prog, "u_sun_shadowed", bool(shadow_vps[0]))
+        _set(prog, "m_sun_vp", shadow_vps[0][0] if shadow_vps[0] else np.eye(4))
+        _set(prog, "u_point_maps", tuple(range(2, 2 + MAX_POINT_LIGHTS)))
+        _set(prog, "u_point_shadowed", tuple(bool(faces) for faces in shadow_vps[1:]))
+        faces = [vp for point in shadow_vps[1:] for vp in (point or [np.eye(4)] * 6)]
+        _set(prog, "m_point_face_vp", np.stack(faces))
         points = lights["points"]
         _set(prog, "u_point_count", len(points))
-        if points:
-            prog["u_point_pos"].write(np.array([p for p, _ in points], dtype="f4").tobytes())
-            prog["u_point_color"].write(np.array([c for _, c in points], dtype="f4").tobytes())
+        # Array uniforms are written whole: unused entries are zero (u_point_count bounds the loop).
+        pos, color = np.zeros((2, MAX_POINT_LIGHTS, 3), dtype="f4")
+        for i, (p, c, _) in enumerate(points):
+            pos[i], color[i] = p, c
+        _set(prog, "u_point_pos", [tuple(map(float, v)) for v in pos])
+        _set(prog, "u_point_color", [tuple(map(float, v)) for v in color])
         for node, model in instances:
             mat = node.material
             _set(prog, "m_model", model)

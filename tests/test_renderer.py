@@ -255,3 +255,24 @@ def test_visibility_shortcut_agrees_with_counting(renderer, monkeypatch):
     monkeypatch.setattr(Renderer, "_isolated", lambda self, scene, t, inst: [False] * len(inst))
     counted = renderer.visibility(scene, times)
     assert np.array_equal(fast, counted)
+
+
+def test_a_point_light_casts_a_shadow_away_from_itself(renderer):
+    gray = Material(color=(0.5, 0.5, 0.5), specular=0.0)
+    floor = Node("floor", "plane", position=(0, -1, 0), scale=(10, 1, 10), material=gray)
+    blocker = Node("box", "cube", position=(0, 0.5, 0), material=gray)
+    # A bulb up and to the right: the shadow falls down and to the left of the box.
+    lights = [Light(kind="ambient", intensity=0.1), Light(kind="point", position=(2.0, 3.0, 0.0), intensity=15.0)]
+    cam = Camera(position=(0, 8, 0.01), target=(0, 0, 0))
+    with_box = Scene([floor, blocker], cam, lights, Background())
+    a = renderer.render(Scene([floor], cam, lights, Background()), np.array([0.0]), FPS, linear=True)[0, ..., 0]
+    b = renderer.render(with_box, np.array([0.0]), FPS, linear=True)[0, ..., 0]
+    inst = renderer.ground_truth(with_box, np.array([0.0]), FPS)["instances"][0]
+    dark = (inst == 1) & (b < 0.5 * a)
+    assert dark.sum() > 20
+    assert np.median(b[dark]) == pytest.approx(0.1 * 0.5, rel=0.05)  # only ambient is left
+    assert np.nonzero(dark)[1].mean() < np.nonzero(inst == 2)[1].mean()
+    # Without its shadow map the same light leaves the floor lit.
+    lights[1].shadows = False
+    c = renderer.render(with_box, np.array([0.0]), FPS, linear=True)[0, ..., 0]
+    assert not ((inst == 1) & (c < 0.5 * a)).any()
