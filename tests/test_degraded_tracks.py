@@ -23,14 +23,18 @@ def centroids(frames: np.ndarray) -> np.ndarray:
 def test_generated_tracks_follow_lens_distortion_and_frame_drops(tmp_path):
     clean, bent = tmp_path / "clean", tmp_path / "bent"
     synth("generate", *SMALL, "n=1", f"out={clean}", *BRIGHT_ON_BLACK, "video.lossless=true")
-    synth("generate", *SMALL, "n=1", f"out={bent}", *BRIGHT_ON_BLACK, "video.lossless=true",
+    synth("generate", *SMALL, "n=1", f"out={bent}", *BRIGHT_ON_BLACK, "video.lossless=true", "gt=true",
           "degradation=[lens,frame_drop]", *LENS, "degradation.frame_drop.target_fps=4")  # fmt: skip
     c, b = read_manifest(clean)[0], read_manifest(bent)[0]
     frames, fps = read_clip(bent / b["video"])
     track = np.array(b["tracks"][0]["center_px"])
     assert fps == 4.0 and b["num_frames"] == len(frames) == len(track) == 8
-    # Every second source frame is shown (8 fps -> 4 fps): positions are the clean ones re-indexed.
+    # Every second source frame is shown (8 fps -> 4 fps): positions are the clean ones re-indexed,
+    # and so is the ground truth.
     assert np.allclose(b["tracks"][0]["position"], c["tracks"][0]["position"][::2])
+    with np.load(bent / "gt" / f"{b['id']}.npz") as gt:
+        assert gt["depth"].shape[0] == 8
+    assert synth("verify", f"data={bent}").returncode == 0
     seen = centroids(frames)
     assert np.abs(seen - track).max() < 1.0
     unwarped = np.array(c["tracks"][0]["center_px"])[::2]

@@ -184,6 +184,8 @@ class SampleMaker:
             linear = r.render(scene, times, fps, linear=True)
             frames = self.pipeline.apply_numpy(linear, fps=fps, seed=seed, depth=gt["depth"])
             object_tracks = degradation_config.degrade_tracks(self.pipeline, object_tracks, clip.width, clip.height, fps, seed)
+            shown, _ = self.pipeline.frame_indices(clip.num_frames, fps, seed)
+            gt = {k: v[shown] for k, v in gt.items()}  # ground truth of the frames delivered
             fps, applied = self.pipeline.output_fps(fps), applied + self.pipeline.applied()
         record = {
             "id": job.sample_id(cfg),
