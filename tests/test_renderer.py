@@ -276,3 +276,17 @@ def test_a_point_light_casts_a_shadow_away_from_itself(renderer):
     lights[1].shadows = False
     c = renderer.render(with_box, np.array([0.0]), FPS, linear=True)[0, ..., 0]
     assert not ((inst == 1) & (c < 0.5 * a)).any()
+
+
+def test_camera_orbit_and_yaw_keyframes():
+    orbit = Camera(position=(0.0, 0.0, 6.0), orbit_deg_per_s=90.0)
+    eye, target = orbit.pose(1.0)
+    assert np.allclose(eye, [6.0, 0.0, 0.0]) and np.allclose(target, 0.0)
+    px, depth = orbit.project(np.zeros((1, 3)), 1.0, W, H)
+    assert np.allclose(px, [[W / 2, H / 2]]) and depth[0] == pytest.approx(6.0)
+    turn = Camera(yaw_keyframes=[(0.0, 0.0), (1.0, 90.0), (2.0, 0.0)])
+    # Turned 45 degrees left at t = 0.5: the origin, straight ahead before, sits at the right
+    # edge of a 90-degree-wide view; back in the centre when the turn is undone.
+    wide = Camera(fov_deg=90.0, yaw_keyframes=turn.yaw_keyframes)
+    assert wide.project(np.zeros((1, 3)), 0.5, H, H)[0][0, 0] == pytest.approx(H, abs=1e-6)
+    assert np.allclose(wide.project(np.zeros((1, 3)), 2.0, H, H)[0], [[H / 2, H / 2]])
