@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pytest
-import torch
 
 import degradations as D
 from degradations.codec import CODECS, encode, probe_codec
