@@ -18,7 +18,8 @@ $(STAMP): pyproject.toml .ci/system-deps tests/lmms-eval-requirements.txt
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q $(TORCH)
-	$(BIN)/pip install -q -e ".[test]"
+	# setuptools prints an information-only notice for every editable install of a package_dir layout
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install -q -e ".[test]"
 	rm -rf $(LMMS)
 	$(BIN)/pip install -q --no-deps --target $(LMMS) -r tests/lmms-eval-requirements.txt
 	touch $(STAMP)

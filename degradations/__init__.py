@@ -13,15 +13,15 @@ orders the stages physically and returns uint8 sRGB; ``degrade_video`` does the 
 severity levels 1..5.
 """
 
-from degradations.atmosphere import fog, rain, snow
-from degradations.codec import compression, resample
-from degradations.color import linear_to_srgb, srgb_to_linear, to_uint8, unprocess
-from degradations.isp import denoise, sharpen, tone, white_balance
-from degradations.motion import camera_shake, frame_drop, motion_blur, rolling_shutter
-from degradations.optics import chromatic_aberration, defocus, fisheye, lens, vignette
-from degradations.pipeline import Pipeline, degrade_video
-from degradations.registry import REGISTRY, STAGES, ParamError, Spec
-from degradations.sensor import low_light
+from synth.degradations.atmosphere import fog, rain, snow
+from synth.degradations.codec import compression, resample
+from synth.degradations.color import linear_to_srgb, srgb_to_linear, to_uint8, unprocess
+from synth.degradations.isp import denoise, sharpen, tone, white_balance
+from synth.degradations.motion import camera_shake, frame_drop, motion_blur, rolling_shutter
+from synth.degradations.optics import chromatic_aberration, defocus, fisheye, lens, vignette
+from synth.degradations.pipeline import Pipeline, degrade_video
+from synth.degradations.registry import REGISTRY, STAGES, ParamError, Spec
+from synth.degradations.sensor import low_light
 
 __all__ = [
     "REGISTRY", "STAGES", "ParamError", "Pipeline", "Spec", "camera_shake", "chromatic_aberration",

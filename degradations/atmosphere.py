@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import torch
 
-from degradations._ops import pixel_grid
+from synth.degradations._ops import pixel_grid
 
 DEFAULT_AIRLIGHT = (0.8, 0.82, 0.85)
 

@@ -7,8 +7,8 @@ import time
 import numpy as np
 import torch
 
-from degradations.pipeline import Pipeline
-from degradations.registry import REGISTRY
+from synth.degradations.pipeline import Pipeline
+from synth.degradations.registry import REGISTRY
 
 # Every non-codec degradation at severity 3, except the alternatives to one already in the
 # stack (a camera has one lens model and one exposure): fisheye and overexposure.

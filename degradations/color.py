@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from degradations._ops import records_grad
+from synth.degradations._ops import records_grad
 
 
 def _as_float(x: torch.Tensor | np.ndarray) -> torch.Tensor:

@@ -12,8 +12,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from degradations._ops import records_grad
-from degradations.color import linear_to_srgb
+from synth.degradations._ops import records_grad
+from synth.degradations.color import linear_to_srgb
 
 
 def white_balance(video: torch.Tensor, red_gain: float = 1.0, blue_gain: float = 1.0) -> torch.Tensor:

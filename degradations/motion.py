@@ -11,7 +11,7 @@ import math
 
 import torch
 
-from degradations._ops import cached, convolve, pixel_grid, sample, splat_kernel, to_grid
+from synth.degradations._ops import cached, convolve, pixel_grid, sample, splat_kernel, to_grid
 
 
 def _odd_size(extent_px: float) -> int:

@@ -11,7 +11,7 @@ import math
 
 import torch
 
-from degradations._ops import cached, convolve, pixel_grid, sample, to_grid
+from synth.degradations._ops import cached, convolve, pixel_grid, sample, to_grid
 
 
 def lens(

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from degradations.color import linear_to_srgb, to_uint8, unprocess
-from degradations.geometry import POINT_MAPS
-from degradations.registry import DOMAINS, REGISTRY, ParamError, Params, Spec, get
+from synth.degradations.color import linear_to_srgb, to_uint8, unprocess
+from synth.degradations.geometry import POINT_MAPS
+from synth.degradations.registry import DOMAINS, REGISTRY, ParamError, Params, Spec, get
 
 _ORDER = {name: i for i, name in enumerate(REGISTRY)}
 

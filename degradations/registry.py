@@ -16,7 +16,7 @@ import typing
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from degradations import atmosphere, codec, isp, motion, optics, sensor
+from synth.degradations import atmosphere, codec, isp, motion, optics, sensor
 
 # Physical order in which stages are applied (Pipeline sorts by it, then by table order):
 # light crosses the atmosphere, the moving camera integrates it over the exposure, the lens

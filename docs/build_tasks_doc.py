@@ -35,7 +35,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import scenes  # noqa: E402
+from synth import scenes  # noqa: E402
 from synth.dataset import read_manifest  # noqa: E402
 from synth.video import read_clip  # noqa: E402
 

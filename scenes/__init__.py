@@ -11,7 +11,7 @@ from typing import Callable
 
 import numpy as np
 
-from scenes.base import Task
+from synth.scenes.base import Task
 
 FAMILY_ORDER = (
     "direction", "rotation", "speed_compare", "approach", "depth_order",

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scenes.base import (
+from synth.scenes.base import (
     Clip,
     SHAPES,
     Sample,

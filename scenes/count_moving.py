@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scenes.base import (
+from synth.scenes.base import (
     CHROMATIC_COLORS,
     GRID_SLOTS,
     Clip,

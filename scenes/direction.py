@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from scenes.base import (
+from synth.scenes.base import (
     COLORS,
     Clip,
     SHAPES,

@@ -30,7 +30,7 @@ import math
 
 import numpy as np
 
-from scenes.base import (
+from synth.scenes.base import (
     CHROMATIC_COLORS,
     SHAPES_3D,
     Clip,

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scenes.base import (
+from synth.scenes.base import (
     Clip,
     Sample,
     Task,

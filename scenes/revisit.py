@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scenes.base import (
+from synth.scenes.base import (
     COLORS,
     SHAPES_3D,
     Clip,

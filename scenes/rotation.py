@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
-from scenes.base import (
+from synth.scenes.base import (
     Clip,
     Sample,
     Task,

@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 
-from scenes.base import (
+from synth.scenes.base import (
     Clip,
     SHAPES,
     Sample,

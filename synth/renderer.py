@@ -35,7 +35,7 @@ _CUBE_FACES = [(np.array(a, float), np.array(u, float)) for a, u in (
 @lru_cache(maxsize=None)
 def shader_source(name: str, defines: tuple[str, ...] = ()) -> str:
     """GLSL of ``shaders/<name>`` with ``#define``s inserted after its ``#version`` line."""
-    text = resources.files("shaders").joinpath(name).read_text()
+    text = resources.files("synth.shaders").joinpath(name).read_text()
     if not defines:
         return text
     version, rest = text.split("\n", 1)

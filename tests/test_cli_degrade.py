@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-import degradations as D
+import synth.degradations as D
 from synth.cli import main
 from synth.video import EncodeSettings, probe, read_clip, write_clip
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-import degradations as D
-from degradations.motion import frame_drop_indices, global_motion, linear_kernel, shake_kernels
-from degradations.optics import circle_of_confusion_px, disc_kernel
+import synth.degradations as D
+from synth.degradations.motion import frame_drop_indices, global_motion, linear_kernel, shake_kernels
+from synth.degradations.optics import circle_of_confusion_px, disc_kernel
 
 
 def blob(h: int, w: int, cx: float, cy: float, sigma: float = 1.2) -> torch.Tensor:

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-import degradations as D
-from degradations.codec import CODECS, encode, probe_codec
+import synth.degradations as D
+from synth.degradations.codec import CODECS, encode, probe_codec
 
 
 def clip(t: int = 8, h: int = 64, w: int = 64) -> np.ndarray:

@@ -10,12 +10,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-import degradations as D
-from degradations._ops import remap
-from degradations.isp import _box
-from degradations.optics import _lens_grid, circle_of_confusion_px, disc_kernel
-from degradations.pipeline import stage_seed
-from degradations.registry import REGISTRY
+import synth.degradations as D
+from synth.degradations._ops import remap
+from synth.degradations.isp import _box
+from synth.degradations.optics import _lens_grid, circle_of_confusion_px, disc_kernel
+from synth.degradations.pipeline import stage_seed
+from synth.degradations.registry import REGISTRY
 
 
 def clip(t: int = 3, h: int = 24, w: int = 32, seed: int = 0) -> torch.Tensor:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scenes import get
-from scenes.base import Clip
+from synth.scenes import get
+from synth.scenes.base import Clip
 from synth.renderer import Renderer
 from synth.sampling import ParamDraw, balanced_choice, sample_seed
 

@@ -9,9 +9,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-import scenes.params
-from scenes import get
-from scenes.base import Clip, OPTION_POSITIONS
+import synth.scenes.params  # noqa: F401  (registers the params module)
+from synth import scenes
+from synth.scenes import get
+from synth.scenes.base import Clip, OPTION_POSITIONS
 from synth.renderer import Renderer
 from synth.sampling import ParamDraw, balanced_choice, sample_seed
 

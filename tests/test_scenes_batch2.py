@@ -9,8 +9,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-import scenes
-from scenes.base import Clip
+from synth import scenes
+from synth.scenes.base import Clip
 from synth.geometry import bounds
 from synth.renderer import Renderer
 from synth.sampling import ParamDraw, balanced_choice, sample_seed

@@ -46,8 +46,8 @@ def _best_of(fn: Callable[[], None], repeats: int) -> float:
 
 
 def _direction_scene(shutter_deg: float):
-    import scenes
-    from scenes.base import Clip
+    from synth import scenes
+    from synth.scenes.base import Clip
     from synth.sampling import ParamDraw
 
     clip = Clip(FPS, FPS * SECONDS, SIZE, SIZE)
@@ -151,7 +151,7 @@ def bench_memory(quick: bool) -> list[Row]:
 
 
 def bench_degrade(quick: bool) -> list[Row]:
-    from degradations.bench import degradations_bench
+    from synth.degradations.bench import degradations_bench
 
     return [tuple(row) for row in degradations_bench()]
 

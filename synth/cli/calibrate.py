@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-import degradations
+from synth import degradations
 from synth.cli.degrade import resolve_device
 from synth.errors import UserError
 

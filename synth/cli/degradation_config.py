@@ -14,7 +14,7 @@ from synth.errors import UserError
 from synth.tracks import warp_tracks
 
 if TYPE_CHECKING:
-    import degradations
+    from synth import degradations
 
 DEFAULTS: list[Any] = [{"degradation": []}]
 
@@ -25,7 +25,7 @@ def register_degradations(cs: Any, overrides: list[str] | None = None) -> None:
     model imports torch: about a second and hundreds of MB that a plain render does not need)."""
     if overrides is not None and not any(o.lstrip("+~").startswith("degradation") for o in overrides):
         return
-    import degradations
+    from synth import degradations
 
     for name, spec in degradations.REGISTRY.items():
         cs.store(group="degradation", name=name, node=spec.params, package=f"degradation.{name}")
@@ -35,7 +35,7 @@ def build_pipeline(selected: dict[str, Any] | None, key: str = "degradation") ->
     """A validated :class:`degradations.Pipeline` from the composed ``cfg.degradation``
     (name -> params dataclass or dict, in the order given). A bad value becomes a
     :class:`UserError` naming the full key, e.g. ``degradation.compression.crf=99: allowed 0..51 for h264``."""
-    import degradations
+    from synth import degradations
 
     stages = []
     for name, params in (selected or {}).items():

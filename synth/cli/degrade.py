@@ -24,7 +24,7 @@ from typing import Any, Dict
 import numpy as np
 import torch
 
-import degradations
+from synth import degradations
 from synth.cli import degradation_config
 from synth.errors import UserError
 from synth.video import EncodeSettings, read_clip, write_clip

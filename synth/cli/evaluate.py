@@ -54,7 +54,7 @@ def register(cs, overrides: list[str]) -> None:
 
 def _oracle_for(kind: str):
     try:
-        from scenes import oracle_for
+        from synth.scenes import oracle_for
     except ImportError as exc:
         raise UserError(f"model={kind}: cannot load the task families' solvers (scenes.oracle_for): {exc}") from None
     return oracle_for

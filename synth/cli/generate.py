@@ -27,9 +27,8 @@ from typing import Any, Dict, List, Optional
 
 import numpy as np
 
-import scenes
-import scenes.params
-from scenes.base import Clip
+from synth import scenes
+from synth.scenes.base import Clip
 from synth.cli import degradation_config
 from synth.dataset import DatasetWriter, stage_sample
 from synth.errors import UserError

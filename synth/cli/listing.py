@@ -22,13 +22,13 @@ class Config:
 
 def run(cfg: Config) -> None:
     if cfg.what == "tasks":
-        import scenes
+        from synth import scenes
 
         width = max(map(len, scenes.TASKS))
         for name, task in scenes.TASKS.items():
             print(f"{name:<{width}}  {task.description}")
     elif cfg.what == "degradations":
-        from degradations import REGISTRY
+        from synth.degradations import REGISTRY
 
         width = max(map(len, REGISTRY))
         for name, spec in REGISTRY.items():
