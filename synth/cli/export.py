@@ -1,7 +1,16 @@
-"""synth export lmms-eval data=DIR out=TASK_DIR [task=NAME] [overwrite=false]
+"""synth export FORMAT data=DIR out=DIR [overwrite=false] ...
 
-Writes an lmms-eval task directory (YAML + utils.py + data) so any lmms-eval model can run a
-synth dataset: `lmms-eval --include_path TASK_DIR --tasks NAME ...`. See docs/evaluation.md.
+  synth export lmms-eval data=DIR out=TASK_DIR [task=NAME]
+      an lmms-eval task directory (YAML + utils.py + data) so any lmms-eval model can run a
+      synth dataset: `lmms-eval --include_path TASK_DIR --tasks NAME ...` (docs/evaluation.md)
+  synth export llava data=DIR out=DIR [style=mixed|open|mcq] [seed=0] [video_token=image]
+      LLaVA / ShareGPT conversations (out/conversations.json) plus the clips
+  synth export hf data=DIR out=DIR [split=train] [style=...] [seed=0] [video_token=image]
+      a folder `datasets.load_dataset(OUT)` loads as is (Parquet + README.md card + clips)
+
+The llava and hf exports carry per-frame motion targets (centre, box, unit motion vector,
+visibility) per tracked object, and phrase each question from several paraphrases, open-ended
+or multiple-choice, chosen by seed (docs/dataset.md, "Instruction-tuning exports").
 """
 
 from __future__ import annotations
@@ -12,9 +21,10 @@ from pathlib import Path
 from synth.dataset import read_manifest
 from synth.errors import UserError
 from synth.eval.export_lmms import export_lmms_eval
+from synth.eval.export_train import export_hf, export_llava
 
 POSITIONAL = "format"
-FORMATS = ("lmms-eval",)
+FORMATS = ("lmms-eval", "llava", "hf")
 
 
 @dataclass
@@ -22,7 +32,11 @@ class Config:
     format: str = ""
     data: str = ""
     out: str = ""
-    task: str = ""  # the lmms-eval task name; default synth_<dataset directory name>
+    task: str = ""  # lmms-eval: the task name; default synth_<dataset directory name>
+    style: str = "mixed"  # llava / hf: open | mcq | mixed (one of the two per sample, by seed)
+    seed: int = 0  # llava / hf: picks style, paraphrase and option order per sample
+    video_token: str = "image"  # llava / hf: the placeholder <image> (LLaVA) or <video> (LLaMA-Factory)
+    split: str = "train"  # hf: the split name
     overwrite: bool = False
 
 
@@ -32,9 +46,15 @@ def run(cfg: Config) -> None:
     if not cfg.data:
         raise UserError("data: required, the dataset directory (data=DIR)")
     if not cfg.out:
-        raise UserError("out: required, the task directory to write (out=TASK_DIR)")
+        raise UserError("out: required, the directory to write (out=DIR)")
     root, out = Path(cfg.data), Path(cfg.out)
     records = read_manifest(root)
+    if cfg.format == "llava":
+        print(export_llava(root, records, out, cfg.style, cfg.seed, cfg.video_token, cfg.overwrite))
+        return
+    if cfg.format == "hf":
+        print(export_hf(root, records, out, cfg.style, cfg.seed, cfg.video_token, cfg.split, cfg.overwrite))
+        return
     if out.exists() and any(out.iterdir()) and not cfg.overwrite:
         raise UserError(f"out={out}: exists and is not empty; pass overwrite=true to replace it")
     yaml_path = export_lmms_eval(root, records, out, cfg.task)
