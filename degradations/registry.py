@@ -1,9 +1,11 @@
 """The table of named degradations: stage, function, parameters, valid ranges, severity levels.
 
 The parameter dataclass of every degradation is generated from its function's signature, so
-the function's defaults (all "off" or mild) are the single source of truth. ``severity`` 1..5
-takes that level's values from the table for the keys the table lists (the explicit values of
-those keys are overridden); 0 uses the explicit values. The severity idea follows Hendrycks &
+the function's defaults (all "off" or mild) are the single source of truth. A parameter's value
+resolves, first match wins: the value the user set explicitly; with ``severity`` 1..5, that
+level's value from the table (for the keys the table lists); the function's default. So
+``severity=3`` plus ``crf=30`` gives level 3's other values and crf 30, and the record
+(:meth:`Params.resolved` plus the level) shows both. The severity idea follows Hendrycks &
 Dietterich 2019, "Benchmarking neural network robustness to common corruptions" (imagecorruptions).
 """
 
@@ -35,13 +37,22 @@ class ParamError(ValueError):
 
 @dataclass
 class Params:
-    """Base of every generated parameter dataclass. ``severity`` 0 = explicit values, 1..5 = table."""
+    """Base of every generated parameter dataclass. Every field but ``severity`` defaults to None
+    (not set); ``severity`` 0 = no table, 1..5 = that level's values for the keys not set."""
+
+    def explicit(self) -> dict[str, Any]:
+        """The values the user set (fields that are not None), without ``severity``."""
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "severity"}
+        return {k: v for k, v in values.items() if v is not None}
 
     def resolved(self) -> dict[str, Any]:
-        """The parameter values actually used (severity applied), without ``severity``."""
-        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "severity"}
+        """The parameter values actually used, without ``severity``: explicit values win over the
+        severity level's table values, which win over the function's defaults."""
+        spec = REGISTRY[self._degradation]
+        values = spec.defaults()
         if self.severity:
-            values.update(REGISTRY[self._degradation].severity[self.severity - 1])
+            values.update(spec.severity[self.severity - 1])
+        values.update(self.explicit())
         return values
 
     def validate(self) -> None:
@@ -84,6 +95,18 @@ class Spec:
         p.validate()
         return p
 
+    def defaults(self) -> dict[str, Any]:
+        """The function's default value of every parameter (a fresh copy)."""
+        return {k: list(v) if isinstance(v, list) else v for k, v in self.params._defaults.items()}
+
+    def does_nothing(self, values: dict[str, Any]) -> dict[str, Any] | None:
+        """The values (a subset of resolved ``values``) that make this degradation leave every
+        frame unchanged (see :data:`IDENTITY`), or None if it changes the video."""
+        identity = IDENTITY.get(self.name)
+        if identity and all(values[k] == v for k, v in identity.items()):
+            return {k: values[k] for k in identity}
+        return None
+
     def check(self, values: dict[str, Any]) -> None:
         for key, (lo, hi) in self.ranges.items():
             v = values[key]
@@ -103,20 +126,23 @@ class Spec:
 
 
 def _params_class(name: str, fn: Callable[..., Any]) -> type:
-    """``<Name>Params`` dataclass from ``fn``'s keyword parameters (plain types, for Hydra)."""
+    """``<Name>Params`` dataclass from ``fn``'s keyword parameters (plain types, for Hydra); each
+    field defaults to None (not set), the function's defaults are kept in ``_defaults``."""
     sig = inspect.signature(fn, eval_str=True)
     fields: list[tuple[str, Any, Any]] = []
+    defaults: dict[str, Any] = {}
     for p in sig.parameters.values():
         if p.name in CONTEXT_ARGS:
             continue
         if isinstance(p.default, (list, tuple)):
-            tp = typing.List[float]
-            fields.append((p.name, tp, dataclasses.field(default_factory=lambda d=p.default: list(d))))
+            tp, defaults[p.name] = typing.List[float], list(p.default)
         else:
-            fields.append((p.name, p.annotation, dataclasses.field(default=p.default)))
+            tp, defaults[p.name] = p.annotation, p.default
+        fields.append((p.name, typing.Optional[tp], dataclasses.field(default=None)))
     fields.append(("severity", int, dataclasses.field(default=0)))
     cls_name = "".join(part.title() for part in name.split("_")) + "Params"
-    cls = dataclasses.make_dataclass(cls_name, fields, bases=(Params,), namespace={"_degradation": name})
+    namespace = {"_degradation": name, "_defaults": defaults}
+    cls = dataclasses.make_dataclass(cls_name, fields, bases=(Params,), namespace=namespace)
     cls.__module__ = __name__
     cls.__doc__ = f"Parameters of ``{name}`` (see :func:`{fn.__module__}.{fn.__name__}`); severity 0..5."
     globals()[cls_name] = cls  # importable by name, so instances pickle
@@ -207,6 +233,18 @@ _TABLE: list[tuple[str, str, str, Callable[..., Any], dict, dict, tuple, Any]] =
      {"bitrate_kbps": (0, 1e6), "gop": (0, 10000)}, {"codec": tuple(codec.CODECS), "preset": codec.PRESETS},
      _levels(crf=[23, 28, 33, 38, 45]), _check_compression),
 ]  # fmt: skip
+
+# Values at which a degradation leaves every frame unchanged (its function returns the input):
+# the CLI refuses a listed stage that resolves to them, so a record never lists a no-op as applied.
+IDENTITY: dict[str, dict[str, Any]] = {
+    "fog": {"beta_per_m": 0}, "rain": {"density": 0}, "snow": {"density": 0},
+    "motion_blur": {"length_px": 0}, "camera_shake": {"extent_px": 0}, "rolling_shutter": {"readout_frac": 0},
+    "defocus": {"f_number": 0}, "chromatic_aberration": {"magnification": 0},
+    "lens": {"k1": 0, "k2": 0, "k3": 0, "p1": 0, "p2": 0}, "vignette": {"fov_deg": 0},
+    "white_balance": {"red_gain": 1, "blue_gain": 1}, "denoise": {"radius_px": 0}, "tone": {"curve": "srgb"},
+    "sharpen": {"amount": 0}, "resample": {"scale": 1},
+    "frame_drop": {"drop_prob": 0, "stutter_prob": 0, "target_fps": 0},
+}  # fmt: skip
 
 REGISTRY: dict[str, Spec] = {}
 for _name, _stage, _domain, _fn, _ranges, _choices, _sev, _extra in _TABLE:

@@ -166,7 +166,8 @@ def markdown(results: dict[str, list[dict]], refs: list[Reference], source: str)
         "    degradation.lens.k1=-0.2 degradation.low_light.ev=-4 \\",
         "    degradation.compression.codec=hevc degradation.compression.crf=38 video.lossless=true",
         "synth degrade src=data/dir out=data/dir_fog degradation=[fog] degradation.fog.severity=3",
-        "synth generate task=direction degradation=[defocus,low_light] degradation.low_light.severity=2",
+        "synth generate task=direction degradation=[defocus,low_light] degradation.defocus.severity=3 \\",
+        "    degradation.low_light.severity=2 degradation.low_light.read_noise_e=10",
         "```",
         "",
         "```python",
@@ -176,8 +177,12 @@ def markdown(results: dict[str, list[dict]], refs: list[Reference], source: str)
         "out = D.Pipeline([('lens', {'k1': -0.2}), ('compression', {'severity': 3})]).apply(video, fps=30, seed=0)",
         "```",
         "",
-        "`severity=1..5` sets the parameters listed in each level's row from the table below;",
-        "other parameters keep their given values.",
+        "`severity=1..5` takes the parameters listed in each level's row of the table below;",
+        "a parameter you set explicitly wins over its level's value (above: low-light level 2 with",
+        "10 e⁻ read noise), and every other parameter keeps its default. The record of each clip",
+        "lists the level and the values actually used. A listed degradation that would leave the",
+        "video unchanged (`defocus` at its default `f_number=0`, `rain` at `density=0`, `lens` with",
+        "all coefficients 0, ...) is refused with one line: give it a severity or a parameter.",
         "",
         "**Rendered clips vs external video.** Motion blur and rolling shutter of rendered clips",
         "are exact from the renderer (`camera.shutter_deg`; it integrates the scene over the",
@@ -209,10 +214,7 @@ def markdown(results: dict[str, list[dict]], refs: list[Reference], source: str)
             lines.append(f"| {name} | {spec.stage} | {row['level']} | {params} | {scores} | {mark} |")
     lines += ["", "## Reference", ""]
     for name, spec in degradations.REGISTRY.items():
-        defaults = spec.params()
-        params = ", ".join(
-            f"`{k}={_value(v)}`" for k, v in vars(defaults).items() if k != "severity"
-        )
+        params = ", ".join(f"`{k}={_value(v)}`" for k, v in spec.defaults().items())
         lines += [
             f"### {name}",
             "",

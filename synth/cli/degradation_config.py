@@ -2,7 +2,10 @@
 
 ``degradation=[lens,low_light]`` selects degradations (any number, any order: they run in
 physical order); ``degradation.low_light.ev=-4`` or ``degradation.low_light.severity=3`` sets
-their parameters. Each option's schema is the degradation's params dataclass from
+their parameters. A value set explicitly wins over the severity level's table value (the record
+keeps the level and the values used). A listed degradation whose values leave the video unchanged
+(``defocus`` with its default ``f_number=0``, ``rain`` with ``density=0``) is refused: give it a
+severity or a parameter. Each option's schema is the degradation's params dataclass from
 ``degradations.REGISTRY``, so Hydra type-checks values and lists the allowed keys.
 """
 
@@ -34,17 +37,27 @@ def register_degradations(cs: Any, overrides: list[str] | None = None) -> None:
 def build_pipeline(selected: dict[str, Any] | None, key: str = "degradation") -> degradations.Pipeline:
     """A validated :class:`degradations.Pipeline` from the composed ``cfg.degradation``
     (name -> params dataclass or dict, in the order given). A bad value becomes a
-    :class:`UserError` naming the full key, e.g. ``degradation.compression.crf=99: allowed 0..51 for h264``."""
+    :class:`UserError` naming the full key, e.g. ``degradation.compression.crf=99: allowed 0..51 for h264``;
+    so does a stage that would leave the video unchanged."""
     from synth import degradations
 
     stages = []
     for name, params in (selected or {}).items():
         if name not in degradations.REGISTRY:
             raise UserError(f"{key}: unknown degradation '{name}'; allowed: {', '.join(degradations.REGISTRY)}")
+        spec = degradations.REGISTRY[name]
         try:
-            stages.append((name, degradations.REGISTRY[name].make(params)))
+            made = spec.make(params)
         except degradations.ParamError as exc:
             raise UserError(f"{key}.{name}.{exc}") from None
+        idle = spec.does_nothing(made.resolved())
+        if idle:
+            values = ", ".join(f"{k}={v}" for k, v in idle.items())
+            raise UserError(
+                f"{key}.{name}: {values} leaves the video unchanged; "
+                f"set {key}.{name}.severity=1..{len(spec.severity)} or another {key}.{name}.{next(iter(idle))}"
+            )
+        stages.append((name, made))
     return degradations.Pipeline(stages)
 
 
