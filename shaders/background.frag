@@ -3,7 +3,10 @@
 uniform mat4 m_inv_view_proj;   // clip -> world at the sample time (rotation only)
 uniform mat3 m_base_rotation;   // world -> base-camera rotation (camera at t = 0)
 uniform vec2 u_base_tan;        // tan(half fov) horizontally and vertically of the base view
-uniform int u_kind;             // 0 solid, 1 gradient, 2 checker, 3 noise, 4 image
+// KIND (compile-time, see Renderer._program): 0 solid, 1 gradient, 2 checker, 3 noise, 4 image
+#ifndef KIND
+#define KIND 0
+#endif
 uniform vec3 u_color;
 uniform vec3 u_color2;
 uniform float u_scale;
@@ -30,9 +33,14 @@ void main() {
     vec2 ang = vec2(atan(b.x, -b.z), atan(b.y, length(b.xz)));
     vec2 uv = 0.5 + 0.5 * ang / atan(u_base_tan);
     vec3 c = u_color;
-    if (u_kind == 1) c = mix(u_color, u_color2, clamp(uv.y, 0.0, 1.0));
-    else if (u_kind == 2) c = mix(u_color, u_color2, mod(floor(uv.x * u_scale) + floor(uv.y * u_scale), 2.0));
-    else if (u_kind == 3) c = mix(u_color, u_color2, value_noise2(uv * u_scale));
-    else if (u_kind == 4) c = texture(u_image, vec2(uv.x, 1.0 - uv.y)).rgb;
+#if KIND == 1
+    c = mix(u_color, u_color2, clamp(uv.y, 0.0, 1.0));
+#elif KIND == 2
+    c = mix(u_color, u_color2, mod(floor(uv.x * u_scale) + floor(uv.y * u_scale), 2.0));
+#elif KIND == 3
+    c = mix(u_color, u_color2, value_noise2(uv * u_scale));
+#elif KIND == 4
+    c = texture(u_image, vec2(uv.x, 1.0 - uv.y)).rgb;
+#endif
     f_color = vec4(c, 1.0);
 }

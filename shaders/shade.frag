@@ -1,10 +1,19 @@
 #version 330 core
 // Blinn-Phong in linear light: ambient, a directional and up to four point lights, each with a
 // PCF-filtered shadow map.
+// Compiled per variant (Renderer._program): TEXTURE (0 none, 1 checker, 2 stripes, 3 noise),
+// POINT_COUNT (0..4), SUN_SHADOW and POINT_SHADOW_<i> when that light has a shadow map. A
+// software rasteriser runs both sides of a branch under a mask, so code a frame does not need
+// is compiled out rather than skipped by a uniform.
 #define MAX_POINT 4
+#ifndef TEXTURE
+#define TEXTURE 0
+#endif
+#ifndef POINT_COUNT
+#define POINT_COUNT 0
+#endif
 uniform vec3 u_color;
 uniform vec3 u_texture_color;
-uniform int u_texture;          // 0 none, 1 checker, 2 stripes, 3 noise
 uniform float u_texture_scale;
 uniform float u_specular;
 uniform float u_shininess;
@@ -14,17 +23,14 @@ uniform vec3 u_eye;
 uniform vec3 u_ambient;         // linear radiance factor
 uniform vec3 u_sun_dir;         // unit vector towards the directional light
 uniform vec3 u_sun_color;       // colour * intensity (0 = none)
-uniform int u_point_count;
 uniform vec3 u_point_pos[MAX_POINT];
 uniform vec3 u_point_color[MAX_POINT];
 // Shadow maps. The directional light's is orthographic; a point light's is a cube map laid out
 // as a 3 x 2 atlas of 90-degree faces (+x -x +y / -y +z -z), one world -> clip matrix per face.
 uniform sampler2DShadow u_sun_map;
 uniform mat4 m_sun_vp;
-uniform bool u_sun_shadowed;
 uniform sampler2DShadow u_point_maps[MAX_POINT];
 uniform mat4 m_point_face_vp[6 * MAX_POINT];
-uniform bool u_point_shadowed[MAX_POINT];
 
 in vec3 v_world;
 in vec3 v_object;
@@ -51,9 +57,13 @@ float value_noise(vec3 x) {
 vec3 albedo() {
     vec3 p = v_object * u_texture_scale;
     float k = 0.0;
-    if (u_texture == 1) k = mod(floor(p.x + 1e-4) + floor(p.y + 1e-4) + floor(p.z + 1e-4), 2.0);
-    else if (u_texture == 2) k = step(0.5, fract(p.x + p.y));
-    else if (u_texture == 3) k = value_noise(p);
+#if TEXTURE == 1
+    k = mod(floor(p.x + 1e-4) + floor(p.y + 1e-4) + floor(p.z + 1e-4), 2.0);
+#elif TEXTURE == 2
+    k = step(0.5, fract(p.x + p.y));
+#elif TEXTURE == 3
+    k = value_noise(p);
+#endif
     return mix(u_color, u_texture_color, k);
 }
 
@@ -68,16 +78,18 @@ float pcf(sampler2DShadow map, vec2 uv, float depth, float bias, vec2 lo, vec2 h
 }
 
 float sun_visibility() {
-    if (!u_sun_shadowed) return 1.0;
+#ifndef SUN_SHADOW
+    return 1.0;
+#else
     vec4 clip = m_sun_vp * vec4(v_world, 1.0);
     vec3 s = clip.xyz / clip.w * 0.5 + 0.5;
     if (any(lessThan(s, vec3(0.0))) || any(greaterThan(s, vec3(1.0)))) return 1.0;
     return pcf(u_sun_map, s.xy, s.z, 0.002, vec2(0.0), vec2(1.0));
+#endif
 }
 
 // Sampler arrays take constant indices in GLSL 3.30, hence the atlas is passed in.
 float point_visibility(sampler2DShadow atlas, int light) {
-    if (!u_point_shadowed[light]) return 1.0;
     vec3 d = v_world - u_point_pos[light];
     vec3 a = abs(d);
     int face = (a.x >= a.y && a.x >= a.z) ? (d.x > 0.0 ? 0 : 1) : ((a.y >= a.z) ? (d.y > 0.0 ? 2 : 3) : (d.z > 0.0 ? 4 : 5));
@@ -106,10 +118,20 @@ void main() {
     vec3 kd = albedo();
     vec3 c = u_ambient * kd;
     c += sun_visibility() * blinn_phong(n, u_sun_dir, v, u_sun_color, kd);
-    float point_vis[MAX_POINT] = float[MAX_POINT](
-        point_visibility(u_point_maps[0], 0), point_visibility(u_point_maps[1], 1),
-        point_visibility(u_point_maps[2], 2), point_visibility(u_point_maps[3], 3));
-    for (int i = 0; i < u_point_count; i++) {
+    float point_vis[MAX_POINT] = float[MAX_POINT](1.0, 1.0, 1.0, 1.0);
+#ifdef POINT_SHADOW_0
+    point_vis[0] = point_visibility(u_point_maps[0], 0);
+#endif
+#ifdef POINT_SHADOW_1
+    point_vis[1] = point_visibility(u_point_maps[1], 1);
+#endif
+#ifdef POINT_SHADOW_2
+    point_vis[2] = point_visibility(u_point_maps[2], 2);
+#endif
+#ifdef POINT_SHADOW_3
+    point_vis[3] = point_visibility(u_point_maps[3], 3);
+#endif
+    for (int i = 0; i < POINT_COUNT; i++) {
         vec3 d = u_point_pos[i] - v_world;
         c += point_vis[i] * blinn_phong(n, normalize(d), v, u_point_color[i] / dot(d, d), kd);
     }

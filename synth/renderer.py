@@ -60,6 +60,9 @@ def _set(prog: moderngl.Program, name: str, value) -> None:
         prog[name].write(_mat(value))
     elif isinstance(value, np.ndarray) and value.ndim == 3:  # an array of matrices
         prog[name].write(np.ascontiguousarray(value.transpose(0, 2, 1), dtype="f4").tobytes())
+    elif isinstance(value, list):  # an array: the linker may have trimmed entries no code reads
+        n = prog[name].array_length
+        prog[name].value = value[:n] if n > 1 else value[0]
     else:
         prog[name].value = value
 
@@ -120,18 +123,11 @@ class Renderer:
         self.gl_renderer = self.ctx.info["GL_RENDERER"]
         ctx = self.ctx
         self.msaa = min(msaa, ctx.max_samples)
-        def program(vert: str, frag: str, *defines: str) -> moderngl.Program:
-            return ctx.program(vertex_shader=shader_source(vert), fragment_shader=shader_source(frag, defines))
-
-        self.shade = program("mesh.vert", "shade.frag")
-        self.depth_only = program("mesh.vert", "depth_only.frag")
-        self.truth = program("mesh.vert", "ground_truth.frag")
-        self.background = program("fullscreen.vert", "background.frag")
-        self.background_truth = program("fullscreen.vert", "background_truth.frag")
-        self.resolve = program("fullscreen.vert", "resolve.frag")
-        self.resolve_ms = program("fullscreen.vert", "resolve.frag", "MULTISAMPLE") if self.msaa > 1 else self.resolve
-        fullscreen = (self.background, self.background_truth, self.resolve, self.resolve_ms)
-        self._empty_vao = {p: ctx.vertex_array(p, []) for p in fullscreen}
+        self._programs: dict[tuple[str, str, tuple[str, ...]], moderngl.Program] = {}
+        self._empty_vaos: dict[int, moderngl.VertexArray] = {}
+        self.depth_only = self._program("mesh.vert", "depth_only.frag")
+        self.truth = self._program("mesh.vert", "ground_truth.frag")
+        self.background_truth = self._program("fullscreen.vert", "background_truth.frag")
         self._vbos: dict[str, moderngl.Buffer] = {}
         self._vaos: dict[tuple[int, str], moderngl.VertexArray] = {}
         self._images: dict[str, moderngl.Texture] = {}
@@ -161,6 +157,24 @@ class Renderer:
 
     def release(self) -> None:
         self.ctx.release()
+
+    def _program(self, vert: str, frag: str, *defines: str) -> moderngl.Program:
+        """The program of ``shaders/<vert>`` + ``shaders/<frag>`` compiled with ``defines``, built on
+        first use. Shaders pick their variant at compile time: llvmpipe runs both sides of a branch
+        under a mask, so a uniform-switched feature costs every pixel even when it is off."""
+        key = (vert, frag, defines)
+        if key not in self._programs:
+            self._programs[key] = self.ctx.program(
+                vertex_shader=shader_source(vert), fragment_shader=shader_source(frag, defines)
+            )
+        return self._programs[key]
+
+    def _fullscreen(self, prog: moderngl.Program) -> None:
+        """Draw one viewport-covering triangle with ``prog`` (no depth test)."""
+        if prog.glo not in self._empty_vaos:
+            self._empty_vaos[prog.glo] = self.ctx.vertex_array(prog, [])
+        self.ctx.disable(moderngl.DEPTH_TEST)
+        self._empty_vaos[prog.glo].render(moderngl.TRIANGLES, vertices=3)
 
     # -- geometry ---------------------------------------------------------------------------
 
@@ -233,22 +247,20 @@ class Renderer:
 
     def _draw_background(self, scene: Scene, t: float) -> None:
         bg = scene.background
-        prog = self.background
+        prog = self._program("fullscreen.vert", "background.frag", f"KIND {BACKGROUND_KINDS.index(bg.kind)}")
         cam = scene.camera
         base_view = cam.view_matrix(0.0)
         tan_v = math.tan(math.radians(cam.fov_deg) / 2)
         _set(prog, "m_inv_view_proj", self._background_matrices(scene, t))
         _set(prog, "m_base_rotation", np.ascontiguousarray(base_view[:3, :3]))
         _set(prog, "u_base_tan", (tan_v * self.width / self.height, tan_v))
-        _set(prog, "u_kind", BACKGROUND_KINDS.index(bg.kind))
         _set(prog, "u_color", tuple(bg.color))
         _set(prog, "u_color2", tuple(bg.color2))
         _set(prog, "u_scale", float(bg.scale))
         if bg.kind == "image":
             self._image(bg.image).use(0)
             _set(prog, "u_image", 0)
-        self.ctx.disable(moderngl.DEPTH_TEST)
-        self._empty_vao[prog].render(moderngl.TRIANGLES, vertices=3)
+        self._fullscreen(prog)
         self.ctx.enable(moderngl.DEPTH_TEST)
 
     def _image(self, path: str) -> moderngl.Texture:
@@ -268,7 +280,6 @@ class Renderer:
         """Shade the scene at time ``t`` into ``frame_tex`` (multisampled when MSAA is on)."""
         ctx = self.ctx
         instances = scene.instances(t)
-        sun = lights["sun"]
         shadow_vps = self._shadow_view_projs(scene, t, lights, instances)
         ctx.enable(moderngl.DEPTH_TEST)
         size = self.shadow_size
@@ -291,8 +302,32 @@ class Renderer:
             self.frame_fbo.clear(depth=1.0)
             self._draw_background(scene, t)
         ctx.enable(moderngl.DEPTH_TEST)  # every pass sets the state it needs: calls may come in any order
-        view, view_proj = self._view_proj(scene, t)
-        prog = self.shade
+        for unit, tex in enumerate(self.shadow_tex, start=1):
+            tex.use(unit)
+        points = lights["points"]
+        # The variant: lights and shadow maps in use, then the material's texture per object.
+        light_defines = (f"POINT_COUNT {len(points)}", *(["SUN_SHADOW"] if shadow_vps[0] else []),
+                         *(f"POINT_SHADOW_{i}" for i, faces in enumerate(shadow_vps[1:]) if faces))  # fmt: skip
+        ready: set[int] = set()
+        for node, model in instances:
+            mat = node.material
+            prog = self._program("mesh.vert", "shade.frag", *light_defines, f"TEXTURE {TEXTURES.index(mat.texture)}")
+            if prog.glo not in ready:
+                ready.add(prog.glo)
+                self._shade_frame_uniforms(prog, scene, t, lights, shadow_vps)
+            _set(prog, "m_model", model)
+            _set(prog, "u_color", tuple(mat.color_at(t)))
+            _set(prog, "u_texture_color", tuple(mat.texture_color))
+            _set(prog, "u_texture_scale", float(mat.texture_scale))
+            _set(prog, "u_specular", float(mat.specular))
+            _set(prog, "u_shininess", 2.0 / max(mat.roughness, 1e-3) ** 2 - 2.0)
+            _set(prog, "u_double_sided", node.shape in geometry.FLAT_SHAPES)
+            self._vao(prog, node.shape).render()
+
+    def _shade_frame_uniforms(self, prog: moderngl.Program, scene: Scene, t: float, lights: dict, shadow_vps: list) -> None:
+        """The uniforms of a shading pass that are the same for every object of the frame at ``t``."""
+        sun = lights["sun"]
+        _, view_proj = self._view_proj(scene, t)
         eye, _ = scene.camera.pose(t)
         _set(prog, "m_view_proj", view_proj)
         _set(prog, "u_eye", tuple(eye))
@@ -300,45 +335,27 @@ class Renderer:
         to_light = sun.direction_to_light() if sun is not None else np.array([0.0, 1.0, 0.0])
         _set(prog, "u_sun_dir", tuple(to_light))
         _set(prog, "u_sun_color", tuple(np.asarray(sun.color) * sun.intensity) if sun is not None else (0.0, 0.0, 0.0))
-        for unit, tex in enumerate(self.shadow_tex, start=1):
-            tex.use(unit)
         _set(prog, "u_sun_map", 1)
-        _set(prog, "u_sun_shadowed", bool(shadow_vps[0]))
         _set(prog, "m_sun_vp", shadow_vps[0][0] if shadow_vps[0] else np.eye(4))
-        _set(prog, "u_point_maps", tuple(range(2, 2 + MAX_POINT_LIGHTS)))
-        _set(prog, "u_point_shadowed", tuple(bool(faces) for faces in shadow_vps[1:]))
+        _set(prog, "u_point_maps", list(range(2, 2 + MAX_POINT_LIGHTS)))
         faces = [vp for point in shadow_vps[1:] for vp in (point or [np.eye(4)] * 6)]
         _set(prog, "m_point_face_vp", np.stack(faces))
-        points = lights["points"]
-        _set(prog, "u_point_count", len(points))
-        # Array uniforms are written whole: unused entries are zero (u_point_count bounds the loop).
+        # Array uniforms are written whole: unused entries are zero (POINT_COUNT bounds the loop).
         pos, color = np.zeros((2, MAX_POINT_LIGHTS, 3), dtype="f4")
-        for i, (p, c, _) in enumerate(points):
+        for i, (p, c, _) in enumerate(lights["points"]):
             pos[i], color[i] = p, c
         _set(prog, "u_point_pos", [tuple(map(float, v)) for v in pos])
         _set(prog, "u_point_color", [tuple(map(float, v)) for v in color])
-        for node, model in instances:
-            mat = node.material
-            _set(prog, "m_model", model)
-            _set(prog, "u_color", tuple(mat.color_at(t)))
-            _set(prog, "u_texture_color", tuple(mat.texture_color))
-            _set(prog, "u_texture", TEXTURES.index(mat.texture))
-            _set(prog, "u_texture_scale", float(mat.texture_scale))
-            _set(prog, "u_specular", float(mat.specular))
-            _set(prog, "u_shininess", 2.0 / max(mat.roughness, 1e-3) ** 2 - 2.0)
-            _set(prog, "u_double_sided", node.shape in geometry.FLAT_SHAPES)
-            self._vao(prog, node.shape).render()
 
     def _resolve(self, source: moderngl.Texture, target: moderngl.Framebuffer, srgb: bool, weight: float) -> None:
-        prog = self.resolve_ms if source is self.frame_tex else self.resolve
+        defines = (*(["MULTISAMPLE"] if source is self.frame_tex and self.msaa > 1 else []), *(["SRGB"] if srgb else []))
+        prog = self._program("fullscreen.vert", "resolve.frag", *defines)
         target.use()
         source.use(0)
         _set(prog, "u_source", 0)
         _set(prog, "u_samples", self.msaa)
-        _set(prog, "u_srgb", srgb)
         _set(prog, "u_weight", weight)
-        self.ctx.disable(moderngl.DEPTH_TEST)
-        self._empty_vao[prog].render(moderngl.TRIANGLES, vertices=3)
+        self._fullscreen(prog)
 
     @_current
     def render(self, scene: Scene, times: np.ndarray, fps: float, linear: bool = False) -> np.ndarray:
@@ -406,8 +423,7 @@ class Renderer:
             _set(bt, "m_view_proj_next", scene.camera.projection_matrix(aspect) @ rot_next)
             _set(bt, "u_viewport", (float(self.width), float(self.height)))
             _set(bt, "u_infinity", math.inf)
-            ctx.disable(moderngl.DEPTH_TEST)
-            self._empty_vao[bt].render(moderngl.TRIANGLES, vertices=3)
+            self._fullscreen(bt)
             ctx.enable(moderngl.DEPTH_TEST)
             view, view_proj = self._view_proj(scene, t)
             _, view_proj_next = self._view_proj(scene, t_next)
