@@ -17,7 +17,7 @@ from pathlib import Path
 import imageio_ffmpeg
 import numpy as np
 
-from synth.errors import UserError
+from synth.errors import MediaError, UserError
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 
@@ -89,7 +89,8 @@ def _deterministic_flags() -> list[str]:
 
 
 def write_clip(frames: np.ndarray, path: str | os.PathLike, fps: float, settings: EncodeSettings) -> None:
-    """Encode ``frames`` (T, H, W, 3) uint8 sRGB to ``path``; raises RuntimeError with ffmpeg's message."""
+    """Encode ``frames`` (T, H, W, 3) uint8 sRGB to ``path``; raises :class:`MediaError` (a
+    RuntimeError) naming ``path`` with ffmpeg's message (a full disk, an unwritable path...)."""
     frames = np.ascontiguousarray(frames, dtype=np.uint8)
     t, h, w, c = frames.shape
     assert c == 3, frames.shape
@@ -109,7 +110,7 @@ def write_clip(frames: np.ndarray, path: str | os.PathLike, fps: float, settings
         proc.stdin.close()
         if proc.wait() != 0:
             err.seek(0)
-            raise RuntimeError(f"ffmpeg failed: {err.read().decode(errors='replace').strip()}")
+            raise MediaError(f"{path}: ffmpeg failed to write: {_last_line(err.read())}")
 
 
 def probe(path: str | os.PathLike) -> dict:
@@ -118,7 +119,7 @@ def probe(path: str | os.PathLike) -> dict:
     text = proc.stderr
     m = re.search(r"Stream #\S+.*?Video: (\w+)[^,]*, (\w+)[^,]*(?:\([^)]*\))?, (\d+)x(\d+)", text)
     if not m:
-        raise RuntimeError(f"no video stream in {path}")
+        raise MediaError(f"{path}: not a readable video (ffmpeg: {_last_line(text.encode())})")
     fps = re.search(r"([\d.]+) fps", text)
     return {
         "codec": m.group(1),
@@ -130,7 +131,9 @@ def probe(path: str | os.PathLike) -> dict:
 
 
 def read_clip(path: str | os.PathLike) -> tuple[np.ndarray, float]:
-    """Decode every frame of ``path`` to (T, H, W, 3) uint8 sRGB; returns (frames, fps)."""
+    """Decode every frame of ``path`` to (T, H, W, 3) uint8 sRGB; returns (frames, fps).
+    A file that is not a video, or one that is truncated or corrupt (ffmpeg reports a decoding
+    error even if it decoded some frames), raises :class:`MediaError` naming ``path``."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: no such video file")
@@ -140,11 +143,19 @@ def read_clip(path: str | os.PathLike) -> tuple[np.ndarray, float]:
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err)
         raw = proc.stdout.read()
-        if proc.wait() != 0:
-            err.seek(0)
-            raise RuntimeError(f"ffmpeg failed to decode {path}: {err.read().decode(errors='replace').strip()}")
+        code = proc.wait()
+        err.seek(0)
+        message = err.read()
+    if code != 0 or message.strip() or not raw or len(raw) % (h * w * 3):
+        raise MediaError(f"{path}: truncated or corrupt video (ffmpeg: {_last_line(message) or 'no whole frames'})")
     frames = np.frombuffer(raw, dtype=np.uint8).reshape(-1, h, w, 3)
     return frames, info["fps"]
+
+
+def _last_line(stderr: bytes) -> str:
+    """ffmpeg's last non-empty message line (its conclusion), without the ``[demuxer @ 0x...]`` prefix."""
+    lines = [ln.strip() for ln in stderr.decode(errors="replace").splitlines() if ln.strip()]
+    return re.sub(r"^\[[^\]]*\]\s*", "", lines[-1]) if lines else ""
 
 
 def sha256_file(path: str | os.PathLike) -> str:

@@ -16,7 +16,10 @@ command's own output. ``-m/--multirun`` (and launcher overrides) go through ``hy
 so Hydra's sweepers and launchers (joblib, submitit) work as users expect. In a multirun
 each job's ``out`` gets the job's swept values appended (``out/object.rotation_deg=5``).
 
-Every user-facing error is one line on stderr (``synth: error: ...``), exit status 2.
+Every user-facing error is one line on stderr (``synth: error: ...``), exit status 2: a
+:class:`UserError` (bad keys, values, paths, manifests, videos ffmpeg cannot read) and an OSError
+about the user's paths or disk (full, read-only, a file where a directory belongs). Any other
+exception is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import sys
 import typing
 from typing import Any
 
-from synth.errors import UserError
+from synth.errors import UserError, os_error_message
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("synth.cli.generate", "render a dataset of test clips from a task family"),
@@ -63,6 +66,15 @@ def _fail(message: str) -> int:
     first = message.strip().splitlines()[0] if message.strip() else "failed"
     print(f"synth: error: {first}", file=sys.stderr)
     return 2
+
+
+def _fail_os(exc: OSError) -> int:
+    """:func:`_fail` for an OSError about the user's paths or disk (full, read-only, a file where
+    a directory belongs); any other OSError is a bug and is raised again, traceback and all."""
+    message = os_error_message(exc)
+    if message is None:
+        raise exc
+    return _fail(message)
 
 
 def _list_fields(config_cls: type) -> set[str]:
@@ -225,6 +237,8 @@ def _run_job(mod: Any, cfg: Any) -> None:
         mod.run(cfg)
     except UserError as exc:
         raise SystemExit(_fail(str(exc)))
+    except OSError as exc:
+        raise SystemExit(_fail_os(exc))
 
 
 def _multirun(name: str, mod: Any, overrides: list[str]) -> None:
@@ -289,6 +303,8 @@ def _main(args: list[str]) -> int:
         mod.run(cfg)
     except UserError as exc:
         return _fail(str(exc))
+    except OSError as exc:
+        return _fail_os(exc)
     except KeyboardInterrupt:
         return _fail("interrupted")
     return 0
