@@ -113,7 +113,9 @@ class Material:
 
     ``texture``: ``none`` | ``checker`` | ``stripes`` | ``noise``, evaluated on object-space
     position (cells per metre of the unit mesh = ``texture_scale``) and mixing ``color``
-    with ``texture_color``. The base colour switches to ``color_after`` at ``color_change_s``
+    with ``texture_color``. Meshes from files may multiply it by their vertex colours
+    (``vertex_colors``) and by a base-colour texture (``image``, a key registered by
+    :mod:`synth.assets`), whose texels with alpha < 0.5 are cut out. The base colour switches to ``color_after`` at ``color_change_s``
     seconds if given. ``specular`` is the specular albedo in [0, 1]; ``roughness``
     in (0, 1] maps to a Blinn-Phong exponent 2 / roughness**2 - 2.
     """
@@ -126,6 +128,8 @@ class Material:
     texture_scale: float = 4.0
     color_after: Vec3 | None = None
     color_change_s: float = math.inf
+    image: str = ""  # base-colour texture: a key of synth.assets.IMAGES (meshes with UVs, cut-outs)
+    vertex_colors: bool = False  # multiply by the mesh's vertex colours (meshes from files)
 
     def color_at(self, t: float) -> Vec3:
         """Base colour at time ``t``: ``color_after`` from ``color_change_s`` on (a change the
@@ -138,8 +142,8 @@ TEXTURES = ("none", "checker", "stripes", "noise")
 
 @dataclass
 class Node:
-    """A scene-graph node. ``shape`` names a mesh in :data:`synth.geometry.SHAPES` or is None
-    (a pure transform group). Rest pose: ``position`` (m), ``rotation_deg`` (XYZ Euler),
+    """A scene-graph node. ``shape`` names a mesh in :data:`synth.geometry.SHAPES`, or one loaded
+    from a file and registered by :mod:`synth.assets`, or is None (a pure transform group). Rest pose: ``position`` (m), ``rotation_deg`` (XYZ Euler),
     ``scale`` (m per unit mesh, per axis). ``children`` inherit this node's transform."""
 
     name: str
@@ -196,7 +200,9 @@ class Camera:
     """A pinhole (``perspective``, vertical ``fov_deg``) or ``orthographic`` (``ortho_height``
     metres visible vertically) camera at ``position`` looking at ``target``.
 
-    Motion over time: ``velocity`` translates camera and target (ego-motion); ``orbit_deg_per_s``
+    Motion over time: ``velocity`` translates camera and target (ego-motion), and so do
+    ``translation_keyframes`` (``[(t, (x, y, z)), ...]``, an offset in metres, piecewise linear,
+    added to the velocity's); ``orbit_deg_per_s``
     turns the position about the target around +y; ``pan_deg_per_s`` and ``yaw_keyframes``
     (``[(t, deg), ...]``, piecewise linear) turn the view direction about +y in place.
     ``shutter_deg`` (0..360) is the fraction of the frame interval the shutter is open,
@@ -215,6 +221,7 @@ class Camera:
     orbit_deg_per_s: float = 0.0
     pan_deg_per_s: float = 0.0
     yaw_keyframes: list[tuple[float, float]] = field(default_factory=list)
+    translation_keyframes: list[tuple[float, Vec3]] = field(default_factory=list)
     shutter_deg: float = 0.0
     shutter_samples: int = 8
 
@@ -227,6 +234,8 @@ class Camera:
     def pose(self, t: float) -> tuple[np.ndarray, np.ndarray]:
         """World position of the eye and the point it looks at, at time ``t``."""
         shift = np.asarray(self.velocity) * t
+        if self.translation_keyframes:
+            shift = shift + _interp_keyframes(self.translation_keyframes, t)
         target = np.asarray(self.target, dtype=np.float64) + shift
         eye = np.asarray(self.position, dtype=np.float64) + shift
         if self.orbit_deg_per_s:
