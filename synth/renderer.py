@@ -141,6 +141,12 @@ class Renderer:
         )
         self.accum_tex = ctx.texture(size, 4, dtype="f4")
         self.accum_fbo = ctx.framebuffer(color_attachments=[self.accum_tex])
+        # A non-solid background is drawn once per distinct view into its own single-sample
+        # texture and composited by the resolve pass where no object covers a sample (alpha 0):
+        # a static camera draws it once per clip, and the multisample target is never filled by it.
+        self.background_tex = ctx.texture(size, 4, dtype="f4")
+        self.background_fbo = ctx.framebuffer(color_attachments=[self.background_tex])
+        self._background_key: bytes | None = None
         self.out8_fbo = ctx.framebuffer(color_attachments=[ctx.renderbuffer(size, 4)])
         self.outf_fbo = ctx.framebuffer(color_attachments=[ctx.renderbuffer(size, 4, dtype="f4")])
         # Shadow maps: the directional light's, and per point light a cube map as a 3 x 2 atlas.
@@ -245,23 +251,36 @@ class Renderer:
             raise ValueError(f"at most {MAX_POINT_LIGHTS} point lights are supported")
         return {"ambient": ambient, "sun": sun, "points": points}
 
-    def _draw_background(self, scene: Scene, t: float) -> None:
+    def _background(self, scene: Scene, t: float) -> moderngl.Texture | None:
+        """``background_tex`` holding the (non-solid) background seen at ``t``, redrawn only when
+        the view or the background changed since the last call; None for a solid background,
+        which the shading pass clears to."""
         bg = scene.background
-        prog = self._program("fullscreen.vert", "background.frag", f"KIND {BACKGROUND_KINDS.index(bg.kind)}")
+        if bg.kind == "solid":
+            return None
         cam = scene.camera
         base_view = cam.view_matrix(0.0)
         tan_v = math.tan(math.radians(cam.fov_deg) / 2)
-        _set(prog, "m_inv_view_proj", self._background_matrices(scene, t))
-        _set(prog, "m_base_rotation", np.ascontiguousarray(base_view[:3, :3]))
-        _set(prog, "u_base_tan", (tan_v * self.width / self.height, tan_v))
-        _set(prog, "u_color", tuple(bg.color))
-        _set(prog, "u_color2", tuple(bg.color2))
-        _set(prog, "u_scale", float(bg.scale))
-        if bg.kind == "image":
-            self._image(bg.image).use(0)
-            _set(prog, "u_image", 0)
-        self._fullscreen(prog)
-        self.ctx.enable(moderngl.DEPTH_TEST)
+        uniforms = {
+            "m_inv_view_proj": self._background_matrices(scene, t),
+            "m_base_rotation": np.ascontiguousarray(base_view[:3, :3]),
+            "u_base_tan": (tan_v * self.width / self.height, tan_v),
+            "u_color": tuple(bg.color),
+            "u_color2": tuple(bg.color2),
+            "u_scale": float(bg.scale),
+        }
+        key = repr((bg.kind, bg.image, [np.asarray(v, np.float64).tobytes() for v in uniforms.values()])).encode()
+        if key != self._background_key:
+            prog = self._program("fullscreen.vert", "background.frag", f"KIND {BACKGROUND_KINDS.index(bg.kind)}")
+            for name, value in uniforms.items():
+                _set(prog, name, value)
+            if bg.kind == "image":
+                self._image(bg.image).use(0)
+                _set(prog, "u_image", 0)
+            self.background_fbo.use()
+            self._fullscreen(prog)
+            self._background_key = key
+        return self.background_tex
 
     def _image(self, path: str) -> moderngl.Texture:
         if path not in self._images:
@@ -276,8 +295,10 @@ class Renderer:
             self._images[path] = tex
         return self._images[path]
 
-    def _draw_scene(self, scene: Scene, t: float, lights: dict) -> None:
-        """Shade the scene at time ``t`` into ``frame_tex`` (multisampled when MSAA is on)."""
+    def _draw_scene(self, scene: Scene, t: float, lights: dict) -> moderngl.Texture | None:
+        """Shade the scene's objects at time ``t`` into ``frame_tex`` (multisampled when MSAA is
+        on; alpha 1 where an object covers a sample, 0 elsewhere). Returns the background to
+        composite where alpha is 0 (see :meth:`_background`), None when it is a solid clear."""
         ctx = self.ctx
         instances = scene.instances(t)
         shadow_vps = self._shadow_view_projs(scene, t, lights, instances)
@@ -295,12 +316,12 @@ class Renderer:
                     if node.cast_shadows:
                         _set(self.depth_only, "m_model", model)
                         self._vao(self.depth_only, node.shape).render()
+        background = self._background(scene, t)
         self.frame_fbo.use()
-        if scene.background.kind == "solid":  # a clear is far cheaper than a full-screen pass
+        if background is None:
             self.frame_fbo.clear(*scene.background.color, 1.0, depth=1.0)
         else:
-            self.frame_fbo.clear(depth=1.0)
-            self._draw_background(scene, t)
+            self.frame_fbo.clear(0.0, 0.0, 0.0, 0.0, depth=1.0)
         ctx.enable(moderngl.DEPTH_TEST)  # every pass sets the state it needs: calls may come in any order
         for unit, tex in enumerate(self.shadow_tex, start=1):
             tex.use(unit)
@@ -323,6 +344,7 @@ class Renderer:
             _set(prog, "u_shininess", 2.0 / max(mat.roughness, 1e-3) ** 2 - 2.0)
             _set(prog, "u_double_sided", node.shape in geometry.FLAT_SHAPES)
             self._vao(prog, node.shape).render()
+        return background
 
     def _shade_frame_uniforms(self, prog: moderngl.Program, scene: Scene, t: float, lights: dict, shadow_vps: list) -> None:
         """The uniforms of a shading pass that are the same for every object of the frame at ``t``."""
@@ -347,13 +369,21 @@ class Renderer:
         _set(prog, "u_point_pos", [tuple(map(float, v)) for v in pos])
         _set(prog, "u_point_color", [tuple(map(float, v)) for v in color])
 
-    def _resolve(self, source: moderngl.Texture, target: moderngl.Framebuffer, srgb: bool, weight: float) -> None:
-        defines = (*(["MULTISAMPLE"] if source is self.frame_tex and self.msaa > 1 else []), *(["SRGB"] if srgb else []))
+    def _resolve(
+        self, source: moderngl.Texture, target: moderngl.Framebuffer, srgb: bool, weight: float,
+        background: moderngl.Texture | None = None,
+    ) -> None:
+        """Average ``source``'s samples into ``target``, taking ``background`` where a sample is
+        uncovered (alpha 0), times ``weight``, sRGB-encoded if ``srgb``."""
+        defines = (*([f"SAMPLES {self.msaa}"] if source is self.frame_tex and self.msaa > 1 else []),
+                   *(["SRGB"] if srgb else []), *(["BACKGROUND"] if background is not None else []))  # fmt: skip
         prog = self._program("fullscreen.vert", "resolve.frag", *defines)
         target.use()
         source.use(0)
         _set(prog, "u_source", 0)
-        _set(prog, "u_samples", self.msaa)
+        if background is not None:
+            background.use(1)
+            _set(prog, "u_background", 1)
         _set(prog, "u_weight", weight)
         self._fullscreen(prog)
 
@@ -378,18 +408,17 @@ class Renderer:
         ctx = self.ctx
         for k, t in enumerate(times):
             if samples == 1:
-                self._draw_scene(scene, float(t), lights)
-                source = self.frame_tex
+                background = self._draw_scene(scene, float(t), lights)
+                self._resolve(self.frame_tex, target, srgb=not linear, weight=1.0, background=background)
             else:
                 self.accum_fbo.clear(0.0, 0.0, 0.0, 0.0)
                 for dt in offsets:
-                    self._draw_scene(scene, float(t + dt), lights)
+                    background = self._draw_scene(scene, float(t + dt), lights)
                     ctx.enable(moderngl.BLEND)
                     ctx.blend_func = moderngl.ONE, moderngl.ONE
-                    self._resolve(self.frame_tex, self.accum_fbo, srgb=False, weight=1.0 / samples)
+                    self._resolve(self.frame_tex, self.accum_fbo, srgb=False, weight=1.0 / samples, background=background)
                     ctx.disable(moderngl.BLEND)
-                source = self.accum_tex
-            self._resolve(source, target, srgb=not linear, weight=1.0)
+                self._resolve(self.accum_tex, target, srgb=not linear, weight=1.0)
             raw = target.read(components=3, dtype="f4" if linear else "f1", alignment=1)
             out[k] = np.frombuffer(raw, dtype=out.dtype).reshape(self.height, self.width, 3)[::-1]
         return out
