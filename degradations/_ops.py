@@ -1,9 +1,10 @@
-"""Small tensor helpers shared by the stages: pixel grids, warping, per-frame convolution."""
+"""Small tensor helpers shared by the stages: pixel grids, warping, per-frame convolution, per-frame seeds."""
 
 from __future__ import annotations
 
 import functools
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -114,3 +115,47 @@ def splat_kernel(points: torch.Tensor, size: int) -> torch.Tensor:
         ker.scatter_add_(1, (y0 + dy) * size + (x0 + dx), wgt)
     ker = ker / ker.sum(dim=1, keepdim=True)
     return ker.reshape(t, size, size)
+
+
+# -- randomness keyed by frame ------------------------------------------------------------------
+# A random stage draws each frame's numbers from a generator seeded by (its stream key, the frame's
+# index in the clip), never from one generator run over the clip: then a frame's noise is the same
+# whether the clip is processed whole or in chunks of any size, in any order.
+
+_U64 = np.uint64
+
+
+def _splitmix64(x: np.ndarray) -> np.ndarray:
+    """SplitMix64 finaliser (Steele, Lea & Flood 2014), elementwise on uint64 (wraps mod 2^64)."""
+    with np.errstate(over="ignore"):
+        x = (x + _U64(0x9E3779B97F4A7C15)) & _U64(0xFFFFFFFFFFFFFFFF)
+        x = ((x ^ (x >> _U64(30))) * _U64(0xBF58476D1CE4E5B9)) & _U64(0xFFFFFFFFFFFFFFFF)
+        x = ((x ^ (x >> _U64(27))) * _U64(0x94D049BB133111EB)) & _U64(0xFFFFFFFFFFFFFFFF)
+        return x ^ (x >> _U64(31))
+
+
+def stream_key(generator: torch.Generator | None) -> int:
+    """One 62-bit key drawn from ``generator`` (None = seed 0): what a stage's per-frame draws are keyed by."""
+    gen = generator if generator is not None else torch.Generator().manual_seed(0)
+    return int(torch.randint(0, 2**62, (1,), generator=gen, device=gen.device))
+
+
+def frame_hash(key: int, index: np.ndarray | torch.Tensor, stream: int = 0) -> np.ndarray:
+    """Per-frame 64-bit hashes (uint64, shape of ``index``) of (``key``, ``stream``, frame index)."""
+    idx = np.asarray(index.cpu() if isinstance(index, torch.Tensor) else index, dtype=np.int64).astype(_U64)
+    return _splitmix64(_splitmix64(np.full_like(idx, key) ^ _U64(stream)) ^ idx)
+
+
+def frame_uniform(key: int, index: np.ndarray | torch.Tensor, stream: int = 0) -> np.ndarray:
+    """Per-frame uniform numbers in [0, 1) (float64, shape of ``index``) keyed by (key, stream, index)."""
+    return (frame_hash(key, index, stream) >> _U64(11)).astype(np.float64) * 2.0**-53
+
+
+def frame_generators(
+    generator: torch.Generator | None, index: torch.Tensor | None, frames: int, device: torch.device
+) -> list[torch.Generator]:
+    """One generator per frame on ``device``, seeded by (a key drawn from ``generator``, the frame's
+    index in the clip). ``index``: (T,) absolute frame numbers (None = 0..frames-1)."""
+    idx = torch.arange(frames) if index is None else index
+    seeds = frame_hash(stream_key(generator), idx) >> _U64(1)  # manual_seed takes < 2^63
+    return [torch.Generator(device=device).manual_seed(int(s)) for s in seeds]

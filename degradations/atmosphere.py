@@ -92,13 +92,16 @@ def _particle_alpha(
     streak: float,
     sway_px: float,
     generator: torch.Generator,
+    index: torch.Tensor | None,
     device: torch.device,
 ) -> list[torch.Tensor]:
     """Coverage (T, 1, H, W) in 0..1 of each particle layer, near layer first.
 
     Particles keep their identity across frames (positions advance by the velocity and wrap),
-    so they move coherently. Each one is drawn as the segment it sweeps during the exposure
-    (``streak`` = fraction of the frame interval): Gaussian footprints of σ = size / 2 along it.
+    so they move coherently: the particle set is drawn from ``generator`` once per clip and frame
+    i shows it at time ``index[i]`` (frame numbers, default 0..T-1). Each one is drawn as the
+    segment it sweeps during the exposure (``streak`` = fraction of the frame interval): Gaussian
+    footprints of σ = size / 2 along it.
     """
     t, h, w = shape
     layers = []
@@ -109,7 +112,7 @@ def _particle_alpha(
         p0 = torch.rand(n, 2, generator=generator, device=generator.device).to(device)
         phase = torch.rand(n, generator=generator, device=generator.device).to(device) * 2 * math.pi
         steps = max(2, math.ceil(math.hypot(vx, vy) * streak) + 1)
-        frames = torch.arange(t, device=device, dtype=torch.float32).view(t, 1, 1)
+        frames = (torch.arange(t) if index is None else index).to(device, torch.float32).view(t, 1, 1)
         sub = torch.linspace(-streak, 0, steps, device=device).view(1, 1, steps)
         time = frames + sub  # (T, 1, S): instants swept during each exposure
         x = p0[:, 0].view(1, n, 1) * w + vx * time + sway_px * scale * torch.sin(0.3 * time + phase.view(1, n, 1))
@@ -143,6 +146,7 @@ def rain(
     opacity: float = 0.35,
     radiance: float = 0.9,
     generator: torch.Generator | None = None,
+    index: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Rain streaks as three layered overlays (near, middle, far).
 
@@ -151,12 +155,13 @@ def rain(
     ``radiance``). ``density``: drops in view per 100×100 px; ``size_px``: streak width of the
     nearest layer; ``speed_px``: fall per frame (px/frame) of the nearest layer; ``wind``:
     horizontal / vertical velocity; ``opacity`` 0..1. Streak length = speed × a 180° shutter.
+    ``index``: (T,) frame numbers in the clip (default 0..T-1): where the drops are at each frame.
     """
     if density <= 0:
         return video
     t, _, h, w = video.shape
     gen = generator or torch.Generator().manual_seed(0)
-    layers = _particle_alpha((t, h, w), density, size_px, speed_px, wind, 0.5, 0.0, gen, video.device)
+    layers = _particle_alpha((t, h, w), density, size_px, speed_px, wind, 0.5, 0.0, gen, index, video.device)
     return _composite(video, layers, opacity, radiance)
 
 
@@ -169,6 +174,7 @@ def snow(
     opacity: float = 0.9,
     radiance: float = 1.0,
     generator: torch.Generator | None = None,
+    index: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Snowflakes as three layered overlays: slow, round, nearly opaque, swaying sideways.
 
@@ -176,10 +182,11 @@ def snow(
     layer; ``speed_px``: fall (px/frame) of the nearest layer; ``wind``: horizontal / vertical
     velocity; ``opacity`` 0..1; ``radiance``: linear brightness of a flake (1 = diffuse white).
     Idea after Hendrycks & Dietterich 2019 (ImageNet-C snow), made temporally coherent.
+    ``index``: (T,) frame numbers in the clip (default 0..T-1): where the flakes are at each frame.
     """
     if density <= 0:
         return video
     t, _, h, w = video.shape
     gen = generator or torch.Generator().manual_seed(0)
-    layers = _particle_alpha((t, h, w), density, size_px, speed_px, wind, 0.5, size_px, gen, video.device)
+    layers = _particle_alpha((t, h, w), density, size_px, speed_px, wind, 0.5, size_px, gen, index, video.device)
     return _composite(video, layers, opacity, radiance)

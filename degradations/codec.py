@@ -7,10 +7,13 @@ as a streaming ladder does) works on display-encoded float tensors before quanti
 
 from __future__ import annotations
 
+import queue
 import re
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
+from typing import Any
 
 import imageio_ffmpeg
 import numpy as np
@@ -19,12 +22,12 @@ import torch.nn.functional as F
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 
-# codec -> (ffmpeg encoder, container suffix, quality range of `crf`, name ffmpeg reports)
+# codec -> (ffmpeg encoder, container suffix it is delivered in, quality range of `crf`, name ffmpeg reports)
 CODECS = {
     "h264": ("libx264", ".mp4", (0, 51), "h264"),
     "hevc": ("libx265", ".mp4", (0, 51), "hevc"),
     "vp9": ("libvpx-vp9", ".webm", (0, 63), "vp9"),
-    "av1": ("libaom-av1", ".mkv", (0, 63), "av1"),
+    "av1": ("libaom-av1", ".mp4", (0, 63), "av1"),
     "jpeg": ("mjpeg", ".mkv", (2, 31), "mjpeg"),  # per-frame JPEG; `crf` is the JPEG qscale
 }
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
@@ -54,18 +57,85 @@ def encoder_args(codec: str, crf: int, bitrate_kbps: int, preset: str, gop: int)
     return args
 
 
+# container that streams through a pipe for the round trip (Matroska cannot write AV1's header
+# without seeking back; IVF can)
+_PIPE_FORMAT = {"av1": "ivf"}
+
+# container suffix -> codecs it can hold (what `synth degrade` may deliver under that name)
+CONTAINERS = {
+    ".mp4": ("h264", "hevc", "av1", "vp9"),
+    ".mov": ("h264", "hevc", "jpeg"),
+    ".webm": ("vp9", "av1"),
+    ".mkv": tuple(CODECS),
+}
+
+
+def encode_command(target: str, width: int, height: int, fps: float, codec: str = "h264", crf: int = 23,
+                   bitrate_kbps: int = 0, preset: str = "medium", gop: int = 0, fmt: str | None = None) -> list[str]:  # fmt: skip
+    """The ffmpeg command that encodes raw RGB24 frames (W×H, even sizes) read from stdin to
+    ``target`` (a path, or ``pipe:1`` with ``fmt`` naming the container). Single-threaded, no
+    metadata, bit-exact flags: the same frames and settings give the same bytes."""
+    return [
+        FFMPEG, "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}",
+        "-r", f"{fps}", "-i", "pipe:0", *encoder_args(codec, crf, bitrate_kbps, preset, gop),
+        "-threads", "1", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact",
+        *(["-f", fmt] if fmt else []), target,
+    ]  # fmt: skip
+
+
+class Encoder:
+    """A running encode fed chunk by chunk: ``write`` (t, H, W, 3) uint8 frames, then ``close``.
+
+    ``target``: the output path (its suffix picks the container) or ``pipe:1`` with ``fmt``; the
+    other arguments are those of :func:`compression`. Frame sizes must be even (4:2:0). ffmpeg's
+    messages go to a temporary file, so it never blocks on a full stderr pipe; a failed encode
+    raises RuntimeError with its message. Memory: one chunk at a time.
+    """
+
+    def __init__(self, target: str | Path, width: int, height: int, fps: float, codec: str = "h264", crf: int = 23,
+                 bitrate_kbps: int = 0, preset: str = "medium", gop: int = 0, fmt: str | None = None,
+                 stdout: Any = subprocess.DEVNULL):  # fmt: skip
+        self.codec, self.shape = codec, (height, width, 3)
+        cmd = encode_command(str(target), width, height, fps, codec, crf, bitrate_kbps, preset, gop, fmt)
+        self._err = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=stdout, stderr=self._err)
+
+    def write(self, frames: np.ndarray) -> None:
+        """Append (t, H, W, 3) uint8 frames to the stream."""
+        if frames.shape[1:] != self.shape:
+            raise ValueError(f"frames must be (t, {', '.join(map(str, self.shape))}), got {frames.shape}")
+        try:
+            self.proc.stdin.write(memoryview(np.ascontiguousarray(frames, dtype=np.uint8)).cast("B"))
+        except BrokenPipeError:  # ffmpeg quit early: close() reports its message
+            self.close()
+
+    def close(self) -> None:
+        """Finish the stream (flushes the encoder); RuntimeError with ffmpeg's message if it failed."""
+        if self.proc.stdin and not self.proc.stdin.closed:
+            try:
+                self.proc.stdin.close()
+            except BrokenPipeError:
+                pass
+        if self.proc.wait() != 0:
+            self._err.seek(0)
+            raise RuntimeError(f"ffmpeg {self.codec} encode failed: {self._err.read().decode(errors='replace').strip()}")
+        self._err.close()
+
+    def abort(self) -> None:
+        """Stop the encoder without waiting for it to finish (on an error elsewhere)."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self._err.close()
+
+
 def encode(frames: np.ndarray, path: str | Path, fps: float, codec: str = "h264", crf: int = 23,
            bitrate_kbps: int = 0, preset: str = "medium", gop: int = 0) -> None:  # fmt: skip
     """Encode (T, H, W, 3) uint8 frames (even H and W) to ``path``; RuntimeError with ffmpeg's message."""
-    t, h, w, _ = frames.shape
-    cmd = [
-        FFMPEG, "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}",
-        "-r", f"{fps}", "-i", "pipe:0", *encoder_args(codec, crf, bitrate_kbps, preset, gop),
-        "-threads", "1", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact", str(path),
-    ]  # fmt: skip
-    proc = subprocess.run(cmd, input=np.ascontiguousarray(frames, dtype=np.uint8).tobytes(), capture_output=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"ffmpeg {codec} encode failed: {proc.stderr.decode(errors='replace').strip()}")
+    _, h, w, _ = frames.shape
+    enc = Encoder(path, w, h, fps, codec, crf, bitrate_kbps, preset, gop)
+    enc.write(frames)
+    enc.close()
 
 
 def decode(path: str | Path, width: int, height: int) -> np.ndarray:
@@ -86,6 +156,96 @@ def probe_codec(path: str | Path) -> str:
     return m.group(1)
 
 
+class RoundTrip:
+    """:func:`compression` as a stream: frames go into a running encoder whose bitstream a second
+    ffmpeg decodes as it arrives (Matroska, or IVF for AV1, through a pipe; the same encoder bits as a
+    file).
+
+    ``feed(frames)`` takes (t, H, W, 3) uint8 and returns the decoded frames ready so far (encoders
+    hold back a few dozen frames of lookahead); ``finish()`` returns the rest. Over a whole clip
+    the frames out equal one :func:`compression` call, however the clip was cut into chunks.
+    Odd sizes are edge-padded to even and cropped back. Memory: a chunk plus the encoder's lag.
+    """
+
+    def __init__(self, width: int, height: int, fps: float, codec: str = "h264", crf: int = 23,
+                 bitrate_kbps: int = 0, preset: str = "medium", gop: int = 0):  # fmt: skip
+        self.size = (height, width)
+        self.padded = (height + height % 2, width + width % 2)
+        ph, pw = self.padded
+        fmt = _PIPE_FORMAT.get(codec, "matroska")
+        self.encoder = Encoder("pipe:1", pw, ph, fps, codec, crf, bitrate_kbps, preset, gop, fmt, subprocess.PIPE)
+        cmd = [FFMPEG, "-loglevel", "error", "-f", fmt, "-i", "pipe:0", "-fps_mode", "passthrough",
+               "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]  # fmt: skip
+        self._err = tempfile.TemporaryFile()
+        self.decoder = subprocess.Popen(cmd, stdin=self.encoder.proc.stdout, stdout=subprocess.PIPE, stderr=self._err)
+        self.encoder.proc.stdout.close()  # the decoder holds the read end now
+        self._ready: queue.Queue[np.ndarray | None] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        self.fed = self.returned = 0
+
+    def _read(self) -> None:
+        size = self.padded[0] * self.padded[1] * 3
+        while True:
+            buf = bytearray(size)
+            view, got = memoryview(buf), 0
+            while got < size:
+                n = self.decoder.stdout.readinto(view[got:])
+                if not n:
+                    break
+                got += n
+            if got < size:
+                self._ready.put(None)
+                return
+            self._ready.put(np.frombuffer(buf, np.uint8).reshape(*self.padded, 3))
+
+    def _take(self, block: bool) -> np.ndarray:
+        h, w = self.size
+        out = []
+        while True:
+            try:
+                frame = self._ready.get(block=block)
+            except queue.Empty:
+                break
+            if frame is None:
+                break
+            out.append(frame[:h, :w])
+        self.returned += len(out)
+        return np.stack(out) if out else np.empty((0, h, w, 3), np.uint8)
+
+    def feed(self, frames: np.ndarray) -> np.ndarray:
+        h, w = self.size
+        ph, pw = self.padded[0] - h, self.padded[1] - w
+        if ph or pw:
+            frames = np.pad(frames, ((0, 0), (0, ph), (0, pw), (0, 0)), mode="edge")
+        self.encoder.write(frames)
+        self.fed += len(frames)
+        return self._take(block=False)
+
+    def finish(self) -> np.ndarray:
+        try:
+            self.encoder.close()
+        finally:
+            rest = self._take(block=True)
+            self._reader.join()
+            self.decoder.stdout.close()
+        if self.decoder.wait() != 0:
+            self._err.seek(0)
+            raise RuntimeError(f"ffmpeg decode failed: {self._err.read().decode(errors='replace').strip()}")
+        self._err.close()
+        if self.returned != self.fed:
+            raise RuntimeError(f"{self.encoder.codec} round trip returned {self.returned} frames for {self.fed}")
+        return rest
+
+    def abort(self) -> None:
+        """Stop both processes (on an error elsewhere)."""
+        self.encoder.abort()
+        if self.decoder.poll() is None:
+            self.decoder.kill()
+        self.decoder.wait()
+        self._err.close()
+
+
 def compression(
     frames: np.ndarray,
     fps: float = 30.0,
@@ -102,19 +262,18 @@ def compression(
     level (h264/hevc 0..51, vp9/av1 0..63, higher = worse; for jpeg the qscale 2..31).
     ``bitrate_kbps`` > 0: target bitrate instead of crf. ``preset``: x264/x265 preset, mapped to
     -cpu-used for vp9/av1. ``gop``: keyframe interval in frames (0 = encoder default).
-    Odd sizes are edge-padded to even for 4:2:0 and cropped back.
+    Odd sizes are edge-padded to even for 4:2:0 and cropped back. The streaming form is
+    :class:`RoundTrip`; :class:`Encoder` writes the same bitstream to a file.
     Sources: ITU-T H.264, H.265; VP9 bitstream spec; AV1 spec; ITU-T T.81 (JPEG).
     """
     t, h, w, _ = frames.shape
-    ph, pw = h % 2, w % 2
-    padded = np.pad(frames, ((0, 0), (0, ph), (0, pw), (0, 0)), mode="edge") if ph or pw else frames
-    with tempfile.TemporaryDirectory(prefix="degrade-") as tmp:
-        path = Path(tmp) / f"clip{CODECS[codec][1]}"
-        encode(padded, path, fps, codec, crf, bitrate_kbps, preset, gop)
-        out = decode(path, w + pw, h + ph)
-    if out.shape[0] != t:
-        raise RuntimeError(f"{codec} round trip returned {out.shape[0]} frames for {t}")
-    return np.ascontiguousarray(out[:, :h, :w])
+    trip = RoundTrip(w, h, fps, codec, crf, bitrate_kbps, preset, gop)
+    try:
+        first = trip.feed(frames)
+        return np.concatenate([first, trip.finish()])
+    except BaseException:
+        trip.abort()
+        raise
 
 
 def resample(video: torch.Tensor, scale: float = 1.0, up_mode: str = "bilinear") -> torch.Tensor:

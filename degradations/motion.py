@@ -8,10 +8,14 @@ the scene over the shutter interval); use these only on footage where that is no
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
+import numpy as np
 import torch
 
-from synth.degradations._ops import cached, convolve, pixel_grid, sample, splat_kernel, to_grid
+from synth.degradations._ops import (
+    cached, convolve, frame_generators, frame_uniform, pixel_grid, sample, splat_kernel, stream_key, to_grid,
+)  # fmt: skip
 
 
 def _odd_size(extent_px: float) -> int:
@@ -41,15 +45,23 @@ def motion_blur(video: torch.Tensor, length_px: float = 0.0, angle_deg: float = 
     return convolve(video, linear_kernel(length_px, angle_deg).to(video.device))
 
 
-def shake_kernels(frames: int, extent_px: float, generator: torch.Generator, steps: int = 64) -> torch.Tensor:
+def shake_kernels(
+    frames: int, extent_px: float, generator: torch.Generator | Sequence[torch.Generator], steps: int = 64
+) -> torch.Tensor:
     """Random camera-shake PSFs, one per frame: (T, k, k) float32, each summing to 1.
 
     Trajectories follow Boracchi & Foi 2012, "Modeling the performance of image restoration from
     motion blur": a random walk whose velocity gets Gaussian impulses and a pull back to the
     start (inertia plus a steadying hand), rescaled so the path spans ``extent_px`` pixels.
+    ``generator``: one for all frames, or one per frame (frame i's path from generator i only).
     """
-    dev = generator.device
-    impulses = torch.randn(frames, steps, 2, generator=generator, device=dev)
+    if isinstance(generator, torch.Generator):
+        dev = generator.device
+        impulses = torch.randn(frames, steps, 2, generator=generator, device=dev)
+    else:
+        dev = generator[0].device if frames else torch.device("cpu")
+        impulses = torch.stack([torch.randn(steps, 2, generator=g, device=g.device) for g in generator])
+        impulses = impulses.reshape(frames, steps, 2)
     vel = torch.zeros(frames, 2, device=dev)
     pos = torch.zeros(frames, 2, device=dev)
     path = []
@@ -64,13 +76,20 @@ def shake_kernels(frames: int, extent_px: float, generator: torch.Generator, ste
     return splat_kernel(pts.cpu(), _odd_size(extent_px))
 
 
-def camera_shake(video: torch.Tensor, extent_px: float = 0.0, generator: torch.Generator | None = None) -> torch.Tensor:
+def camera_shake(
+    video: torch.Tensor,
+    extent_px: float = 0.0,
+    generator: torch.Generator | None = None,
+    index: torch.Tensor | None = None,
+) -> torch.Tensor:
     """Hand-held camera shake: each frame blurred by its own random trajectory PSF
-    (:func:`shake_kernels`). ``extent_px``: size of the trajectory in pixels (0 = off)."""
+    (:func:`shake_kernels`). ``extent_px``: size of the trajectory in pixels (0 = off). Frame i's
+    path comes from a generator seeded by (a key drawn from ``generator``, ``index[i]``), its
+    number in the clip ((T,) int, default 0..T-1): independent of the other frames processed."""
     if extent_px <= 0:
         return video
-    gen = generator or torch.Generator().manual_seed(0)
-    return convolve(video, shake_kernels(video.shape[0], extent_px, gen).to(video.device))
+    gens = frame_generators(generator, index, video.shape[0], torch.device("cpu"))
+    return convolve(video, shake_kernels(video.shape[0], extent_px, gens).to(video.device))
 
 
 def global_motion(video: torch.Tensor) -> torch.Tensor:
@@ -144,25 +163,36 @@ def frame_drop_indices(
     ``drop_prob``: each frame is lost with this probability and the previous one shown again;
     ``stutter_prob``: a frame freezes for ``stutter_frames`` frames, then the stream jumps to the
     present (both keep the timeline); ``target_fps`` > 0: resample the timeline to that rate by
-    showing the latest frame captured at each output instant (changes the frame count).
+    showing the latest frame captured at each output instant inside the clip (changes the frame
+    count). Each frame's draws are keyed by (a key drawn from ``generator``, its index), so the
+    indices for a clip's first n frames are the first entries of those for any longer clip: a
+    stream can be retimed as it arrives. Indices never decrease.
     Returns (indices (T_out,) int64, output fps).
     """
-    gen = generator or torch.Generator().manual_seed(0)
-    idx = torch.arange(frames)
+    key = stream_key(generator)
+    frame = np.arange(frames)
+    idx = frame
     if drop_prob > 0:
-        dropped = torch.rand(frames, generator=gen, device=gen.device).cpu() < drop_prob
-        dropped[0] = False
-        kept = torch.where(dropped, torch.zeros_like(idx), idx)
-        idx = torch.cummax(kept, dim=0).values
+        # a dropped frame shows the last kept one: the running maximum of the kept indices
+        dropped = (frame_uniform(key, frame, stream=1) < drop_prob) & (frame > 0)
+        idx = np.maximum.accumulate(np.where(dropped, 0, frame))
     if stutter_prob > 0:
-        starts = (torch.rand(frames, generator=gen, device=gen.device).cpu() < stutter_prob).nonzero().flatten()
-        for s in starts.tolist():
-            idx[s : s + stutter_frames] = idx[s]
+        # a freeze starting at s shows frame s for stutter_frames frames; a start inside a running
+        # freeze extends it (still showing the first start's picture)
+        starts = frame[frame_uniform(key, frame, stream=2) < stutter_prob]
+        if len(starts):
+            head = np.maximum.accumulate(np.where(np.diff(starts, prepend=-stutter_frames) >= stutter_frames, starts, 0))
+            last = np.searchsorted(starts, frame, side="right") - 1  # latest start <= frame
+            frozen = (last >= 0) & (frame < starts[last] + stutter_frames)
+            idx = np.where(frozen, idx[head[np.maximum(last, 0)]], idx)
     out_fps = fps
     if target_fps > 0:
-        n_out = max(1, math.floor(frames * target_fps / fps + 1e-9))
-        src = torch.floor(torch.arange(n_out, dtype=torch.float64) * fps / target_fps + 1e-9).long()
-        idx, out_fps = idx[src.clamp(max=frames - 1)], target_fps
+        # output frame k is the instant k / target_fps; it exists while that instant lies inside the
+        # input (k / target_fps < frames / fps), so a longer input only appends output frames
+        n_out = math.floor(frames * target_fps / fps + 1e-9) + 2
+        src = np.floor(np.arange(n_out, dtype=np.float64) * fps / target_fps + 1e-9).astype(np.int64)
+        idx, out_fps = idx[src[src < frames]], target_fps
+    idx = torch.from_numpy(np.ascontiguousarray(idx, dtype=np.int64))
     return idx, out_fps
 
 

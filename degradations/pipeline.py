@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import inspect
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
 import torch
 
+from synth.degradations.codec import RoundTrip
 from synth.degradations.color import linear_to_srgb, to_uint8, unprocess
 from synth.degradations.geometry import POINT_MAPS
 from synth.degradations.registry import DOMAINS, REGISTRY, ParamError, Params, Spec, get
@@ -59,6 +60,13 @@ class Pipeline:
         """True when a listed stage uses per-pixel depth (fog, defocus): pass ``depth`` if known."""
         return any("depth" in inspect.signature(s.fn).parameters for s, _ in self.stages)
 
+    @property
+    def codec(self) -> dict[str, Any] | None:
+        """The codec stage's resolved parameters (``codec``, ``crf``, ...) when the pipeline ends
+        in one (``compression`` always runs last), else None. A file meant to hold the codec's own
+        bitstream is encoded with these instead of being decoded and encoded again."""
+        return next((p.resolved() for s, p in self.stages if s.domain == "uint8"), None)
+
     def map_points(self, xy: np.ndarray, width: int, height: int) -> np.ndarray:
         """Where input-image points (N, 2) (pixel centres at integers) land in the output, through
         every geometric stage in order (lens, fisheye); other stages leave points where they are."""
@@ -88,28 +96,56 @@ class Pipeline:
     def apply(
         self, video: torch.Tensor, fps: float = 30.0, seed: int = 0, depth: torch.Tensor | None = None
     ) -> np.ndarray:
-        """Run the camera model.
+        """Run the camera model on a whole clip: :meth:`stream` with the clip as one chunk.
 
         ``video``: (T, 3, H, W) float32 linear light, scene-referred (1.0 = diffuse white), on any
-        device (the work stays there). ``fps``: frames per second. ``seed``: every random stage
-        draws from its own generator seeded from (seed, name), so the output is reproducible.
-        ``depth``: optional (T, H, W) metres for fog and defocus. Returns (T', H, W, 3) uint8 sRGB.
+        device (the work stays there). ``fps``: frames per second. ``seed``: random stages draw
+        each frame's numbers from generators keyed by (seed, stage name, frame index), so the
+        output is reproducible. ``depth``: optional (T, H, W) metres for fog and defocus.
+        Returns (T', H, W, 3) uint8 sRGB.
         """
         if video.ndim != 4 or video.shape[1] != 3:
             raise ValueError(f"video must be (T, 3, H, W), got {tuple(video.shape)}")
-        data: Any = video.to(torch.float32)
+        out = list(self.stream([(video, depth)], fps=fps, seed=seed))
+        _, _, h, w = video.shape
+        return np.concatenate(out) if out else np.empty((0, h, w, 3), np.uint8)
+
+    def stream(
+        self,
+        chunks: Iterable[tuple[torch.Tensor, torch.Tensor | None]],
+        fps: float = 30.0,
+        seed: int = 0,
+        until: str | None = None,
+    ) -> Iterator[np.ndarray]:
+        """Run the camera model over a clip that arrives in chunks; yields (t, H, W, 3) uint8 sRGB
+        chunks (sizes follow the stages' needs, not the input's).
+
+        ``chunks``: consecutive ``(video, depth)`` pieces of one clip from its first frame on:
+        video (t, 3, H, W) float32 linear light, depth (t, H, W) metres or None. Every stage sees
+        the frames its temporal reach needs (:data:`registry.REACH`: overlapping windows, margins
+        trimmed), retiming maps output to input indices as frames arrive, the codec is one running
+        encoder, and random draws are keyed by frame index: the frames out equal :meth:`apply` on
+        the whole clip (bit-exact; float work on windows may round differently by at most 1 DN),
+        whatever the chunk sizes. Memory: a chunk plus the stages' margins and the codec's lag.
+        ``until="codec"`` stops before the codec stage (the caller encodes the file itself).
+        """
+        items: Iterator[tuple[Any, Any]] = ((v.to(torch.float32), d) for v, d in chunks)
         domain = "linear"
         for spec, params in self.stages:
-            data = _convert(data, domain, spec.domain)
+            if until is not None and spec.stage == until:
+                break
+            items = _converted(items, domain, spec.domain)
             domain = "encoded" if spec.domain in ("encode", "retime") else spec.domain
             if spec.domain == "retime":
-                idx, fps = _retime(spec, params, data.shape[0], fps, seed)
-                data = data[idx.to(data.device)]
-                depth = depth[idx.to(depth.device)] if depth is not None else None
+                items = _retimed(spec, params, items, fps, seed)
+                fps = self.output_fps(fps)
+            elif spec.domain == "uint8":
+                items = _coded(spec, params, items, fps)
             else:
-                gen = torch.Generator(device=video.device).manual_seed(stage_seed(seed, spec.name))
-                data = spec.call(data, params.resolved(), {"fps": fps, "depth": depth, "generator": gen})
-        return _convert(data, domain, "uint8")
+                items = _windowed(spec, params, items, fps, seed)
+        for data, _ in _converted(items, domain, "uint8"):
+            if len(data):
+                yield data
 
     def apply_numpy(
         self,
@@ -142,6 +178,92 @@ def _convert(data: Any, have: str, want: str) -> Any:
     if have == "encoded" and want == "uint8":
         data = to_uint8(data)
     return data
+
+
+Items = Iterator[tuple[Any, Any]]  # (frames, depth or None) chunks of one clip, in order
+
+
+def _converted(items: Items, have: str, want: str) -> Items:
+    for data, depth in items:
+        yield _convert(data, have, want), (None if want == "uint8" else depth)
+
+
+def _cat(parts: list[Any]) -> Any:
+    if parts[0] is None:
+        return None
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate(parts) if isinstance(parts[0], np.ndarray) else torch.cat(parts)
+
+
+def _windowed(spec: Spec, params: Params, items: Items, fps: float, seed: int) -> Items:
+    """A frame-wise or windowed stage over a stream. Output frame i is computed on a window that
+    holds input frames i - before .. i + after (clipped to the clip), as on the whole clip."""
+    before, after = spec.reach
+    values = params.resolved()
+    buf: Any = None  # input frames start .. start + len(buf) - 1
+    dbuf: Any = None
+    start = done = 0  # done: frames output so far
+
+    def run(ready: int) -> tuple[Any, Any]:
+        nonlocal buf, dbuf, start, done
+        ws = max(start, done - before)
+        window, dwin = buf[ws - start :], (dbuf[ws - start :] if dbuf is not None else None)
+        end = ws + len(window)
+        gen = torch.Generator(device=window.device).manual_seed(stage_seed(seed, spec.name))
+        context = {"fps": fps, "depth": dwin, "generator": gen, "index": torch.arange(ws, end)}
+        out = spec.call(window, values, context)
+        piece = (out[done - ws : ready - ws], dwin[done - ws : ready - ws] if dwin is not None else None)
+        done, keep = ready, max(start, ready - before)
+        buf, dbuf, start = buf[keep - start :], (dbuf[keep - start :] if dbuf is not None else None), keep
+        return piece
+
+    for data, depth in items:
+        buf = data if buf is None else _cat([buf, data])
+        dbuf = depth if dbuf is None else _cat([dbuf, depth])
+        ready = start + len(buf) - after
+        if ready > done:
+            yield run(ready)
+    if buf is not None and start + len(buf) > done:
+        yield run(start + len(buf))
+
+
+def _retimed(spec: Spec, params: Params, items: Items, fps: float, seed: int) -> Items:
+    """Frame drops / stutter / rate change over a stream: the index map of the frames seen so far
+    is a prefix of the whole clip's (:func:`motion.frame_drop_indices`), and indices never
+    decrease, so frames before the last one shown are released."""
+    buf: Any = None
+    dbuf: Any = None
+    start = total = emitted = 0
+    for data, depth in items:
+        buf = data if buf is None else _cat([buf, data])
+        dbuf = depth if dbuf is None else _cat([dbuf, depth])
+        total += len(data)
+        idx, _ = _retime(spec, params, total, fps, seed)
+        new = idx[emitted:] - start
+        if len(new):
+            yield buf[new.to(buf.device)], (dbuf[new.to(dbuf.device)] if dbuf is not None else None)
+            emitted = len(idx)
+            keep = int(idx[-1])
+            buf, dbuf, start = buf[keep - start :], (dbuf[keep - start :] if dbuf is not None else None), keep
+
+
+def _coded(spec: Spec, params: Params, items: Items, fps: float) -> Items:
+    """The codec over a stream: one running encoder whose bitstream is decoded as it comes
+    (:class:`codec.RoundTrip`)."""
+    trip = None
+    try:
+        for frames, _ in items:
+            if trip is None:
+                _, h, w, _ = frames.shape
+                trip = RoundTrip(w, h, fps, **params.resolved())
+            yield trip.feed(frames), None
+        if trip is not None:
+            yield trip.finish(), None
+            trip = None
+    finally:
+        if trip is not None:
+            trip.abort()
 
 
 def degrade_video(

@@ -28,7 +28,11 @@ STAGES = ("atmosphere", "motion", "optics", "sensor", "isp", "codec")
 # tensors, a frame-index remap, or 8-bit frames; the pipeline converts between them in this order.
 DOMAINS = ("linear", "encode", "encoded", "retime", "uint8")
 # Arguments the pipeline supplies, never user parameters.
-CONTEXT_ARGS = ("video", "frames", "fps", "depth", "generator")
+CONTEXT_ARGS = ("video", "frames", "fps", "depth", "generator", "index")
+# Temporal reach of the stages that look at neighbouring frames: (frames before, frames after) a
+# frame's output depends on. The pipeline feeds such a stage overlapping windows of a stream;
+# every other stage (0, 0) works frame by frame. Retiming and the codec stream on their own.
+REACH = {"rolling_shutter": (1, 1)}
 
 
 class ParamError(ValueError):
@@ -80,6 +84,7 @@ class Spec:
     ranges: dict[str, tuple[float, float]]
     choices: dict[str, tuple[str, ...]]
     extra_check: Callable[[dict[str, Any]], None] | None = None
+    reach: tuple[int, int] = (0, 0)
 
     def make(self, values: Params | dict[str, Any] | None = None) -> Params:
         """A validated params instance from an instance, a dict (unknown keys rejected) or None."""
@@ -248,7 +253,9 @@ IDENTITY: dict[str, dict[str, Any]] = {
 
 REGISTRY: dict[str, Spec] = {}
 for _name, _stage, _domain, _fn, _ranges, _choices, _sev, _extra in _TABLE:
-    REGISTRY[_name] = Spec(_name, _stage, _domain, _fn, _params_class(_name, _fn), _sev, _ranges, _choices, _extra)
+    REGISTRY[_name] = Spec(
+        _name, _stage, _domain, _fn, _params_class(_name, _fn), _sev, _ranges, _choices, _extra, REACH.get(_name, (0, 0))
+    )
 # the table is the application order: it must follow STAGES, and domains must only advance
 for _order in (
     [STAGES.index(s.stage) for s in REGISTRY.values()],

@@ -7,42 +7,73 @@ with its mean (slope = conversion gain), which the tests check.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any, Callable, Union
+
 import torch
+
+from synth.degradations._ops import frame_generators
 
 # Above this many electrons Poisson(λ) is drawn as N(λ, λ): same mean and variance
 # (so photon transfer is exact), skew 1/√λ ≤ 0.1, and ~10x faster than torch.poisson.
 _GAUSS_ABOVE_E = 100.0
 
 
-def _fill_normal_(buf: torch.Tensor, std: float, generator: torch.Generator) -> torch.Tensor:
-    """Overwrite ``buf`` (float32) with N(0, std²) samples drawn from ``generator``; returns ``buf``.
+Generators = Union[torch.Generator, Sequence[torch.Generator]]
+
+
+def _draw(generators: Generators, fill: Callable[[Any, torch.Generator], None]) -> None:
+    """Call ``fill(part, generator)`` once for the whole tensor (``part`` = ``...``, one generator)
+    or for each frame ``part`` = i with ``generators[i]`` (one per frame: a frame's draws then
+    depend only on its own generator, not on the other frames processed with it)."""
+    if isinstance(generators, torch.Generator):
+        fill(..., generators)
+    else:
+        for i, gen in enumerate(generators):
+            fill(i, gen)
+
+
+def _fill_normal_(buf: torch.Tensor, std: float, generators: Generators) -> torch.Tensor:
+    """Overwrite ``buf`` (float32) with N(0, std²) samples drawn from ``generators``; returns ``buf``.
     Reusing a buffer matters on CPU: a fresh ~25 MB tensor costs more in first-touch page faults
     than drawing its samples. The sampler scales by ``std`` itself (no separate multiply pass)."""
-    if generator.device == buf.device:
-        return buf.normal_(0.0, std, generator=generator)
-    return buf.copy_(torch.empty(buf.shape, device=generator.device).normal_(0.0, std, generator=generator))
+
+    def fill(part: Any, gen: torch.Generator) -> None:
+        if gen.device == buf.device:
+            buf[part].normal_(0.0, std, generator=gen)
+        else:
+            buf[part] = torch.empty(buf[part].shape, device=gen.device).normal_(0.0, std, generator=gen)
+
+    _draw(generators, fill)
+    return buf
 
 
-def _shot_noise(electrons: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def _shot_noise(electrons: torch.Tensor, generators: Generators) -> tuple[torch.Tensor, torch.Tensor]:
     """:func:`shot_noise`, also returning its spare normal-sample buffer (same shape, garbage)."""
     electrons = electrons.contiguous()  # flat views below
-    z = _fill_normal_(torch.empty_like(electrons), 1.0, generator)
+    z = _fill_normal_(torch.empty_like(electrons), 1.0, generators)
     # N(λ, λ) for every pixel: λ + √λ · z, on the √λ buffer
     noisy = electrons.sqrt().mul_(z).add_(electrons)
-    # exact Poisson where λ is small: pick those pixels by flat index once (boolean-mask indexing
-    # would run nonzero twice), draw, write back
-    idx = (electrons < _GAUSS_ABOVE_E).view(-1).nonzero().squeeze(1)
-    if idx.numel():
-        lam = electrons.reshape(-1).index_select(0, idx)
-        draws = torch.poisson(lam.to(generator.device), generator=generator).to(lam.device)
-        noisy.view(-1).index_copy_(0, idx, draws)
+
+    def exact(part: Any, gen: torch.Generator) -> None:
+        # exact Poisson where λ is small: pick those pixels by flat index once (boolean-mask
+        # indexing would run nonzero twice), draw, write back
+        lam_all = electrons[part].view(-1)
+        idx = (lam_all < _GAUSS_ABOVE_E).nonzero().squeeze(1)
+        if idx.numel():
+            lam = lam_all.index_select(0, idx)
+            draws = torch.poisson(lam.to(gen.device), generator=gen).to(lam.device)
+            noisy[part].view(-1).index_copy_(0, idx, draws)
+
+    _draw(generators, exact)
     return noisy, z
 
 
-def shot_noise(electrons: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+def shot_noise(electrons: torch.Tensor, generator: Generators) -> torch.Tensor:
     """Photon/dark shot noise: a Poisson draw with mean ``electrons`` (any shape, float32, >= 0).
 
-    Below :data:`_GAUSS_ABOVE_E` e⁻ an exact Poisson draw, above it N(λ, λ). Returns a new tensor
+    Below :data:`_GAUSS_ABOVE_E` e⁻ an exact Poisson draw, above it N(λ, λ). ``generator``: one
+    generator, or one per entry of the first dimension (per frame). Returns a new tensor
     (``electrons`` is not modified)."""
     return _shot_noise(electrons, generator)[0]
 
@@ -56,6 +87,7 @@ def low_light(
     dark_current_e: float = 0.0,
     bits: int = 12,
     generator: torch.Generator | None = None,
+    index: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Expose the scene ``ev`` stops off nominal, read it out through a noisy sensor, gain back.
 
@@ -66,9 +98,11 @@ def low_light(
     row noise (σ ``row_noise_e`` e⁻, one offset per row per frame), quantise with a ``bits``-bit ADC
     spanning 0..full well. Then the camera's digital gain 2^−ev restores the brightness of an
     underexposed frame (ev < 0); an overexposed one (ev > 0) stays bright with clipped highlights.
-    Returns (T, 3, H, W) float32 linear.
+    Noise is drawn per frame, from a generator seeded by (a key drawn from ``generator``, the
+    frame's number in ``index``, (T,) int, default 0..T-1), so a frame's noise does not depend on
+    which other frames are processed with it. Returns (T, 3, H, W) float32 linear.
     """
-    gen = generator or torch.Generator().manual_seed(0)
+    gen = frame_generators(generator, index, video.shape[0], video.device)
     # every tensor below is this function's own, so the chain runs in place; the shot noise's
     # sample buffer is refilled for the read noise
     e = video.clamp_min(0).mul_(2.0**ev * full_well_e).add_(dark_current_e)
