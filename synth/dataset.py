@@ -12,6 +12,7 @@ caller passes ``overwrite=True``.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -29,32 +30,119 @@ from synth.video import EncodeSettings, probe, read_clip, sha256_file, write_cli
 
 FORMAT_VERSION = 1
 MANIFEST, CARD, CONFIG, PREVIEW = "manifest.jsonl", "dataset.json", "config.yaml", "preview.png"
-REQUIRED_KEYS = (
-    "id", "task", "video", "fps", "num_frames", "width", "height", "question", "options",
-    "answer_index", "answer", "params", "seed", "group", "sweep", "degradations", "tracks", "sha256",
-)  # fmt: skip
+# The manifest record's schema (the data contract, docs/dataset.md): key -> (JSON types, what is
+# allowed). Every reader checks it through read_manifest; `synth verify` lists every violation.
+RECORD_SCHEMA: dict[str, tuple[tuple[type, ...], str]] = {
+    "id": ((str,), "a non-empty string"),
+    "task": ((str,), "a task family name"),
+    "video": ((str,), "the clip's path relative to the dataset"),
+    "fps": ((int, float), "a number > 0"),
+    "num_frames": ((int,), "an integer >= 1"),
+    "width": ((int,), "an integer >= 1"),
+    "height": ((int,), "an integer >= 1"),
+    "question": ((str,), "a string"),
+    "options": ((list,), "a non-empty list"),
+    "answer_index": ((int,), "an integer index into options"),
+    "answer": ((str, int, float), "options[answer_index]"),
+    "params": ((dict,), "an object of sampled parameters"),
+    "seed": ((int,), "an integer"),
+    "group": ((str,), "a string"),
+    "sweep": ((dict, type(None)), "null or {variable, value}"),
+    "degradations": ((list,), "a list of {name, params}"),
+    "tracks": ((list,), "a list of per-object tracks"),
+    "sha256": ((str,), "64 hex digits"),
+}
 _PACKAGES = ("synth", "moderngl", "numpy", "torch", "kornia", "hydra-core", "imageio-ffmpeg")
 
 
-def read_manifest(root: str | os.PathLike) -> list[dict]:
-    """Every complete record of ``root/manifest.jsonl`` (a torn last line is ignored)."""
+def record_problems(record: Any) -> list[str]:
+    """Every way ``record`` breaks :data:`RECORD_SCHEMA`, as ``key: problem`` lines (empty: it conforms)."""
+    if not isinstance(record, dict):
+        return [f"record: {type(record).__name__}, not a JSON object"]
+    problems = []
+    for key, (types, allowed) in RECORD_SCHEMA.items():
+        if key not in record:
+            problems.append(f"{key}: missing ({allowed})")
+            continue
+        v = record[key]
+        ok = isinstance(v, types) and not (isinstance(v, bool) and bool not in types)
+        if ok and key in ("num_frames", "width", "height", "fps"):
+            ok = v >= 1 if key != "fps" else v > 0
+        elif ok and key in ("id", "options"):
+            ok = len(v) > 0
+        elif ok and key == "sha256":
+            ok = len(v) == 64 and all(c in "0123456789abcdef" for c in v)
+        elif ok and key == "sweep" and v is not None:
+            ok = {"variable", "value"} <= set(v)
+        elif ok and key == "degradations":
+            ok = all(isinstance(d, dict) and isinstance(d.get("name"), str) and isinstance(d.get("params"), dict) for d in v)
+        if not ok:
+            problems.append(f"{key}: {json.dumps(v)[:40]} is not {allowed}")
+    if not problems:
+        i, options = record["answer_index"], record["options"]
+        if not 0 <= i < len(options) or options[i] != record["answer"]:
+            problems.append(f"answer: {json.dumps(record['answer'])[:40]} is not options[answer_index={i}]")
+    return problems
+
+
+def read_manifest(root: str | os.PathLike, key: str = "data", check: bool = True) -> list[dict]:
+    """Every complete record of ``root/manifest.jsonl`` (a torn last line is ignored). A line that
+    is not JSON, or (with ``check``) a record that breaks :data:`RECORD_SCHEMA`, is a
+    :class:`UserError` naming ``key=root``, the line, the record's key and what is allowed."""
     path = Path(root) / MANIFEST
     if not path.is_file():
-        raise UserError(f"data={root}: not a synth dataset (no {MANIFEST})")
+        raise UserError(f"{key}={root}: not a synth dataset (no {MANIFEST})")
     records = []
     with open(path, encoding="utf-8") as fh:
-        for line in fh:
+        for number, line in enumerate(fh, 1):
             if not line.endswith("\n"):
                 break
-            records.append(json.loads(line))
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise UserError(f"{key}={root}: {MANIFEST} line {number}: not JSON ({exc.msg})") from None
+            problems = record_problems(record) if check else []
+            if problems:
+                raise UserError(
+                    f"{key}={root}: {MANIFEST} line {number}: {problems[0]}"
+                    f" (`synth verify data={root}` lists every problem)"
+                )
+            records.append(record)
     return records
 
 
-def read_card(root: str | os.PathLike) -> dict:
+def read_card(root: str | os.PathLike, key: str = "data") -> dict:
     path = Path(root) / CARD
     if not path.is_file():
-        raise UserError(f"data={root}: no {CARD} (dataset unfinished? rerun the same command to complete it)")
-    return json.loads(path.read_text())
+        raise UserError(f"{key}={root}: no {CARD} (dataset unfinished? rerun the same command to complete it)")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{key}={root}: {CARD} is not JSON ({exc.msg})") from None
+
+
+def open_dataset(root: str | os.PathLike, key: str = "data") -> tuple[list[dict], dict]:
+    """The records and card of a finished dataset for a command that reads it (eval, degrade,
+    export): the manifest conforms to :data:`RECORD_SCHEMA`, the card exists and counts every
+    record (so a dataset still being written is refused), and every clip is on disk. Otherwise a
+    :class:`UserError` naming ``key=root`` and the problem."""
+    root = Path(root)
+    if not root.is_dir():
+        raise UserError(f"{key}={root}: no such dataset directory")
+    records = read_manifest(root, key)
+    card = read_card(root, key)
+    if card.get("count") != len(records):
+        raise UserError(
+            f"{key}={root}: unfinished dataset ({CARD} counts {card.get('count')} samples, {MANIFEST} holds "
+            f"{len(records)}); let the command that writes it finish, or rerun it"
+        )
+    missing = [r["video"] for r in records if not (root / r["video"]).is_file()]
+    if missing:
+        raise UserError(
+            f"{key}={root}: {len(missing)} of {len(records)} clips missing (first: {missing[0]}); "
+            f"`synth verify data={root}` checks the dataset"
+        )
+    return records, card
 
 
 def _canonical(config: dict) -> str:
@@ -139,7 +227,7 @@ class DatasetWriter:
         if not config_path.is_file():
             _atomic_write(config_path, _to_yaml(config))
         self._repair_manifest()
-        self.records = read_manifest(self.root)
+        self.records = read_manifest(self.root, key)
         self._done = {r["id"] for r in self.records}
 
     def _repair_manifest(self) -> None:
@@ -164,11 +252,12 @@ class DatasetWriter:
         if staged.gt_tmp is not None:
             os.replace(staged.gt_tmp, self.root / "gt" / f"{record['id']}.npz")
         record = {**record, "video": staged.clip_name, "sha256": sha256_file(final)}
-        line = json.dumps(record, separators=(",", ":")) + "\n"
-        with open(self.root / MANIFEST, "a", encoding="utf-8") as fh:
-            fh.write(line)
-            fh.flush()
-            os.fsync(fh.fileno())
+        try:
+            _append_line(self.root / MANIFEST, json.dumps(record, separators=(",", ":")) + "\n")
+        except OSError:  # e.g. the disk filled: keep only files the manifest lists
+            final.unlink(missing_ok=True)
+            (self.root / "gt" / f"{record['id']}.npz").unlink(missing_ok=True)
+            raise
         self.records.append(record)
         self._done.add(record["id"])
 
@@ -211,6 +300,26 @@ def build_card(records: list[dict], config: dict, extra: dict) -> dict:
     }
 
 
+def _append_line(path: Path, line: str) -> None:
+    """Append ``line`` to ``path`` and fsync it, all or nothing: if the write fails or is short
+    (a full disk), the file is cut back to its old length and the OSError raised."""
+    data = line.encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    try:
+        size = os.fstat(fd).st_size
+        try:
+            if os.write(fd, data) != len(data):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+            os.fsync(fd)
+        except OSError as exc:
+            os.ftruncate(fd, size)
+            if exc.filename is None:
+                exc.filename = str(path)
+            raise
+    finally:
+        os.close(fd)
+
+
 def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_name(f".tmp-{path.name}")
     tmp.write_text(text)
@@ -233,24 +342,24 @@ def write_preview(root: Path, records: Iterable[dict], frames_per_clip: int = 4)
 
 
 def verify(root: str | os.PathLike) -> list[str]:
-    """Problems found in a dataset (empty = it verifies): missing keys, a wrong answer field,
-    duplicate ids, missing or modified clips (re-hashed), clips whose decoded frame count or size
-    disagrees with the record, unreadable ground truth, a card that does not match the manifest."""
+    """Problems found in a dataset (empty = it verifies): records that break :data:`RECORD_SCHEMA`
+    (missing or mistyped keys, an answer that is not options[answer_index]), duplicate ids,
+    missing or modified clips (re-hashed), clips whose decoded frame count or size disagrees with
+    the record, unreadable ground truth, a card that does not match the manifest."""
     root = Path(root)
     problems = []
-    records = read_manifest(root)
+    records = read_manifest(root, check=False)
     seen = set()
-    for r in records:
-        rid = r.get("id", "?")
-        missing = [k for k in REQUIRED_KEYS if k not in r]
-        if missing:
-            problems.append(f"{rid}: missing keys {', '.join(missing)}")
+    for number, r in enumerate(records, 1):
+        bad = record_problems(r)
+        if bad:
+            rid = r.get("id") if isinstance(r, dict) and isinstance(r.get("id"), str) else f"line {number}"
+            problems += [f"{rid}: {p}" for p in bad]
             continue
+        rid = r["id"]
         if rid in seen:
             problems.append(f"{rid}: duplicate id")
         seen.add(rid)
-        if not 0 <= r["answer_index"] < len(r["options"]) or r["options"][r["answer_index"]] != r["answer"]:
-            problems.append(f"{rid}: answer does not equal options[answer_index]")
         clip = root / r["video"]
         if not clip.is_file():
             problems.append(f"{rid}: clip {r['video']} missing")
