@@ -11,8 +11,10 @@ import os
 import re
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+from queue import Queue
 
 import imageio_ffmpeg
 import numpy as np
@@ -88,29 +90,103 @@ def _deterministic_flags() -> list[str]:
     return ["-threads", "1", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact"]
 
 
+class VideoWriter:
+    """Encode a clip as its frames are produced, in bounded chunks.
+
+    ``with VideoWriter(path, fps, settings) as out: out.write(chunk)`` where each ``chunk`` is
+    (t, H, W, 3) uint8 sRGB (every chunk the same H, W). ffmpeg runs as its own process reading a
+    pipe; a feeder thread writes the queued chunks into it, so the caller draws the next chunk
+    while the encoder works on this one. At most ``queue`` chunks wait: memory is bounded by the
+    chunk size, not the clip length. Leaving the block normally finishes the file (ffmpeg's
+    failure raises :class:`MediaError` naming ``path``); leaving it by an exception stops ffmpeg
+    and removes the partial file. ``frames`` counts the frames written.
+    """
+
+    def __init__(self, path: str | os.PathLike, fps: float, settings: EncodeSettings, queue: int = 2):
+        self.path, self.fps, self.settings = Path(path), fps, settings
+        self.frames = 0
+        self._size: tuple[int, int] | None = None
+        self._queue: Queue = Queue(maxsize=queue)
+        self._proc: subprocess.Popen | None = None
+        self._err = None
+        self._feeder: threading.Thread | None = None
+
+    def __enter__(self) -> "VideoWriter":
+        return self
+
+    def _start(self, width: int, height: int) -> None:
+        cmd = [
+            FFMPEG, "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24",
+            "-s", f"{width}x{height}", "-r", f"{self.fps}", "-i", "pipe:0",
+            *self.settings.ffmpeg_args(), *_deterministic_flags(), str(self.path),
+        ]  # fmt: skip
+        # stderr goes to a file so ffmpeg can never block on a full pipe while we write.
+        self._err = tempfile.TemporaryFile()
+        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._err)
+        self._feeder = threading.Thread(target=self._feed, name=f"encode {self.path.name}", daemon=True)
+        self._feeder.start()
+
+    def _feed(self) -> None:
+        stdin = self._proc.stdin
+        while (chunk := self._queue.get()) is not None:
+            try:
+                stdin.write(memoryview(chunk).cast("B"))  # one blocking write; the GIL is released
+            except (BrokenPipeError, ValueError):  # ffmpeg quit early (its message says why) or aborted
+                while self._queue.get() is not None:  # drain, so write() never blocks on a dead encoder
+                    pass
+                return
+
+    def write(self, frames: np.ndarray) -> None:
+        """Queue ``frames`` (t, H, W, 3) uint8 for the encoder (blocks while ``queue`` chunks wait)."""
+        frames = np.ascontiguousarray(frames, dtype=np.uint8)
+        if frames.ndim != 4 or frames.shape[-1] != 3:
+            raise ValueError(f"frames must be (t, H, W, 3) uint8, got {frames.shape}")
+        size = (frames.shape[2], frames.shape[1])
+        if self._size is None:
+            self._size = size
+            self._start(*size)
+        elif size != self._size:
+            raise ValueError(f"frame size {size[0]}x{size[1]} differs from the clip's {self._size[0]}x{self._size[1]}")
+        if len(frames):
+            self._queue.put(frames)
+            self.frames += len(frames)
+
+    def close(self) -> None:
+        """Flush the queue and finish the file; raises :class:`MediaError` if ffmpeg failed."""
+        if self._proc is None:
+            raise MediaError(f"{self.path}: no frames to encode")
+        self._queue.put(None)
+        self._feeder.join()
+        self._proc.stdin.close()
+        code = self._proc.wait()
+        self._err.seek(0)
+        message = self._err.read()
+        self._err.close()
+        if code != 0:
+            raise MediaError(f"{self.path}: ffmpeg failed to write: {_last_line(message)}")
+
+    def abort(self) -> None:
+        """Stop the encoder and remove the partial file."""
+        if self._proc is not None:
+            self._proc.kill()
+            self._queue.put(None)
+            self._feeder.join()
+            self._proc.wait()
+            self._err.close()
+        self.path.unlink(missing_ok=True)
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
 def write_clip(frames: np.ndarray, path: str | os.PathLike, fps: float, settings: EncodeSettings) -> None:
-    """Encode ``frames`` (T, H, W, 3) uint8 sRGB to ``path``; raises :class:`MediaError` (a
-    RuntimeError) naming ``path`` with ffmpeg's message (a full disk, an unwritable path...)."""
-    frames = np.ascontiguousarray(frames, dtype=np.uint8)
-    t, h, w, c = frames.shape
-    assert c == 3, frames.shape
-    cmd = [
-        FFMPEG, "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24",
-        "-s", f"{w}x{h}", "-r", f"{fps}", "-i", "pipe:0",
-        *settings.ffmpeg_args(), *_deterministic_flags(), str(path),
-    ]  # fmt: skip
-    # One blocking write of the whole clip (communicate() would poll per 4 KiB chunk); stderr goes
-    # to a file so ffmpeg can never block on a full pipe while we write.
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
-        try:
-            proc.stdin.write(memoryview(frames).cast("B"))
-        except BrokenPipeError:  # ffmpeg quit early: its message says why
-            pass
-        proc.stdin.close()
-        if proc.wait() != 0:
-            err.seek(0)
-            raise MediaError(f"{path}: ffmpeg failed to write: {_last_line(err.read())}")
+    """Encode ``frames`` (T, H, W, 3) uint8 sRGB to ``path`` (a :class:`VideoWriter` fed one
+    chunk); raises :class:`MediaError` (a RuntimeError) naming ``path`` with ffmpeg's message."""
+    with VideoWriter(path, fps, settings) as out:
+        out.write(frames)
 
 
 def probe(path: str | os.PathLike) -> dict:
@@ -150,6 +226,42 @@ def read_clip(path: str | os.PathLike) -> tuple[np.ndarray, float]:
         raise MediaError(f"{path}: truncated or corrupt video (ffmpeg: {_last_line(message) or 'no whole frames'})")
     frames = np.frombuffer(raw, dtype=np.uint8).reshape(-1, h, w, 3)
     return frames, info["fps"]
+
+
+def count_frames(path: str | os.PathLike) -> int:
+    """Number of video frames in ``path``, counted from its packets without decoding."""
+    cmd = [FFMPEG, "-v", "error", "-nostdin", "-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "null",
+           "-progress", "pipe:1", "-"]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True)
+    counts = re.findall(rb"^frame=(\d+)", proc.stdout, re.M)
+    if proc.returncode != 0 or not counts:
+        raise MediaError(f"{path}: not a readable video (ffmpeg: {_last_line(proc.stderr)})")
+    return int(counts[-1])
+
+
+def read_frames(path: str | os.PathLike, indices: list[int]) -> np.ndarray:
+    """Frames ``indices`` (0-based, in presentation order) of ``path`` as (len(indices), H, W, 3)
+    uint8 sRGB, in the order asked (repeats allowed). ffmpeg's ``select`` filter passes only those
+    frames on, so memory holds the picked frames, never the clip."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such video file")
+    wanted = sorted(set(int(i) for i in indices))
+    info = probe(path)
+    w, h = info["width"], info["height"]
+    if not wanted:
+        return np.empty((0, h, w, 3), np.uint8)
+    select = "+".join(f"eq(n\\,{i})" for i in wanted)
+    cmd = [FFMPEG, "-loglevel", "error", "-nostdin", "-i", str(path), "-vf", f"select={select}",
+           "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True)
+    got = len(proc.stdout) // (h * w * 3)
+    if proc.returncode != 0 or got != len(wanted):
+        raise MediaError(f"{path}: frames {wanted[0]}..{wanted[-1]} not all decodable "
+                         f"(got {got} of {len(wanted)}; ffmpeg: {_last_line(proc.stderr) or 'fewer frames'})")
+    frames = np.frombuffer(proc.stdout, dtype=np.uint8).reshape(-1, h, w, 3)
+    position = {i: k for k, i in enumerate(wanted)}
+    return frames[[position[int(i)] for i in indices]]
 
 
 def _last_line(stderr: bytes) -> str:
