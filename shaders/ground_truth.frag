@@ -1,5 +1,10 @@
 #version 330 core
 // Dense ground truth: metric z-depth, camera-space normal, instance id, forward flow (pixels).
+// With ALBEDO_MAP, texels with alpha < 0.5 are cut out (instance masks follow a cut-out's alpha).
+#ifdef ALBEDO_MAP
+uniform sampler2D u_albedo_map;
+in vec2 v_uv;
+#endif
 uniform float u_instance;
 uniform vec2 u_viewport;   // width, height in pixels
 uniform bool u_double_sided;
@@ -18,6 +23,9 @@ vec2 to_pixels(vec4 clip) {
 }
 
 void main() {
+#ifdef ALBEDO_MAP
+    if (texture(u_albedo_map, v_uv).a < 0.5) discard;
+#endif
     vec3 n = normalize(v_normal_cam);
     if (u_double_sided && n.z < 0.0) n = -n;  // flat shapes show the side facing the camera
     f_geometry = vec4(v_depth, n);

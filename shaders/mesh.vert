@@ -8,6 +8,8 @@ uniform mat4 m_view_proj_next;
 
 in vec3 in_position;
 in vec3 in_normal;
+in vec2 in_uv;     // meshes from files only (synth.assets); unbound: (0, 0)
+in vec4 in_color;  // linear RGBA vertex colour, likewise
 
 out vec3 v_world;
 out vec3 v_object;
@@ -16,6 +18,8 @@ out vec3 v_normal_cam;
 out float v_depth;
 out vec4 v_clip;
 out vec4 v_clip_next;
+out vec2 v_uv;
+out vec4 v_color;
 
 void main() {
     vec4 world = m_model * vec4(in_position, 1.0);
@@ -28,5 +32,7 @@ void main() {
     v_depth = -(m_view * world).z;
     v_clip = m_view_proj * world;
     v_clip_next = m_view_proj_next * (m_model_next * vec4(in_position, 1.0));
+    v_uv = in_uv;
+    v_color = in_color;
     gl_Position = v_clip;
 }

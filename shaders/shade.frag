@@ -35,6 +35,15 @@ uniform mat4 m_point_face_vp[6 * MAX_POINT];
 in vec3 v_world;
 in vec3 v_object;
 in vec3 v_normal;
+// Meshes from files: VERTEX_COLOR multiplies the albedo by the vertex colour; ALBEDO_MAP by the
+// material's image at the mesh's UVs, cutting out texels with alpha < 0.5.
+#ifdef VERTEX_COLOR
+in vec4 v_color;
+#endif
+#ifdef ALBEDO_MAP
+uniform sampler2D u_albedo_map;
+in vec2 v_uv;
+#endif
 
 out vec4 f_color;
 
@@ -116,6 +125,14 @@ void main() {
     vec3 v = normalize(u_eye - v_world);
     if (u_double_sided && dot(n, v) < 0.0) n = -n;
     vec3 kd = albedo();
+#ifdef VERTEX_COLOR
+    kd *= v_color.rgb;
+#endif
+#ifdef ALBEDO_MAP
+    vec4 texel = texture(u_albedo_map, v_uv);
+    if (texel.a < 0.5) discard;
+    kd *= texel.rgb;
+#endif
     vec3 c = u_ambient * kd;
     c += sun_visibility() * blinn_phong(n, u_sun_dir, v, u_sun_color, kd);
     float point_vis[MAX_POINT] = float[MAX_POINT](1.0, 1.0, 1.0, 1.0);

@@ -139,10 +139,22 @@ CONVEX_SHAPES = ("cube", "sphere", "cylinder", "cone", *FLAT_SHAPES)
 
 @lru_cache(maxsize=None)
 def mesh(shape: str) -> np.ndarray:
-    """Cached ``(N, 6)`` float32 triangle list for ``shape`` (read-only)."""
+    """Cached float32 triangle list for ``shape`` (read-only): ``(N, 6)`` for a built-in shape,
+    ``(N, 12)`` (position, normal, uv, linear RGBA) for content loaded from a file and registered
+    by :mod:`synth.assets` (``mesh:<hash>``, ``sprite:<hash>``, ...)."""
+    if shape not in SHAPES:
+        from synth.assets import registered_mesh
+
+        return registered_mesh(shape)
     data = SHAPES[shape]()
     data.setflags(write=False)
     return data
+
+
+def double_sided(shape: str) -> bool:
+    """Whether ``shape`` is drawn double-sided (normals flipped towards the viewer): the flat
+    built-in shapes and every mesh from a file (cards, open or inconsistently wound meshes)."""
+    return shape in FLAT_SHAPES or shape not in SHAPES
 
 
 @lru_cache(maxsize=None)

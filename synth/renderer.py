@@ -21,11 +21,15 @@ from importlib import resources
 import moderngl
 import numpy as np
 
-from synth import geometry
+from synth import assets, geometry
 from synth.scene import BACKGROUND_KINDS, TEXTURES, Scene, cross
 
 _SHADOW_EXTENT_MARGIN = 1.2
 MAX_POINT_LIGHTS = 4  # as in shaders/shade.frag
+ALBEDO_UNIT = 6  # texture unit of a material's image (0: background, 1..5: shadow maps)
+# Vertex attributes of a mesh, in buffer order: built-in shapes have the first two, meshes from
+# files (synth.assets) all four.
+_ATTRIBUTES = (("3f", "in_position"), ("3f", "in_normal"), ("2f", "in_uv"), ("4f", "in_color"))
 # Cube-map faces (view axis, up), in the atlas order of shaders/shade.frag.
 _CUBE_FACES = [(np.array(a, float), np.array(u, float)) for a, u in (
     ((1, 0, 0), (0, -1, 0)), ((-1, 0, 0), (0, -1, 0)), ((0, 1, 0), (0, 0, 1)),
@@ -187,10 +191,14 @@ class Renderer:
     def _vao(self, prog: moderngl.Program, shape: str) -> moderngl.VertexArray:
         key = (prog.glo, shape)
         if key not in self._vaos:
+            data = geometry.mesh(shape)
             if shape not in self._vbos:
-                self._vbos[shape] = self.ctx.buffer(geometry.mesh(shape).tobytes())
-            layout = ("3f 3f", "in_position", "in_normal") if "in_normal" in prog else ("3f 3x4", "in_position")
-            self._vaos[key] = self.ctx.vertex_array(prog, [(self._vbos[shape], *layout)])
+                self._vbos[shape] = self.ctx.buffer(data.tobytes())
+            # Attributes the program does not read are skipped (the linker drops unused ones).
+            fields = _ATTRIBUTES[: 2 if data.shape[1] == 6 else 4]
+            fmt = " ".join(f if name in prog else f"{f[0]}x4" for f, name in fields)
+            names = [name for _, name in fields if name in prog]
+            self._vaos[key] = self.ctx.vertex_array(prog, [(self._vbos[shape], fmt, *names)])
         return self._vaos[key]
 
     def _view_proj(self, scene: Scene, t: float) -> tuple[np.ndarray, np.ndarray]:
@@ -283,17 +291,35 @@ class Renderer:
         return self.background_tex
 
     def _image(self, path: str) -> moderngl.Texture:
+        """Linear-light RGBA texture of an image registered by :mod:`synth.assets` (tiled if it was
+        registered so) or of an image file (clamped: a background fills the base view and its
+        border must not bleed across), mipmapped."""
         if path not in self._images:
-            from PIL import Image
+            if path in assets.IMAGES:
+                rgba, repeat = assets.IMAGES[path]
+            else:
+                from PIL import Image
 
-            rgb = np.asarray(Image.open(path).convert("RGB"), dtype=np.float32)[::-1] / 255.0
-            lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4).astype("f4")
-            tex = self.ctx.texture((lin.shape[1], lin.shape[0]), 3, np.ascontiguousarray(lin).tobytes(), dtype="f4")
+                rgba, repeat = np.asarray(Image.open(path).convert("RGBA")), False
+            c = rgba[::-1].astype(np.float32) / 255.0
+            c[..., :3] = np.where(c[..., :3] <= 0.04045, c[..., :3] / 12.92, ((c[..., :3] + 0.055) / 1.055) ** 2.4)
+            tex = self.ctx.texture((c.shape[1], c.shape[0]), 4, np.ascontiguousarray(c).tobytes(), dtype="f4")
             tex.build_mipmaps()
-            # Clamped, not tiled: the image fills the base view, its border does not bleed across.
-            tex.repeat_x = tex.repeat_y = False
+            tex.repeat_x = tex.repeat_y = repeat
             self._images[path] = tex
         return self._images[path]
+
+    def _surface(self, frag: str, node, pass_uniforms: dict, base: moderngl.Program) -> moderngl.Program:
+        """The program of a depth or ground-truth pass for ``node``: ``base``, or for a material with
+        an image its ALBEDO_MAP variant (alpha-tested) with the image bound and ``pass_uniforms`` set."""
+        if not node.material.image:
+            return base
+        prog = self._program("mesh.vert", frag, "ALBEDO_MAP")
+        for name, value in pass_uniforms.items():
+            _set(prog, name, value)
+        self._image(node.material.image).use(ALBEDO_UNIT)
+        _set(prog, "u_albedo_map", ALBEDO_UNIT)
+        return prog
 
     def _draw_scene(self, scene: Scene, t: float, lights: dict) -> moderngl.Texture | None:
         """Shade the scene's objects at time ``t`` into ``frame_tex`` (multisampled when MSAA is
@@ -314,8 +340,9 @@ class Renderer:
                 _set(self.depth_only, "m_view_proj", light_vp)
                 for node, model in instances:
                     if node.cast_shadows:
-                        _set(self.depth_only, "m_model", model)
-                        self._vao(self.depth_only, node.shape).render()
+                        prog = self._surface("depth_only.frag", node, {"m_view_proj": light_vp}, self.depth_only)
+                        _set(prog, "m_model", model)
+                        self._vao(prog, node.shape).render()
         background = self._background(scene, t)
         self.frame_fbo.use()
         if background is None:
@@ -332,7 +359,8 @@ class Renderer:
         ready: set[int] = set()
         for node, model in instances:
             mat = node.material
-            prog = self._program("mesh.vert", "shade.frag", *light_defines, f"TEXTURE {TEXTURES.index(mat.texture)}")
+            surface = (*(["VERTEX_COLOR"] if mat.vertex_colors else []), *(["ALBEDO_MAP"] if mat.image else []))
+            prog = self._program("mesh.vert", "shade.frag", *light_defines, f"TEXTURE {TEXTURES.index(mat.texture)}", *surface)
             if prog.glo not in ready:
                 ready.add(prog.glo)
                 self._shade_frame_uniforms(prog, scene, t, lights, shadow_vps)
@@ -342,7 +370,10 @@ class Renderer:
             _set(prog, "u_texture_scale", float(mat.texture_scale))
             _set(prog, "u_specular", float(mat.specular))
             _set(prog, "u_shininess", 2.0 / max(mat.roughness, 1e-3) ** 2 - 2.0)
-            _set(prog, "u_double_sided", node.shape in geometry.FLAT_SHAPES)
+            _set(prog, "u_double_sided", geometry.double_sided(node.shape))
+            if mat.image:
+                self._image(mat.image).use(ALBEDO_UNIT)
+                _set(prog, "u_albedo_map", ALBEDO_UNIT)
             self._vao(prog, node.shape).render()
         return background
 
@@ -456,17 +487,17 @@ class Renderer:
             ctx.enable(moderngl.DEPTH_TEST)
             view, view_proj = self._view_proj(scene, t)
             _, view_proj_next = self._view_proj(scene, t_next)
-            prog = self.truth
-            _set(prog, "m_view", view)
-            _set(prog, "m_view_proj", view_proj)
-            _set(prog, "m_view_proj_next", view_proj_next)
-            _set(prog, "u_viewport", (float(self.width), float(self.height)))
+            truth_uniforms = {"m_view": view, "m_view_proj": view_proj, "m_view_proj_next": view_proj_next,
+                              "u_viewport": (float(self.width), float(self.height))}  # fmt: skip
+            for name, value in truth_uniforms.items():
+                _set(self.truth, name, value)
             next_models = [m for _, m in scene.instances(t_next)]
             for i, ((node, model), model_next) in enumerate(zip(scene.instances(t), next_models)):
+                prog = self._surface("ground_truth.frag", node, truth_uniforms, self.truth)
                 _set(prog, "m_model", model)
                 _set(prog, "m_model_next", model_next)
                 _set(prog, "u_instance", float(i + 1))
-                _set(prog, "u_double_sided", node.shape in geometry.FLAT_SHAPES)
+                _set(prog, "u_double_sided", geometry.double_sided(node.shape))
                 self._vao(prog, node.shape).render()
             geo = np.frombuffer(self.gt_tex[0].read(), np.float32).reshape(self.height, self.width, 4)[::-1]
             mot = np.frombuffer(self.gt_tex[1].read(), np.float32).reshape(self.height, self.width, 4)[::-1]
@@ -512,8 +543,9 @@ class Renderer:
             _set(prog, "m_view_proj", view_proj)
 
             def draw(i: int) -> None:
-                _set(prog, "m_model", inst[i][1])
-                self._vao(prog, inst[i][0].shape).render()
+                surface = self._surface("depth_only.frag", inst[i][0], {"m_view_proj": view_proj}, prog)
+                _set(surface, "m_model", inst[i][1])
+                self._vao(surface, inst[i][0].shape).render()
 
             def count(i: int) -> int:
                 ctx.depth_func = "=="

@@ -115,8 +115,8 @@ class Material:
     position (cells per metre of the unit mesh = ``texture_scale``) and mixing ``color``
     with ``texture_color``. Meshes from files may multiply it by their vertex colours
     (``vertex_colors``) and by a base-colour texture (``image``, a key registered by
-    :mod:`synth.assets`), whose texels with alpha < 0.5 are cut out. The base colour switches to ``color_after`` at ``color_change_s``
-    seconds if given. ``specular`` is the specular albedo in [0, 1]; ``roughness``
+    :mod:`synth.assets`), whose texels with alpha < 0.5 are cut out. The base colour switches
+    to ``color_after`` at ``color_change_s`` seconds if given. ``specular`` is the specular albedo in [0, 1]; ``roughness``
     in (0, 1] maps to a Blinn-Phong exponent 2 / roughness**2 - 2.
     """
 
@@ -143,8 +143,9 @@ TEXTURES = ("none", "checker", "stripes", "noise")
 @dataclass
 class Node:
     """A scene-graph node. ``shape`` names a mesh in :data:`synth.geometry.SHAPES`, or one loaded
-    from a file and registered by :mod:`synth.assets`, or is None (a pure transform group). Rest pose: ``position`` (m), ``rotation_deg`` (XYZ Euler),
-    ``scale`` (m per unit mesh, per axis). ``children`` inherit this node's transform."""
+    from a file and registered by :mod:`synth.assets`, or is None (a pure transform group).
+    Rest pose: ``position`` (m), ``rotation_deg`` (XYZ Euler), ``scale`` (m per unit mesh, per
+    axis). ``children`` inherit this node's transform."""
 
     name: str
     shape: str | None = None

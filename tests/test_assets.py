@@ -1,0 +1,130 @@
+"""Content from files (synth.assets): meshes exported by trimesh to OBJ / GLB / PLY, RGBA
+cut-outs, drawn by the real renderer; their ground truth, tracks and visibility."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from synth import assets, geometry
+from synth.renderer import Renderer
+from synth.scene import Background, Light, Material, Node, Scene
+from synth.tracks import tracks
+
+SIZE = 64
+
+
+@pytest.fixture(scope="module")
+def renderer():
+    r = Renderer(SIZE, SIZE, msaa=1, shadow_size=64)
+    yield r
+    r.release()
+
+
+def _lit(objects: list[Node]) -> Scene:
+    lights = [Light(kind="ambient", intensity=1.0, shadows=False)]
+    return Scene(objects=objects, lights=lights, background=Background(kind="solid", color=(0.0, 0.0, 0.0)))
+
+
+def _mesh_files(tmp: Path) -> dict[str, Path]:
+    """A 2 x 1 x 0.5 box with a uniform green texture (GLB, OBJ) and a red icosphere (PLY, GLB)."""
+    import trimesh
+
+    box = trimesh.creation.box(extents=(2.0, 1.0, 0.5))
+    green = Image.fromarray(np.full((4, 4, 4), [40, 200, 60, 255], np.uint8))
+    material = trimesh.visual.material.PBRMaterial(baseColorTexture=green, baseColorFactor=[255, 255, 255, 255])
+    box.visual = trimesh.visual.TextureVisuals(uv=np.full((len(box.vertices), 2), 0.5), material=material)
+    ball = trimesh.creation.icosphere(subdivisions=2, radius=3.0)
+    ball.apply_translation((5.0, 0.0, 0.0))
+    ball.visual.vertex_colors = np.tile([220, 30, 20, 255], (len(ball.vertices), 1))
+    files = {"box.glb": box, "box.obj": box, "ball.ply": ball, "ball.glb": ball}
+    out = {}
+    for name, mesh in files.items():
+        out[name] = tmp / name
+        mesh.export(out[name])
+    return out
+
+
+def test_meshes_from_each_format_are_unit_sized_and_keep_their_colours(tmp_path, renderer):
+    for name, path in _mesh_files(tmp_path).items():
+        asset = assets.load_mesh(path)
+        data = geometry.mesh(asset.shape)
+        assert data.shape[1] == 12 and len(data) % 3 == 0, name
+        lo, hi = data[:, :3].min(0), data[:, :3].max(0)
+        np.testing.assert_allclose((lo + hi) / 2, 0.0, atol=1e-6)
+        assert abs((hi - lo).max() - 1.0) < 1e-6, name
+        if name.startswith("box"):  # proportions kept: 2 x 1 x 0.5 -> 1 x 0.5 x 0.25
+            np.testing.assert_allclose(hi - lo, [1.0, 0.5, 0.25], atol=1e-6)
+        np.testing.assert_allclose(np.linalg.norm(data[:, 3:6], axis=1), 1.0, atol=1e-4)
+        material = Material(color=(1.0, 1.0, 1.0), image=asset.image, vertex_colors=asset.colored, specular=0.0)
+        node = Node("object", shape=asset.shape, rotation_deg=(20.0, 30.0, 0.0), scale=(2.0,) * 3, material=material)
+        scene = _lit([node])
+        frame = renderer.render(scene, np.array([0.0]), 10.0)[0].astype(int)
+        mask = renderer.ground_truth(scene, np.array([0.0]), 10.0)["instances"][0] == 1
+        assert mask.sum() > 200, name
+        mean = frame[mask].mean(0)
+        expected = 1 if name.startswith("box") else 0  # green texture / red vertex colours
+        assert np.argmax(mean) == expected and mean[expected] > 1.5 * np.delete(mean, expected).max(), (name, mean)
+        # The track's box (projected 3D bounds) encloses the object's pixel centres.
+        track = tracks(scene, np.array([0.0]), SIZE, SIZE, np.ones((1, 1)))[0]
+        x0, y0, x1, y1 = track["bbox_px"][0]
+        ys, xs = np.nonzero(mask)
+        assert x0 <= xs.min() + 0.5 and xs.max() + 0.5 <= x1 and y0 <= ys.min() + 0.5 and ys.max() + 0.5 <= y1
+
+
+def test_bad_mesh_files_fail_in_one_line(tmp_path):
+    (tmp_path / "empty.obj").write_text("# no faces\nv 0 0 0\n")
+    (tmp_path / "junk.glb").write_bytes(b"not a gltf at all")
+    for name, words in (("empty.obj", "no triangles"), ("junk.glb", "could not load"), ("missing.ply", "no such file")):
+        with pytest.raises(ValueError) as err:
+            assets.load_mesh(tmp_path / name)
+        message = str(err.value)
+        assert message.startswith("object.mesh=") and words in message and "\n" not in message
+
+
+def _disk_png(path: Path, size: int = 40) -> Path:
+    """A red disk on a transparent square (alpha 0 outside the disk), with a transparent margin."""
+    yy, xx = np.mgrid[:size, :size] + 0.5
+    inside = (xx - size / 2) ** 2 + (yy - size / 2) ** 2 <= (size / 2 - 4) ** 2
+    rgba = np.zeros((size, size, 4), np.uint8)
+    rgba[inside] = [230, 20, 20, 255]
+    Image.fromarray(rgba).save(path)
+    return path
+
+
+def test_cutout_masks_tracks_and_occlusion_follow_its_alpha(tmp_path, renderer):
+    sprite = assets.load_sprite(_disk_png(tmp_path / "disk.png"))
+    material = Material(color=(1.0, 1.0, 1.0), image=sprite.image, specular=0.0)
+    card = Node("card", shape=sprite.shape, position=(0.0, 0.0, 1.0), scale=(2.0,) * 3, material=material)
+    # A small cube behind the card's transparent corner: nothing of it is hidden.
+    cube = Node("cube", shape="cube", position=(1.1, 1.1, 0.0), scale=(0.3,) * 3)
+    scene = _lit([card, cube])
+    times = np.array([0.0])
+    mask = renderer.ground_truth(scene, times, 10.0)["instances"][0]
+    disk = mask == 1
+    ys, xs = np.nonzero(disk)
+    area_ratio = disk.sum() / ((np.ptp(xs) + 1) * (np.ptp(ys) + 1))
+    assert 0.7 < area_ratio < 0.85  # a disk fills pi/4 of its box, a card would fill all of it
+    assert (mask == 2).sum() > 10
+    visible = renderer.visibility(scene, times)
+    assert visible[0, 1] == pytest.approx(1.0)
+    # The track's box is the disk's (the card is cropped to the opaque texels).
+    box = tracks(scene, times, SIZE, SIZE, visible)[0]["bbox_px"][0]
+    assert abs(box[0] - xs.min()) <= 1.5 and abs(box[2] - (xs.max() + 1)) <= 1.5
+    frame = renderer.render(scene, times, 10.0)[0].astype(int)
+    assert frame[disk].mean(0)[0] > 150 and frame[mask == 0].max() < 10
+    # Behind the disk itself, the cube is hidden.
+    cube.position = (0.0, 0.0, 0.0)
+    assert renderer.visibility(scene, times)[0, 1] == pytest.approx(0.0)
+
+
+def test_bad_cutouts_fail_in_one_line(tmp_path):
+    Image.fromarray(np.zeros((8, 8, 4), np.uint8)).save(tmp_path / "clear.png")
+    (tmp_path / "text.png").write_text("not an image")
+    for name, words in (("clear.png", "no texel"), ("text.png", "not a readable image")):
+        with pytest.raises(ValueError) as err:
+            assets.load_sprite(tmp_path / name)
+        assert str(err.value).startswith("object.sprite=") and words in str(err.value)
