@@ -114,7 +114,9 @@ def read_manifest(root: str | os.PathLike, key: str = "data", check: bool = True
 def read_card(root: str | os.PathLike, key: str = "data") -> dict:
     path = Path(root) / CARD
     if not path.is_file():
-        raise UserError(f"{key}={root}: no {CARD} (dataset unfinished? rerun the same command to complete it)")
+        raise UserError(
+            f"{key}={root}: unfinished dataset (no {CARD} yet); let the command that writes it finish, or rerun it"
+        )
     try:
         return json.loads(path.read_text())
     except json.JSONDecodeError as exc:

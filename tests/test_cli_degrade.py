@@ -48,7 +48,7 @@ def test_degrade_file_writes_the_asked_codec_and_changes_the_picture(src_clip, t
 def test_lossless_output_adds_nothing_unrequested(src_clip, tmp_path):
     src, frames = src_clip
     out = tmp_path / "same.mkv"
-    assert main(["degrade", f"src={src}", f"out={out}", "video.lossless=true"]) == 0
+    assert main(["degrade", f"src={src}", f"out={out}", "degradation=[]", "video.lossless=true"]) == 0
     got, _ = read_clip(out)
     assert np.array_equal(got, frames)
 
@@ -95,9 +95,9 @@ def test_refuses_to_overwrite(src_clip, tmp_path):
     src, _ = src_clip
     out = tmp_path / "keep.mkv"
     out.write_bytes(b"precious")
-    assert main(["degrade", f"src={src}", f"out={out}", "video.lossless=true"]) == 2
+    assert main(["degrade", f"src={src}", f"out={out}", "degradation=[]", "video.lossless=true"]) == 2
     assert out.read_bytes() == b"precious"
-    assert main(["degrade", f"src={src}", f"out={out}", "video.lossless=true", "overwrite=true"]) == 0
+    assert main(["degrade", f"src={src}", f"out={out}", "degradation=[]", "video.lossless=true", "overwrite=true"]) == 0
     assert out.read_bytes() != b"precious"
 
 

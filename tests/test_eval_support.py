@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from synth.video import EncodeSettings, write_clip
+from synth.video import EncodeSettings, sha256_file, write_clip
 
 DIRECTIONS = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "down": (0, 1)}
 OPTIONS = ["left", "right", "up", "down"]
@@ -65,7 +65,8 @@ def make_dataset(root: Path, n: int = 16, noise_levels: tuple[float, ...] = (), 
         speed = [1, 2][i % 2]
         for level in (0.0, *noise_levels):
             sample_id = f"s{i:03d}" + (f"_n{level:g}" if level else "")
-            write_clip(square_clip(direction, start, speed, level, rng), root / "clips" / f"{sample_id}.mp4", 12, settings)
+            clip = root / "clips" / f"{sample_id}.mp4"
+            write_clip(square_clip(direction, start, speed, level, rng), clip, 12, settings)
             records.append(
                 {
                     "id": sample_id, "task": "direction", "video": f"clips/{sample_id}.mp4",
@@ -76,7 +77,7 @@ def make_dataset(root: Path, n: int = 16, noise_levels: tuple[float, ...] = (), 
                     "seed": i, "group": f"g{i // 2}",
                     "sweep": {"variable": "motion.speed", "value": speed},
                     "degradations": [{"name": "noise", "params": {"severity": level}}] if level else [],
-                    "tracks": {}, "sha256": "",
+                    "tracks": [], "sha256": sha256_file(clip),
                 }
             )  # fmt: skip
     (root / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))

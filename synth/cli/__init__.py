@@ -165,20 +165,31 @@ def _explain(exc: BaseException, config_cls: type) -> str:
             return f"unknown key '{bad}'{tail}"
         m = re.search(r"Could not (?:find|load) '([^/']+)/([^']+)'", msg)
         if m:
-            from hydra.core.config_store import ConfigStore
-
             group, option = m.groups()
-            try:
-                avail = sorted(n.removesuffix(".yaml") for n in ConfigStore.instance().list(group))
-            except Exception:
-                avail = []
+            avail = _group_options(group)
             tail = f"; allowed: {', '.join(avail)}" if avail else ""
             return f"{group}: unknown option '{option}'{tail}"
+        m = re.search(r"You must specify '([^']+)'", msg)
+        if m:  # a config group without a default (model= of synth eval, degradation= of synth degrade)
+            group = m.group(1)
+            avail = _group_options(group)
+            tail = f"; allowed: {', '.join(avail)}" if avail else ""
+            return f"{group}: required, none given ({group}=NAME){tail}"
         if "could not be converted" in msg or "Invalid value assigned" in msg or "is not a valid" in msg:
             first = msg.splitlines()[0]
             return f"{key}: {first}" if key else first
     first = str(exc).strip().splitlines()
     return first[0] if first else type(exc).__name__
+
+
+def _group_options(group: str) -> list[str]:
+    """The options stored in Hydra's ConfigStore for config group ``group`` (empty if none)."""
+    from hydra.core.config_store import ConfigStore
+
+    try:
+        return sorted(n.removesuffix(".yaml") for n in ConfigStore.instance().list(group))
+    except Exception:  # ConfigStore raises its own error for an unknown group
+        return []
 
 
 def _allowed_keys(config_cls: type, path: list[str]) -> list[str]:

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from synth import degradations
 
 DEFAULTS: list[Any] = [{"degradation": []}]
+# For `synth degrade`, whose whole job is degrading: `degradation=` must be given (an explicit
+# `degradation=[]` only re-encodes); a missing one is a one-line error, not a silent copy.
+REQUIRED: list[Any] = [{"degradation": "???"}]
 
 
 def register_degradations(cs: Any, overrides: list[str] | None = None) -> None:

@@ -5,7 +5,8 @@
       degradation.compression.codec=hevc degradation.compression.crf=38 [video.lossless=true]
   synth degrade src=data/dir out=data/dir_fog degradation=[fog] degradation.fog.severity=3
 
-The input (8-bit sRGB) is unprocessed to linear light, degraded in physical order and written
+`degradation=` is required (`degradation=[]` only re-encodes; a listed stage that would change
+nothing is refused). The input (8-bit sRGB) is unprocessed to linear light, degraded in physical order and written
 with `video.*` settings; `video.lossless=true` writes FFV1 (.mkv) so nothing unrequested is added.
 On a dataset directory it writes a new dataset: every record keeps its id, group and answer, and
 its `degradations` list gains the stages applied, so clean and degraded results pair by id.
@@ -29,7 +30,7 @@ from synth.cli import degradation_config
 from synth.errors import UserError
 from synth.video import EncodeSettings, read_clip, write_clip
 
-DEFAULTS = degradation_config.DEFAULTS
+DEFAULTS = degradation_config.REQUIRED
 
 
 def register(cs: Any, overrides: list[str]) -> None:
@@ -92,13 +93,12 @@ def _depth(root: Path, sample_id: str, device: torch.device) -> torch.Tensor | N
 
 
 def degrade_dataset(cfg: Config, pipe: degradations.Pipeline, device: torch.device) -> Path:
-    from synth.dataset import DatasetWriter, read_card, read_manifest
+    from synth.dataset import DatasetWriter, open_dataset
 
     src, out = Path(cfg.src), Path(cfg.out)
     if src.resolve() == out.resolve():
         raise UserError(f"out={out}: must differ from src (a new dataset is written)")
-    records = read_manifest(src)
-    card = read_card(src)
+    records, card = open_dataset(src, key="src")
     applied = pipe.applied()
     identity = {
         "source": str(src.resolve()),

@@ -24,12 +24,12 @@ from typing import Any
 
 from omegaconf import MISSING
 
-from synth.dataset import read_manifest
+from synth.dataset import open_dataset
 from synth.errors import UserError
 from synth.eval.models import MODEL_CONFIGS, build_model
 from synth.eval.runner import EvalSettings, evaluate
 
-DEFAULTS = [{"model": "oracle"}]
+DEFAULTS = [{"model": MISSING}]  # model= is required: no silent default
 
 
 @dataclass
@@ -64,7 +64,7 @@ def run(cfg: Config) -> None:
     if not cfg.data:
         raise UserError("data: required, the dataset directory (data=DIR)")
     root = Path(cfg.data)
-    records = read_manifest(root)
+    records, _ = open_dataset(root)
     variants = cfg.eval.variant if isinstance(cfg.eval.variant, list) else [cfg.eval.variant]
     settings = EvalSettings(frames=cfg.eval.frames, circular=cfg.eval.circular, limit=cfg.eval.limit,
                             variants=[str(v) for v in variants])  # fmt: skip

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from synth.dataset import read_manifest
+from synth.dataset import open_dataset
 from synth.errors import UserError
 from synth.eval.export_lmms import export_lmms_eval
 from synth.eval.export_train import export_hf, export_llava
@@ -48,7 +48,7 @@ def run(cfg: Config) -> None:
     if not cfg.out:
         raise UserError("out: required, the directory to write (out=DIR)")
     root, out = Path(cfg.data), Path(cfg.out)
-    records = read_manifest(root)
+    records, _ = open_dataset(root)  # finished, schema-valid, every clip present
     if cfg.format == "llava":
         print(export_llava(root, records, out, cfg.style, cfg.seed, cfg.video_token, cfg.overwrite))
         return

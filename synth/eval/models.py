@@ -23,6 +23,7 @@ import os
 import re
 import shlex
 import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -286,10 +287,17 @@ class OpenAIModel(Model):
                 retry_after = exc.headers.get("Retry-After") if exc.headers else None
                 if retry_after and retry_after.replace(".", "", 1).isdigit():
                     wait = float(retry_after)
+                why = f"HTTP {exc.code} {exc.reason}"
             except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+                reason = getattr(exc, "reason", exc)
                 if attempt == self.cfg.max_retries:
-                    reason = getattr(exc, "reason", exc)
                     raise UserError(f"model.base_url={self.cfg.base_url}: unreachable ({reason})") from None
+                why = f"unreachable ({reason})"
+            # Say why the run pauses: a dead server would otherwise look like a hang for a minute.
+            print(
+                f"model=openai: {self.cfg.base_url}: {why}; retry {attempt + 1} of {self.cfg.max_retries} in {wait:g} s",
+                file=sys.stderr, flush=True,
+            )  # fmt: skip
             time.sleep(wait)
         raise AssertionError("unreachable")  # the loop returns or raises
 
