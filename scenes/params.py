@@ -24,6 +24,12 @@ class ObjectParams:
     y: Optional[float] = None
     color_after: Optional[str] = None  # revisit: the colour it changes to, if it changes
     changes_color: Optional[str] = None  # revisit: yes | no (the answer)
+    # Content from files (direction; at most one of the four; see synth.assets):
+    mesh: Optional[str] = None  # an OBJ / glTF / GLB / PLY file drawn instead of a primitive
+    asset_dir: Optional[str] = None  # a folder of such files: one per sample (object.asset)
+    sprite: Optional[str] = None  # an RGBA image (PNG) drawn as a cut-out card
+    sprite_dir: Optional[str] = None  # a folder of such images: one per sample (object.asset)
+    asset: Optional[str] = None  # the file drawn from asset_dir / sprite_dir, relative to it
 
 
 @dataclass
@@ -51,6 +57,19 @@ class BackgroundParams:
     kind: Optional[str] = None  # solid | gradient | checker | noise | image
     color: Optional[str] = None  # a name in scenes.base.BACKGROUND_COLORS
     image: Optional[str] = None  # path of an image file, for kind=image
+    image_dir: Optional[str] = None  # a folder of photos: one per sample (background.image), kind=image
+    crop_scale: Optional[float] = None  # image_dir: side of the random crop / the photo's (0.5..1)
+    crop_x: Optional[float] = None  # image_dir: crop's left edge, fraction of the room left (0..1)
+    crop_y: Optional[float] = None  # image_dir: crop's top edge, fraction of the room left (0..1)
+
+
+@dataclass
+class StageParams:
+    """A place for the objects to sit in: a ground plane below them and a wall behind them."""
+
+    floor: Optional[str] = None  # none | checker | stripes | noise | an image file (tiled)
+    walls: Optional[str] = None  # none | checker | stripes | noise | an image file (a back wall)
+    floor_tiles: float = 6.0  # texture repeats across the floor / wall
 
 
 @dataclass
@@ -129,3 +148,22 @@ class TrajectoryParams:
     turn_deg: Optional[float] = None  # curved: heading change over the clip
     bounce_fraction: Optional[float] = None  # bouncing: when it hits the wall, fraction of the clip
     incidence_deg: Optional[float] = None  # bouncing: angle between the path and the wall's normal
+
+
+@dataclass
+class WorldParams:
+    """``world``: a furnished room, a camera path that leaves the target and comes back."""
+
+    path: Optional[str] = None  # turn | walk | strafe | orbit
+    direction: Optional[str] = None  # left | right: which way the path turns or strafes first
+    turn_deg: Optional[float] = None  # turn: yaw away (90..360); orbit: degrees around the pivot
+    walk_m: Optional[float] = None  # walk: metres walked forward after turning round
+    strafe_m: Optional[float] = None  # strafe: metres stepped sideways
+    away_frames: Optional[int] = None  # frames held at the far point of the path (time away)
+    conditioning_frames: int = 2  # frames at the start pose a world model is given (K)
+    step_m: float = 0.3  # metres one frame of a held movement key moves the camera
+    turn_rate_deg: float = 15.0  # degrees one mouse unit (one frame of turning) turns the camera
+    changes: Optional[str] = None  # yes | no: the target changes while out of view (the answer)
+    change: Optional[str] = None  # color | position (drawn) | presence (only when fixed)
+    color_after: Optional[str] = None  # colour the target changes to, if it changes colour
+    move_m: Optional[float] = None  # sideways shift of the target, if it changes position
