@@ -7,6 +7,7 @@ so what a model sees is exactly what the codec produced.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import subprocess
@@ -152,7 +153,8 @@ class VideoWriter:
             self.frames += len(frames)
 
     def close(self) -> None:
-        """Flush the queue and finish the file; raises :class:`MediaError` if ffmpeg failed."""
+        """Flush the queue and finish the file; if ffmpeg failed, removes the partial file and raises
+        OSError when ffmpeg names a full disk or an unwritable path, else :class:`MediaError`."""
         if self._proc is None:
             raise MediaError(f"{self.path}: no frames to encode")
         self._queue.put(None)
@@ -163,6 +165,11 @@ class VideoWriter:
         message = self._err.read()
         self._err.close()
         if code != 0:
+            self.path.unlink(missing_ok=True)  # a failed encode leaves no partial file
+            text = message.decode(errors="replace")
+            for number in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES):
+                if os.strerror(number) in text:  # the disk or the path failed, not the video: say so
+                    raise OSError(number, os.strerror(number), str(self.path))
             raise MediaError(f"{self.path}: ffmpeg failed to write: {_last_line(message)}")
 
     def abort(self) -> None:
