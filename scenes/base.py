@@ -11,11 +11,14 @@ visible in the video.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
+from synth import assets
 from synth.sampling import ParamDraw
 from synth.scene import TEXTURES, Background, Camera, Light, Material, Motion, Node, Scene, srgb_to_linear
 
@@ -132,19 +135,50 @@ def lights(draw: ParamDraw) -> list[Light]:
     ]
 
 
-def background(draw: ParamDraw, kinds: tuple[str, ...] = ("solid", "gradient")) -> Background:
-    """``background.kind`` drawn from ``kinds`` (any of the renderer's kinds may be fixed)."""
-    kind = draw("background.kind", lambda r: kinds[int(r.integers(len(kinds)))])
+def background(draw: ParamDraw, kinds: tuple[str, ...] = ("solid", "gradient"), aspect: float = 1.0) -> Background:
+    """``background.kind`` drawn from ``kinds`` (any of the renderer's kinds may be fixed).
+
+    ``background.image_dir``: a folder of photos, one per sample (``background.image``, relative
+    to it, and its ``background.image_sha256``), kind ``image``, cropped at random to the view's
+    ``aspect`` (``background.crop_scale`` 0.5..1 of the largest such crop, ``crop_x`` /
+    ``crop_y`` where it sits). The file and crop come from a side stream of the sample's seed
+    (:func:`synth.assets.side_rng`): every member of a sweep group gets the same photo and crop,
+    and every other parameter is drawn as without a folder.
+    """
+    image_dir = draw.fixed.get("background.image_dir")
+    kind = draw("background.kind", lambda r: (lambda k: "image" if image_dir else k)(kinds[int(r.integers(len(kinds)))]))
     allowed = ("solid", "gradient", "checker", "noise", "image")
     if kind not in allowed:
         raise ValueError(f"background.kind={kind}: allowed {', '.join(allowed)}")
     name = draw.choice("background.color", list(BACKGROUND_COLORS))
     base = srgb_to_linear(BACKGROUND_COLORS[name])
     other = tuple(min(1.0, c * 2.5 + 0.02) for c in base)
+    if image_dir:
+        if kind != "image":
+            raise ValueError(f"background.kind={kind}: background.image_dir needs kind image (or leave kind unset)")
+        return Background(kind="image", color=base, color2=other, scale=8.0, image=_photo(draw, image_dir, aspect))
     image = draw.given("background.image", "")
     if kind == "image" and not image:
         raise ValueError("background.image: a file path is required with background.kind=image")
     return Background(kind=kind, color=base, color2=other, scale=8.0, image=image)
+
+
+def _photo(draw: ParamDraw, image_dir: str, aspect: float) -> str:
+    """The registered crop of this sample's photo from ``image_dir`` (see :func:`background`)."""
+    draw.given("background.image_dir", image_dir)
+    files = assets.files_in(image_dir, assets.IMAGE_SUFFIXES, "background.image_dir")
+    side = assets.side_rng(draw.rng, "background.image")
+    rel = draw("background.image", lambda r: files[int(side.integers(len(files)))])
+    path = Path(image_dir) / rel
+    if not path.is_file():
+        raise ValueError(f"background.image={rel}: no such file in background.image_dir={image_dir}")
+    draw.given("background.image_sha256", assets.file_sha256(path))
+    scale = draw("background.crop_scale", lambda r: side.uniform(0.5, 1.0))
+    fx = draw("background.crop_x", lambda r: side.uniform(0.0, 1.0))
+    fy = draw("background.crop_y", lambda r: side.uniform(0.0, 1.0))
+    if not (0.0 < scale <= 1.0 and 0.0 <= fx <= 1.0 and 0.0 <= fy <= 1.0):
+        raise ValueError(f"background.crop_scale={scale}, crop_x={fx}, crop_y={fy}: allowed (0, 1], [0, 1], [0, 1]")
+    return assets.load_photo_crop(path, "background.image", aspect, scale, fx, fy)
 
 
 def view_half_extent(cam: Camera, aspect: float = 1.0) -> float:
@@ -186,6 +220,112 @@ def distractors(draw: ParamDraw, avoid_colors: set[str], half_extent: float, cou
         x = draw.uniform(f"distractors.{i}.x", -0.8 * half_extent, 0.8 * half_extent)
         y = draw.uniform(f"distractors.{i}.y", -0.8 * half_extent, 0.8 * half_extent)
         nodes.append(solid_object(f"distractor{i}", shape, color, 0.4, 0.0, position=(x, y, -1.0)))
+    return nodes
+
+
+# -- content from files: meshes, cut-outs, a floor and walls (synth.assets) ------------------
+
+ASSET_KEYS = ("object.mesh", "object.asset_dir", "object.sprite", "object.sprite_dir")
+
+
+@dataclass
+class Look:
+    """What a family's object looks like and how its question names it."""
+
+    shape: str  # a built-in shape or a registered mesh / cut-out (synth.assets)
+    noun: str  # "red cube", "duck" (a file's stem; with its named colour if the file has none)
+    color: str  # the drawn colour name (the object's colour unless the file brings its own)
+    material: Material
+    tilt_deg: tuple[float, float]  # fixed x / y tilt that shows a 3D object as 3D
+
+
+def object_look(draw: ParamDraw, shapes: tuple[str, ...], colors: tuple[str, ...]) -> Look:
+    """``object.shape`` and ``object.color`` (always drawn, so the stream stays aligned) or, with
+    one of ``object.mesh`` / ``object.asset_dir`` (meshes) or ``object.sprite`` /
+    ``object.sprite_dir`` (RGBA cut-outs) set, content from a file. A folder gives one file per
+    sample (``object.asset``, relative to it), from a side stream of the sample's seed (fixed per
+    sweep group); ``object.asset_sha256`` records the file's content. A file's texture or vertex
+    colours replace the named colour, which otherwise tints it."""
+    shape = draw.choice("object.shape", list(shapes))
+    color = draw.choice("object.color", list(colors))
+    given = [k for k in ASSET_KEYS if draw.fixed.get(k)]
+    if len(given) > 1:
+        raise ValueError(f"{given[1]}: set at most one of {', '.join(ASSET_KEYS)}")
+    material = Material(color=srgb_to_linear(COLORS[color]), specular=0.25, roughness=0.4)
+    if not given:
+        return Look(shape, f"{color} {shape}", color, material, TILT_3D_DEG if shape in SHAPES_3D else (0.0, 0.0))
+    key = given[0]
+    source = draw.given(key, draw.fixed[key])
+    sprite = key.startswith("object.sprite")
+    if key.endswith("_dir"):
+        files = assets.files_in(source, assets.IMAGE_SUFFIXES if sprite else assets.MESH_SUFFIXES, key)
+        side = assets.side_rng(draw.rng, "object.asset")
+        rel = draw("object.asset", lambda r: files[int(side.integers(len(files)))])
+        path = Path(source) / rel
+    else:
+        path = Path(source)
+    asset = assets.load_sprite(path, key) if sprite else assets.load_mesh(path, key)
+    draw.given("object.asset_sha256", asset.sha256)
+    stem = " ".join(re.split(r"[\s_\-]+", path.stem)).strip() or "object"
+    own_colors = bool(asset.image) or asset.colored
+    if own_colors:
+        material.color = (1.0, 1.0, 1.0)
+    material.image, material.vertex_colors = asset.image, asset.colored
+    return Look(asset.shape, stem if own_colors else f"{color} {stem}", color, material, (0.0, 0.0) if sprite else TILT_3D_DEG)
+
+
+def look_object(name: str, look: Look, size: float, rotation_deg: float, **node_kw: Any) -> Node:
+    """A node of ``look``, ``size`` metres (its largest side), turned by ``rotation_deg`` about the
+    viewing axis after the look's tilt."""
+    return Node(name=name, shape=look.shape, rotation_deg=(*look.tilt_deg, rotation_deg), scale=(size,) * 3,
+                material=look.material, **node_kw)  # fmt: skip
+
+
+STAGE_TEXTURES = ("checker", "stripes", "noise")
+
+
+def _stage_material(draw: ParamDraw, key: str, value: str, tiles: float) -> tuple[str, Material]:
+    """Shape and material of a floor / wall: a procedural texture name or an image file, both
+    repeated ``tiles`` times across."""
+    light, dark = srgb_to_linear((0.75, 0.72, 0.66)), srgb_to_linear((0.35, 0.33, 0.30))
+    if value in STAGE_TEXTURES:
+        return "plane", Material(color=dark, texture=value, texture_color=light, texture_scale=tiles, specular=0.05)
+    if not Path(value).is_file():
+        raise ValueError(f"{key}={value}: allowed none, {', '.join(STAGE_TEXTURES)} or an image file")
+    draw.given(f"{key}_sha256", assets.file_sha256(value))
+    image = assets.load_image(value, key, repeat=True)
+    return assets.textured_plane(tiles), Material(color=(1.0, 1.0, 1.0), image=image, specular=0.05)
+
+
+def place(draw: ParamDraw, cam: Camera, half_extent: float) -> list[Node]:
+    """``stage.floor`` / ``stage.walls``: a ground plane just below the view at the objects'
+    depth, reaching back to a wall ``2 * half_extent`` behind them that fills the view (so
+    perspective tasks sit in a place, not in front of a poster). Each is ``none`` (default),
+    a procedural texture (checker, stripes, noise) or an image file, repeated ``stage.floor_tiles``
+    times across (a photo on the wall shows once). Untracked nodes: in ground truth, never in ``tracks``."""
+    floor = draw.fixed.get("stage.floor") or "none"
+    walls = draw.fixed.get("stage.walls") or "none"
+    if floor == "none" and walls == "none":
+        return []
+    tiles = float(draw.given("stage.floor_tiles", draw.fixed.get("stage.floor_tiles", 6.0)))
+    if not tiles > 0:
+        raise ValueError(f"stage.floor_tiles={tiles}: must be > 0")
+    distance = float(np.linalg.norm(np.asarray(cam.position) - np.asarray(cam.target)))
+    back = -2.0 * half_extent
+    # Wide enough to fill the view at the wall (any aspect up to 2:1).
+    span = 2.2 * (distance - back) * math.tan(math.radians(cam.fov_deg) / 2) * 2
+    nodes = []
+    if floor != "none":
+        shape, material = _stage_material(draw, "stage.floor", draw.given("stage.floor", floor), tiles)
+        depth = distance - 0.25 - back  # ends just in front of the camera, never behind it
+        nodes.append(Node(name="floor", shape=shape, position=(0.0, -1.05 * half_extent, back + depth / 2),
+                          scale=(span, 1.0, depth), material=material, cast_shadows=False, track=False))  # fmt: skip
+    if walls != "none":
+        # A photo on the wall shows once; a pattern repeats like the floor's.
+        wall_tiles = tiles if walls in STAGE_TEXTURES else 1.0
+        shape, material = _stage_material(draw, "stage.walls", draw.given("stage.walls", walls), wall_tiles)
+        nodes.append(Node(name="wall", shape=shape, position=(0.0, 0.0, back), rotation_deg=(90.0, 0.0, 0.0),
+                          scale=(span, 1.0, span), material=material, cast_shadows=False, track=False))  # fmt: skip
     return nodes
 
 

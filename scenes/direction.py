@@ -9,7 +9,11 @@ Parameters: ``object.*`` (shape, colour, size in metres, ``rotation_deg`` about 
 axis, texture), ``motion.speed`` (m/s, so the object crosses 30-60 % of the view whatever the
 clip length), ``motion.mid_x`` / ``motion.mid_y`` (where the trajectory's midpoint lies),
 ``distractors.count`` (static objects in other colours), the stage (``camera.*``, ``light.*``,
-``background.*``: any of the renderer's backgrounds may be fixed, e.g. ``background.kind=noise``).
+``background.*``: any of the renderer's backgrounds may be fixed, e.g. ``background.kind=noise``,
+or ``background.image_dir`` gives a photo per sample; ``stage.floor`` / ``stage.walls`` put the
+object in a place). Content from files replaces the primitive: ``object.mesh`` /
+``object.asset_dir`` (OBJ, glTF, GLB, PLY) or ``object.sprite`` / ``object.sprite_dir`` (RGBA
+cut-outs); the question then names the file's stem ("the duck").
 
 No shortcut: the midpoint is drawn independently of the direction, inside a square that is
 the same for every direction, so the middle frame (an object somewhere) says nothing; the
@@ -39,7 +43,9 @@ from synth.scenes.base import (
     distractors,
     foreground,
     lights,
-    solid_object,
+    look_object,
+    object_look,
+    place,
     texture,
     view_half_extent,
 )
@@ -75,8 +81,7 @@ class Direction(Task):
         draw.given("motion.directions", len(options))
         cam = camera(draw)
         half = view_half_extent(cam)
-        shape = draw.choice("object.shape", list(SHAPES))
-        color = draw.choice("object.color", list(COLORS))
+        look = object_look(draw, SHAPES, tuple(COLORS))
         size = draw.uniform("object.size", 0.5, 0.8)
         rotation = draw.uniform("object.rotation_deg", 0.0, 360.0)
         direction = draw.given("motion.direction", answer)
@@ -91,12 +96,15 @@ class Direction(Task):
         dx, dy = DIRECTIONS[direction]
         velocity = (dx * speed, dy * speed, 0.0)
         start = (mid_x - dx * travel / 2, mid_y - dy * travel / 2, 0.0)
-        obj = solid_object("object", shape, color, size, rotation, position=start, motion=Motion(velocity=velocity))
+        obj = look_object("object", look, size, rotation, position=start, motion=Motion(velocity=velocity))
         obj.material.texture = texture(draw)
         count = draw.given("distractors.count", 0)
-        others = distractors(draw, {color}, half, count)
-        scene = Scene(objects=[obj, *others], camera=cam, lights=lights(draw), background=background(draw))
-        question = f"Which direction did the {color} {shape} move?"
+        others = distractors(draw, {look.color}, half, count)
+        lit = lights(draw)
+        backdrop = background(draw, aspect=clip.width / clip.height)
+        scenery = place(draw, cam, half)
+        scene = Scene(objects=[obj, *others, *scenery], camera=cam, lights=lit, background=backdrop)
+        question = f"Which direction did the {look.noun} move?"
         return Sample(scene, question, options, options.index(direction))
 
     @staticmethod

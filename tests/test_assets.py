@@ -128,3 +128,89 @@ def test_bad_cutouts_fail_in_one_line(tmp_path):
         with pytest.raises(ValueError) as err:
             assets.load_sprite(tmp_path / name)
         assert str(err.value).startswith("object.sprite=") and words in str(err.value)
+
+
+def _photos(folder: Path, count: int = 3) -> Path:
+    """Photo stand-ins: smooth colour patterns with noise, as JPEG and PNG."""
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[:60, :100]
+    for i in range(count):
+        img = np.stack([128 + 90 * np.sin(x / (6 + 3 * i)), 128 + 90 * np.cos(y / (5 + i)), 90 + 50 * np.sin((x + y) / 9)], -1)
+        img = np.clip(img + rng.normal(0, 8, img.shape), 0, 255).astype(np.uint8)
+        Image.fromarray(img).save(folder / f"photo{i}.{'jpg' if i % 2 else 'png'}")
+    return folder
+
+
+def test_direction_with_cutouts_photos_and_a_floor_pairs_sweeps_and_stays_solvable(tmp_path):
+    from synth import scenes
+    from synth.cli import main
+    from synth.dataset import read_manifest
+    from synth.video import read_clip
+
+    sprites = tmp_path / "cutouts"
+    sprites.mkdir()
+    for name in ("leaf", "stone"):
+        _disk_png(sprites / f"{name}.png")
+    photos = _photos(tmp_path / "photos")
+    out = tmp_path / "ds"
+    args = ["task=direction", "n=4", "render.width=48", "render.height=48", "clip.fps=6", "clip.seconds=1",
+            "progress=false", f"object.sprite_dir={sprites}", f"background.image_dir={photos}", "stage.floor=checker",
+            "sweep.variable=object.rotation_deg", "sweep.values=[0,90]", f"out={out}"]  # fmt: skip
+    assert main(["generate", *args]) == 0
+    records = read_manifest(out)
+    assert len(records) == 8
+    by_group: dict[str, list[dict]] = {}
+    for r in records:
+        by_group.setdefault(r["group"], []).append(r)
+        p = r["params"]
+        assert p["background.kind"] == "image" and p["stage.floor"] == "checker"
+        assert p["object.asset_sha256"] == assets.file_sha256(sprites / p["object.asset"])
+        assert p["background.image_sha256"] == assets.file_sha256(photos / p["background.image"])
+        assert r["question"] == f"Which direction did the {Path(p['object.asset']).stem} move?"
+        frames, _ = read_clip(out / r["video"])
+        assert scenes.oracle_for("direction")(frames, r["question"], r["options"]) == r["answer_index"], r["id"]
+    # Siblings of a sweep group share photo, crop and cut-out; only the swept variable differs.
+    for group in by_group.values():
+        a, b = (dict(r["params"]) for r in group)
+        assert {k for k in a if a[k] != b[k]} == {"object.rotation_deg"}
+    crops = {(r["params"]["background.image"], r["params"]["background.crop_x"]) for r in records}
+    assert len(crops) == 4  # a fresh photo crop per sample
+
+
+def test_direction_with_a_mesh_folder_names_the_file(tmp_path):
+    from synth.cli import main
+    from synth.dataset import read_manifest
+
+    folder = tmp_path / "meshes"
+    folder.mkdir()
+    files = _mesh_files(tmp_path)
+    files["ball.ply"].rename(folder / "red_ball.ply")
+    out = tmp_path / "ds"
+    args = ["task=direction", "n=2", "render.width=32", "render.height=32", "clip.fps=4", "clip.seconds=1",
+            "progress=false", f"object.asset_dir={folder}", f"out={out}"]  # fmt: skip
+    assert main(["generate", *args]) == 0
+    for r in read_manifest(out):
+        assert r["params"]["object.asset"] == "red_ball.ply"
+        assert r["question"] == "Which direction did the red ball move?"  # the file has its own colour
+        assert r["tracks"][0]["visible"] == [1.0] * 4
+
+
+def test_bad_content_input_is_one_line_and_writes_nothing(tmp_path, capsys):
+    from synth.cli import main
+
+    (tmp_path / "junk.obj").write_text("this is no mesh\n")
+    (tmp_path / "empty").mkdir()
+    base = ["generate", "task=direction", "n=1", "render.width=16", "render.height=16", "progress=false"]
+    cases = [
+        (f"object.mesh={tmp_path / 'junk.obj'}", "object.mesh="),
+        (f"background.image_dir={tmp_path / 'empty'}", "background.image_dir="),
+        ("stage.floor=marble", "stage.floor=marble"),
+        (f"object.sprite={tmp_path / 'junk.obj'}", "object.sprite="),
+    ]
+    for i, (arg, key) in enumerate(cases):
+        out = tmp_path / f"out{i}"
+        assert main([*base, arg, f"out={out}"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith(f"synth: error: {key}"), err
+        assert not out.exists()
