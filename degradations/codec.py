@@ -57,9 +57,10 @@ def encoder_args(codec: str, crf: int, bitrate_kbps: int, preset: str, gop: int)
     return args
 
 
-# container that streams through a pipe for the round trip (Matroska cannot write AV1's header
-# without seeking back; IVF can)
-_PIPE_FORMAT = {"av1": "ivf"}
+# format each codec's bitstream takes through the round trip's pipe: raw streams and IVF write each
+# packet as it comes (Matroska would hold back seconds of video per cluster, and cannot write AV1's
+# header without seeking back)
+_PIPE_FORMAT = {"h264": "h264", "hevc": "hevc", "vp9": "ivf", "av1": "ivf", "jpeg": "mjpeg"}
 
 # container suffix -> codecs it can hold (what `synth degrade` may deliver under that name)
 CONTAINERS = {
@@ -79,7 +80,7 @@ def encode_command(target: str, width: int, height: int, fps: float, codec: str 
         FFMPEG, "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}",
         "-r", f"{fps}", "-i", "pipe:0", *encoder_args(codec, crf, bitrate_kbps, preset, gop),
         "-threads", "1", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact",
-        *(["-f", fmt] if fmt else []), target,
+        *(["-f", fmt, "-flush_packets", "1"] if fmt else []), target,
     ]  # fmt: skip
 
 
@@ -158,8 +159,8 @@ def probe_codec(path: str | Path) -> str:
 
 class RoundTrip:
     """:func:`compression` as a stream: frames go into a running encoder whose bitstream a second
-    ffmpeg decodes as it arrives (Matroska, or IVF for AV1, through a pipe; the same encoder bits as a
-    file).
+    ffmpeg decodes as it arrives (the raw stream, or IVF for VP9/AV1, through a pipe: the same encoder
+    bits as in a file).
 
     ``feed(frames)`` takes (t, H, W, 3) uint8 and returns the decoded frames ready so far (encoders
     hold back a few dozen frames of lookahead); ``finish()`` returns the rest. Over a whole clip
@@ -172,10 +173,11 @@ class RoundTrip:
         self.size = (height, width)
         self.padded = (height + height % 2, width + width % 2)
         ph, pw = self.padded
-        fmt = _PIPE_FORMAT.get(codec, "matroska")
+        fmt = _PIPE_FORMAT[codec]
         self.encoder = Encoder("pipe:1", pw, ph, fps, codec, crf, bitrate_kbps, preset, gop, fmt, subprocess.PIPE)
-        cmd = [FFMPEG, "-loglevel", "error", "-f", fmt, "-i", "pipe:0", "-fps_mode", "passthrough",
-               "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]  # fmt: skip
+        # no probing ahead: the decoder starts on the first packets instead of buffering seconds
+        cmd = [FFMPEG, "-loglevel", "error", "-probesize", "32", "-analyzeduration", "0", "-f", fmt, "-i", "pipe:0",
+               "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]  # fmt: skip
         self._err = tempfile.TemporaryFile()
         self.decoder = subprocess.Popen(cmd, stdin=self.encoder.proc.stdout, stdout=subprocess.PIPE, stderr=self._err)
         self.encoder.proc.stdout.close()  # the decoder holds the read end now
