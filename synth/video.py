@@ -13,7 +13,9 @@ import re
 import subprocess
 import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from queue import Queue
 
@@ -199,7 +201,11 @@ def write_clip(frames: np.ndarray, path: str | os.PathLike, fps: float, settings
 def probe(path: str | os.PathLike) -> dict:
     """Container facts from ffmpeg's own parser: codec, pix_fmt, size, fps, frame count."""
     proc = subprocess.run([FFMPEG, "-hide_banner", "-i", str(path)], capture_output=True, text=True)
-    text = proc.stderr
+    return _stream_facts(proc.stderr, path)
+
+
+def _stream_facts(text: str, path: str | os.PathLike) -> dict:
+    """:func:`probe`'s fields from ffmpeg's description of an input (its ``-i`` banner)."""
     m = re.search(r"Stream #\S+.*?Video: (\w+)[^,]*, (\w+)[^,]*(?:\([^)]*\))?, (\d+)x(\d+)", text)
     if not m:
         raise MediaError(f"{path}: not a readable video (ffmpeg: {_last_line(text.encode())})")
@@ -269,6 +275,123 @@ def read_frames(path: str | os.PathLike, indices: list[int]) -> np.ndarray:
     frames = np.frombuffer(proc.stdout, dtype=np.uint8).reshape(-1, h, w, 3)
     position = {i: k for k, i in enumerate(wanted)}
     return frames[[position[int(i)] for i in indices]]
+
+
+@dataclass
+class Footage:
+    """What :func:`iter_frames` delivers from a video file, and what it had to adapt.
+
+    ``width``/``height``: the delivered frames (upright, cropped to even when asked); ``fps`` and
+    ``rate`` (the same as an exact ffmpeg rational, e.g. ``30000/1001``): the constant rate they
+    come at; ``frames``: video packets in the file; ``notes``: one line per adaptation (rotation
+    applied, variable frame rate resampled, 10-bit reduced to 8, audio dropped, odd size cropped).
+    """
+
+    width: int
+    height: int
+    fps: float
+    rate: str
+    frames: int
+    crop: bool
+    notes: list[str]
+
+
+def footage(path: str | os.PathLike, even: bool = False) -> Footage:
+    """Read the facts of a user's video without decoding it: one ffmpeg pass over the packets
+    (their timestamps give the true frame rate and reveal a variable one).
+
+    ``even``: frames will be cropped to even width and height (dropping the last column/row), as a
+    4:2:0 encode of the result needs. Raises :class:`UserError` for a missing file and
+    :class:`MediaError` for one ffmpeg cannot read.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such video file")
+    cmd = [FFMPEG, "-hide_banner", "-nostdin", "-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "framecrc", "-"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    info = _stream_facts(proc.stderr, path)
+    tb = re.search(r"^#tb 0: (\d+)/(\d+)", proc.stdout, re.M)
+    pts = sorted(int(m) for m in re.findall(r"^0,\s*-?\d+,\s*(-?\d+),", proc.stdout, re.M))
+    if proc.returncode != 0 or not tb or not pts:
+        raise MediaError(f"{path}: not a readable video (ffmpeg: {_last_line(proc.stderr.encode())})")
+    notes = []
+    steps = np.diff(pts)
+    steps = steps[steps > 0]
+    if len(steps):
+        # constant rate: the typical step; variable: the shortest common step, so no frame is lost
+        step = int(np.median(steps))
+        if steps.max() > 1.01 * steps.min():
+            step = int(np.percentile(steps, 5))
+            lo, hi = (float(Fraction(int(tb[2]), int(tb[1]) * int(v))) for v in (steps.max(), steps.min()))
+            notes.append(f"variable frame rate ({lo:.3g}..{hi:.3g} fps): resampled by timestamps to a constant "
+                         f"{float(Fraction(int(tb[2]), int(tb[1]) * step)):.4g} fps (frames repeated where the gaps are longer)")  # fmt: skip
+        rate = Fraction(int(tb[2]), int(tb[1]) * step).limit_denominator(1001)
+    else:
+        rate = Fraction(info["fps"] or 25).limit_denominator(1001)
+    w, h = info["width"], info["height"]
+    rot = re.search(r"rotation of (-?[\d.]+) degrees", proc.stderr, re.I)
+    if rot and float(rot[1]) % 360:
+        angle = float(rot[1]) % 360
+        if angle % 90:
+            notes.append(f"rotation metadata {angle:g}°: not a multiple of 90°, unsupported; frames left as stored")
+        else:
+            w, h = (h, w) if angle % 180 else (w, h)
+            notes.append(f"rotation metadata {angle:g}°: applied (frames delivered upright, {w}x{h})")
+    if re.search(r"p(9|10|12|14|16)(le|be)?\b", info["pix_fmt"]):
+        notes.append(f"{info['pix_fmt']} input: decoded to 8 bits per channel (the camera model works on 8-bit sRGB)")
+    if re.search(r"Stream #\S+.*?Audio:", proc.stderr):
+        notes.append("audio track dropped (the output holds video only)")
+    crop = even and bool(w % 2 or h % 2)
+    if crop:
+        notes.append(f"odd size {w}x{h}: cropped to {w - w % 2}x{h - h % 2} (last column/row dropped) for 4:2:0")
+        w, h = w - w % 2, h - h % 2
+    return Footage(w, h, float(rate), f"{rate.numerator}/{rate.denominator}", len(pts), crop, notes)
+
+
+def iter_frames(
+    path: str | os.PathLike, chunk: int = 16, even: bool = False, info: Footage | None = None
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Decode ``path`` as a stream: yields ``(indices, times, frames)`` per chunk of up to ``chunk``
+    frames, indices (t,) int64 from 0, times (t,) float64 seconds, frames (t, H, W, 3) uint8 sRGB.
+
+    One ffmpeg process decodes the first video stream at the constant rate of :func:`footage`
+    (``info``, probed if not given): rotation metadata applied, a variable frame rate resampled by
+    the timestamps, ``even`` crops odd sizes, other streams (audio) ignored. Memory: one chunk
+    (the caller owns each yielded array). A decode error raises :class:`MediaError` after the
+    frames that decoded; closing the generator early stops ffmpeg.
+    """
+    info = info or footage(path, even)
+    w, h = info.width, info.height
+    cmd = [FFMPEG, "-loglevel", "error", "-nostdin", "-i", str(path), "-map", "0:v:0", "-fps_mode", "cfr",
+           "-r", info.rate, *(["-vf", f"crop={w}:{h}:0:0"] if info.crop else []),
+           "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]  # fmt: skip
+    frame_bytes = w * h * 3
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err)
+        try:
+            done = 0
+            while True:
+                buf = np.empty((chunk, h, w, 3), np.uint8)
+                view, got = memoryview(buf).cast("B"), 0
+                while got < len(view) and (n := proc.stdout.readinto(view[got:])):
+                    got += n
+                t = got // frame_bytes
+                if t:
+                    idx = np.arange(done, done + t)
+                    yield idx, idx / info.fps, buf[:t]
+                    done += t
+                if got < len(view):
+                    break
+            code = proc.wait()
+            err.seek(0)
+            message = err.read()
+            if code != 0 or message.strip() or got % frame_bytes or not done:
+                raise MediaError(f"{path}: truncated or corrupt video (ffmpeg: {_last_line(message) or 'no whole frames'})")
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.stdout.close()
+            proc.wait()
 
 
 def _last_line(stderr: bytes) -> str:
