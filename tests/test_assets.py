@@ -214,3 +214,33 @@ def test_bad_content_input_is_one_line_and_writes_nothing(tmp_path, capsys):
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith(f"synth: error: {key}"), err
         assert not out.exists()
+
+
+def test_synbench_preset_makes_four_balanced_settings_in_one_command(tmp_path):
+    import subprocess
+    import sys
+
+    from synth.dataset import read_manifest
+
+    sprites = tmp_path / "cutouts"
+    sprites.mkdir()
+    _disk_png(sprites / "disk.png")
+    photos = _photos(tmp_path / "photos", count=2)
+    out = tmp_path / "suite"
+    args = ["generate", "-m", "setting=p_syn,p_real,c_syn,c_real", f"content.photos={photos}",
+            f"content.cutouts={sprites}", "n=4", "render.width=24", "render.height=24", "clip.fps=3",
+            "clip.seconds=1", "progress=false", f"out={out}"]  # fmt: skip
+    proc = subprocess.run([sys.executable, "-m", "synth.cli", *args], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    for setting in ("p_syn", "p_real", "c_syn", "c_real"):
+        records = read_manifest(out / f"setting={setting}")
+        assert sorted(r["answer"] for r in records) == ["down", "left", "right", "up"]  # 4-way, balanced
+        for r in records:
+            p = r["params"]
+            assert r["task"] == "direction" and r["options"] == ["left", "right", "up", "down"]
+            assert (p["background.kind"] == "image") == setting.endswith("real")
+            assert ("object.asset" in p) == setting.startswith("c")
+    # A setting that needs a folder the user did not give fails in one line.
+    proc = subprocess.run([sys.executable, "-m", "synth.cli", "generate", "setting=p_real", f"out={tmp_path / 'x'}"],
+                          capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
+    assert proc.returncode == 2 and proc.stderr.strip() == "synth: error: background.image_dir=<content.photos not set>: not a directory"

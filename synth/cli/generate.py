@@ -29,7 +29,7 @@ import numpy as np
 
 from synth import scenes
 from synth.scenes.base import Clip
-from synth.cli import degradation_config
+from synth.cli import degradation_config, presets
 from synth.dataset import DatasetWriter, stage_sample
 from synth.errors import UserError
 from synth.sampling import ParamDraw, balanced_choice, sample_seed
@@ -106,13 +106,14 @@ Config = dataclasses.make_dataclass(
         ("sweep", SweepConfig, field(default_factory=SweepConfig)),
         ("shard", ShardConfig, field(default_factory=ShardConfig)),
         *[(key, cls, field(default_factory=cls)) for key, cls in NAMESPACES.items()],
+        ("content", presets.ContentConfig, field(default_factory=presets.ContentConfig)),
         ("degradation", Dict[str, Any], field(default_factory=dict)),
     ],
 )
 Config.__module__ = __name__  # so worker processes can unpickle it (make_dataclass says "types")
 Config.__doc__ = "Structured config of `synth generate` (see the module docstring)."
-DEFAULTS = degradation_config.DEFAULTS
-register = degradation_config.register_degradations
+DEFAULTS = presets.DEFAULTS
+register = presets.register
 
 
 def fixed_params(cfg: Any, changed_only: bool = False) -> dict[str, Any]:
