@@ -172,7 +172,7 @@ class VideoWriter:
             for number in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES):
                 if os.strerror(number) in text:  # the disk or the path failed, not the video: say so
                     raise OSError(number, os.strerror(number), str(self.path))
-            raise MediaError(f"{self.path}: ffmpeg failed to write: {_last_line(message)}")
+            raise MediaError(f"{self.path}: ffmpeg failed to write: {_last_line(message, first=True)}")
 
     def abort(self) -> None:
         """Stop the encoder and remove the partial file."""
@@ -394,10 +394,12 @@ def iter_frames(
             proc.wait()
 
 
-def _last_line(stderr: bytes) -> str:
-    """ffmpeg's last non-empty message line (its conclusion), without the ``[demuxer @ 0x...]`` prefix."""
+def _last_line(stderr: bytes, first: bool = False) -> str:
+    """ffmpeg's last non-empty message line (a reader's conclusion), or with ``first`` its first (an
+    encoder's cause: "width not divisible by 2"; the last is a generic "Nothing was written"),
+    without the ``[component @ 0x...]`` prefixes."""
     lines = [ln.strip() for ln in stderr.decode(errors="replace").splitlines() if ln.strip()]
-    return re.sub(r"^\[[^\]]*\]\s*", "", lines[-1]) if lines else ""
+    return re.sub(r"^(\[[^\]]*\]\s*)+", "", lines[0 if first else -1]) if lines else ""
 
 
 def sha256_file(path: str | os.PathLike) -> str:
