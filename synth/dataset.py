@@ -1,7 +1,8 @@
-"""The dataset directory (format version 1; see docs/dataset.md):
+"""The dataset directory (format version 2; see docs/dataset.md):
 
 ``dataset.json`` card, ``config.yaml`` resolved config, ``manifest.jsonl`` one record per sample,
-``clips/<id>.<ext>``, optional ``gt/<id>.npz``, ``preview.png``.
+``clips/<id>.<ext>``, optional ``gt/<id>/<array>.npy`` (format 1: ``gt/<id>.npz``; read both
+with :func:`read_gt`), ``preview.png``.
 
 Writing is crash-safe and resumable: a clip is encoded to a temporary name and renamed into
 place before its manifest line is appended (one ``write`` + ``fsync``), so after a kill -9 the
@@ -26,9 +27,9 @@ from typing import Any, Iterable
 import numpy as np
 
 from synth.errors import UserError
-from synth.video import EncodeSettings, probe, read_clip, sha256_file, write_clip
+from synth.video import EncodeSettings, count_frames, probe, read_clip, read_frames, sha256_file, write_clip
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: ground truth as gt/<id>/<array>.npy written frame by frame (1: gt/<id>.npz)
 MANIFEST, CARD, CONFIG, PREVIEW = "manifest.jsonl", "dataset.json", "config.yaml", "preview.png"
 # The manifest record's schema (the data contract, docs/dataset.md): key -> (JSON types, what is
 # allowed). Every reader checks it through read_manifest; `synth verify` lists every violation.
@@ -178,29 +179,104 @@ def prepare_output(root: Path, overwrite: bool, key: str = "out") -> None:
             shutil.rmtree(root)
 
 
+# Ground-truth arrays: name -> (dtype, per-pixel shape); each is gt/<id>/<name>.npy, (T, H, W, ...).
+GT_ARRAYS: dict[str, tuple[str, tuple[int, ...]]] = {
+    "depth": ("float32", ()),
+    "normals": ("float32", (3,)),
+    "instances": ("int32", ()),
+    "flow": ("float32", (2,)),
+}
+
+
+class GroundTruthWriter:
+    """Writes one sample's ground truth into ``directory`` as it is rendered, chunk by chunk.
+
+    Each array of :data:`GT_ARRAYS` is a plain ``.npy`` file (header first, then frames in order),
+    so memory holds one chunk whatever the clip length, and readers map the files
+    (:func:`read_gt`). ``source_of`` (T,) is the rendered frame each stored frame shows (frame
+    drops and rate changes at generation time); by default frame k is rendered frame k.
+    """
+
+    def __init__(self, directory: Path, height: int, width: int, num_frames: int, source_of: np.ndarray | None = None):
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.source_of = np.arange(num_frames) if source_of is None else np.asarray(source_of)
+        self._files = {}
+        for name, (dtype, tail) in GT_ARRAYS.items():
+            fh = open(self.directory / f"{name}.npy", "wb")
+            header = {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)), "fortran_order": False,
+                      "shape": (len(self.source_of), height, width, *tail)}  # fmt: skip
+            np.lib.format.write_array_header_1_0(fh, header)
+            row = height * width * int(np.prod(tail, dtype=int)) * np.dtype(dtype).itemsize
+            self._files[name] = (fh, fh.tell(), row, np.dtype(dtype))
+
+    def write(self, start: int, arrays: dict[str, np.ndarray]) -> None:
+        """Store rendered frames ``start .. start + t - 1`` (``arrays`` as from
+        :meth:`synth.renderer.Renderer.ground_truth`) at every position that shows them."""
+        count = len(next(iter(arrays.values())))
+        positions = np.flatnonzero((self.source_of >= start) & (self.source_of < start + count))
+        for name, (fh, offset, row, dtype) in self._files.items():
+            data = arrays[name]
+            for k in positions:
+                fh.seek(offset + int(k) * row)
+                fh.write(np.ascontiguousarray(data[self.source_of[k] - start], dtype=dtype).data)
+
+    def close(self) -> None:
+        for fh, *_ in self._files.values():
+            fh.close()
+
+
+def read_gt(root: str | os.PathLike, sample_id: str) -> dict[str, np.ndarray] | None:
+    """The ground truth of sample ``sample_id`` (see :data:`GT_ARRAYS` and docs/dataset.md), or
+    None when it has none. Format 2 (``gt/<id>/<array>.npy``) is returned as read-only memory
+    maps: slicing reads only those frames. Format 1 (``gt/<id>.npz``) is loaded whole."""
+    base = Path(root) / "gt"
+    directory = base / sample_id
+    if directory.is_dir():
+        return {path.stem: np.load(path, mmap_mode="r") for path in sorted(directory.glob("*.npy"))}
+    old = base / f"{sample_id}.npz"
+    if old.is_file():
+        with np.load(old) as arrays:
+            return {name: arrays[name] for name in arrays.files}
+    return None
+
+
 @dataclass
 class StagedSample:
-    """Files of one sample encoded under temporary names, waiting for :meth:`DatasetWriter.commit`."""
+    """Files of one sample written under temporary names, waiting for :meth:`DatasetWriter.commit`:
+    the clip and, with ground truth, its directory (format 2) or ``.npz`` file (format 1)."""
 
     clip_tmp: Path
     clip_name: str
     gt_tmp: Path | None
 
+    @classmethod
+    def paths(cls, root: Path, sample_id: str, settings: EncodeSettings, gt: bool) -> "StagedSample":
+        """The temporary names a sample is written under (nothing is created)."""
+        clip_tmp = root / "clips" / f".tmp-{sample_id}{settings.extension}"
+        return cls(clip_tmp, f"clips/{sample_id}{settings.extension}", root / "gt" / f".tmp-{sample_id}" if gt else None)
+
 
 def stage_sample(
     root: Path, sample_id: str, frames: np.ndarray, fps: float, settings: EncodeSettings, gt: dict | None = None
 ) -> StagedSample:
-    """Encode ``frames`` (T, H, W, 3) uint8 and save ``gt`` arrays under temporary names in ``root``.
-    Safe to call from worker processes: it touches only this sample's files."""
-    clip_name = f"clips/{sample_id}{settings.extension}"
-    clip_tmp = root / "clips" / f".tmp-{sample_id}{settings.extension}"
-    write_clip(frames, clip_tmp, fps, settings)
-    gt_tmp = None
+    """Encode ``frames`` (T, H, W, 3) uint8 and save ``gt`` arrays under temporary names in ``root``
+    (a whole clip held in memory; ``synth generate`` streams instead). Safe to call from worker
+    processes: it touches only this sample's files."""
+    staged = StagedSample.paths(root, sample_id, settings, gt is not None)
+    write_clip(frames, staged.clip_tmp, fps, settings)
     if gt is not None:
-        gt_tmp = root / "gt" / f".tmp-{sample_id}.npz"
-        with open(gt_tmp, "wb") as fh:
-            np.savez_compressed(fh, **gt)
-    return StagedSample(clip_tmp, clip_name, gt_tmp)
+        writer = GroundTruthWriter(staged.gt_tmp, *gt["depth"].shape[1:3], len(gt["depth"]))
+        writer.write(0, gt)
+        writer.close()
+    return staged
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
 
 
 class DatasetWriter:
@@ -251,14 +327,19 @@ class DatasetWriter:
         ``sha256`` filled in) to the manifest."""
         final = self.root / staged.clip_name
         os.replace(staged.clip_tmp, final)
+        gt_final = None
         if staged.gt_tmp is not None:
-            os.replace(staged.gt_tmp, self.root / "gt" / f"{record['id']}.npz")
+            gt_final = self.root / "gt" / (record["id"] + ("" if staged.gt_tmp.is_dir() else ".npz"))
+            if gt_final.exists():  # left by a run killed between this rename and its manifest line
+                _remove(gt_final)
+            os.replace(staged.gt_tmp, gt_final)
         record = {**record, "video": staged.clip_name, "sha256": sha256_file(final)}
         try:
             _append_line(self.root / MANIFEST, json.dumps(record, separators=(",", ":")) + "\n")
         except OSError:  # e.g. the disk filled: keep only files the manifest lists
             final.unlink(missing_ok=True)
-            (self.root / "gt" / f"{record['id']}.npz").unlink(missing_ok=True)
+            if gt_final is not None:
+                _remove(gt_final)
             raise
         self.records.append(record)
         self._done.add(record["id"])
@@ -270,7 +351,7 @@ class DatasetWriter:
     def finish(self, card_extra: dict[str, Any] | None = None) -> dict:
         """Write ``dataset.json`` and ``preview.png``; returns the card."""
         for tmp in self.root.glob("*/.tmp-*"):
-            tmp.unlink()
+            _remove(tmp)
         card = build_card(self.records, self.config, card_extra or {})
         _atomic_write(self.root / CARD, json.dumps(card, indent=2, sort_keys=True) + "\n")
         write_preview(self.root, self.records[:4])
@@ -370,16 +451,19 @@ def verify(root: str | os.PathLike) -> list[str]:
             problems.append(f"{rid}: clip {r['video']} does not match its sha256")
             continue
         info = probe(clip)
-        frames, _ = read_clip(clip)
-        if (info["width"], info["height"], len(frames)) != (r["width"], r["height"], r["num_frames"]):
+        frames = count_frames(clip)
+        if (info["width"], info["height"], frames) != (r["width"], r["height"], r["num_frames"]):
             problems.append(
-                f"{rid}: clip is {info['width']}x{info['height']}x{len(frames)}, "
+                f"{rid}: clip is {info['width']}x{info['height']}x{frames}, "
                 f"record says {r['width']}x{r['height']}x{r['num_frames']}"
             )
-        gt_path = root / "gt" / f"{rid}.npz"
-        if gt_path.is_file():
-            with np.load(gt_path) as gt:
-                shapes = {k: gt[k].shape for k in gt.files}
+        try:
+            gt = read_gt(root, rid)
+        except (OSError, ValueError) as exc:
+            problems.append(f"{rid}: gt unreadable ({exc})")
+            gt = None
+        if gt is not None:
+            shapes = {k: a.shape for k, a in gt.items()}
             expect = (r["num_frames"], r["height"], r["width"])
             bad = [k for k, s in shapes.items() if s[:3] != expect]
             if bad:

@@ -11,6 +11,8 @@ from synth.scene import Scene
 
 # Central difference step for velocities; motion is analytic, so a small step is exact enough.
 _VELOCITY_STEP_S = 1e-4
+# Keys of a track that hold one entry per frame.
+PER_FRAME_KEYS = ("center_px", "bbox_px", "visible", "position", "velocity")
 
 
 def tracks(scene: Scene, times: np.ndarray, width: int, height: int, visible: np.ndarray) -> list[dict]:
@@ -46,6 +48,19 @@ def tracks(scene: Scene, times: np.ndarray, width: int, height: int, visible: np
     return out
 
 
+def concat_tracks(parts: list[list[dict]]) -> list[dict]:
+    """Tracks of consecutive chunks of one clip (each from :func:`tracks` on that chunk's times)
+    joined into the clip's tracks: per-frame lists concatenated in order."""
+    if not parts:
+        return []
+    out = [{**track, **{k: list(track[k]) for k in PER_FRAME_KEYS}} for track in parts[0]]
+    for part in parts[1:]:
+        for whole, track in zip(out, part):
+            for k in PER_FRAME_KEYS:
+                whole[k].extend(track[k])
+    return out
+
+
 def warp_tracks(
     tracks: list[dict], frames: np.ndarray, map_points: Callable[[np.ndarray], np.ndarray] | None = None
 ) -> list[dict]:
@@ -54,10 +69,9 @@ def warp_tracks(
     pixel coordinates in the tracks' convention -> where they land). A box becomes the box of its
     mapped corners and edge midpoints (exact for the centre, tight to a pixel or so for boxes
     under lens distortion); ``visible`` keeps the clean render's value."""
-    per_frame = ("center_px", "bbox_px", "visible", "position", "velocity")
     out = []
     for track in tracks:
-        new = {**track, **{k: [track[k][i] for i in frames] for k in per_frame}}
+        new = {**track, **{k: [track[k][i] for i in frames] for k in PER_FRAME_KEYS}}
         if map_points is not None:
             centres = map_points(np.array(new["center_px"], dtype=np.float64))
             new["center_px"] = [[round(float(v), 3) for v in p] for p in centres]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synth.dataset import read_manifest
+from synth.dataset import read_gt, read_manifest
 from synth.video import read_clip
 from test_generate import SMALL, synth
 
@@ -32,8 +32,7 @@ def test_generated_tracks_follow_lens_distortion_and_frame_drops(tmp_path):
     # Every second source frame is shown (8 fps -> 4 fps): positions are the clean ones re-indexed,
     # and so is the ground truth.
     assert np.allclose(b["tracks"][0]["position"], c["tracks"][0]["position"][::2])
-    with np.load(bent / "gt" / f"{b['id']}.npz") as gt:
-        assert gt["depth"].shape[0] == 8
+    assert read_gt(bent, b["id"])["depth"].shape[0] == 8
     assert synth("verify", f"data={bent}").returncode == 0
     seen = centroids(frames)
     assert np.abs(seen - track).max() < 1.0

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from synth.dataset import read_card, read_manifest
+from synth.dataset import read_card, read_gt, read_manifest
 from synth.video import probe, read_clip
 
 SMALL = ["task=direction", "render.width=64", "render.height=48", "clip.fps=8", "clip.seconds=1", "progress=false"]
@@ -42,7 +42,7 @@ def test_dataset_follows_the_contract(dataset):
     card = read_card(dataset)
     assert len(records) == 8 == card["count"]
     assert (dataset / "config.yaml").is_file() and (dataset / "preview.png").is_file()
-    assert card["renderer"] and card["format_version"] == 1
+    assert card["renderer"] and card["format_version"] == 2
     for r in records:
         assert r["answer"] == r["options"][r["answer_index"]]
         info = probe(dataset / r["video"])
@@ -62,9 +62,9 @@ def test_dataset_follows_the_contract(dataset):
 
 def test_ground_truth_agrees_with_tracks_and_clip(dataset):
     record = read_manifest(dataset)[0]
-    with np.load(dataset / "gt" / f"{record['id']}.npz") as gt:
-        inst, depth, flow = gt["instances"], gt["depth"], gt["flow"]
-        assert gt["normals"].shape == (8, 48, 64, 3)
+    gt = read_gt(dataset, record["id"])
+    inst, depth, flow = gt["instances"], gt["depth"], gt["flow"]
+    assert gt["normals"].shape == (8, 48, 64, 3)
     centre = np.array(record["tracks"][0]["center_px"])
     for k in range(8):
         ys, xs = np.nonzero(inst[k] == 1)
@@ -103,10 +103,12 @@ def test_lossless_video_is_bit_exact_ffv1(tmp_path):
     synth("generate", *SMALL, "n=1", f"out={out}", "video.lossless=true")
     r = read_manifest(out)[0]
     assert r["video"].endswith(".mkv") and probe(out / r["video"])["codec"] == "ffv1"
-    from synth.cli.generate import ClipConfig, Config, Job, RenderConfig, SampleMaker, VideoConfig
+    from synth.cli.generate import ClipConfig, Config, Job, RenderConfig, SampleMaker, VideoConfig, build_sample
 
     cfg = Config(render=RenderConfig(64, 48), clip=ClipConfig(8.0, 1.0), video=VideoConfig(lossless=True))
-    _, frames, _ = SampleMaker(cfg).make(Job(0))
+    maker = SampleMaker(cfg)
+    scene = build_sample(maker.task, cfg, maker.fixed, Job(0), maker.clip)[0].scene
+    frames = maker.renderer.render(scene, maker.clip.times, maker.clip.fps)
     decoded, _ = read_clip(out / r["video"])
     assert np.array_equal(decoded, frames)
 

@@ -47,18 +47,16 @@ class Reference:
 
 
 def load_reference(root: Path, clips: int, frames: int, device: torch.device) -> list[Reference]:
-    from synth.dataset import read_manifest
+    from synth.dataset import read_gt, read_manifest
     from synth.video import read_clip
 
     refs = []
     for record in read_manifest(root)[:clips]:
         video, fps = read_clip(root / record["video"])
         depth = None
-        gt = root / "gt" / f"{record['id']}.npz"
-        if gt.is_file():
-            with np.load(gt) as arrays:
-                if "depth" in arrays.files:
-                    depth = torch.from_numpy(arrays["depth"][:frames].astype(np.float32)).to(device)
+        gt = read_gt(root, record["id"])
+        if gt is not None and "depth" in gt:
+            depth = torch.from_numpy(np.asarray(gt["depth"][:frames], dtype=np.float32)).to(device)
         refs.append(Reference(record["id"], video[:frames], fps, depth))
     if not refs:
         raise UserError(f"data={root}: holds no clips")

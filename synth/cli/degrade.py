@@ -85,11 +85,12 @@ def degrade_file(cfg: Config, pipe: degradations.Pipeline, device: torch.device)
 
 
 def _depth(root: Path, sample_id: str, device: torch.device) -> torch.Tensor | None:
-    path = root / "gt" / f"{sample_id}.npz"
-    if not path.is_file():
+    from synth.dataset import read_gt
+
+    gt = read_gt(root, sample_id)
+    if gt is None or "depth" not in gt:
         return None
-    with np.load(path) as gt:
-        return torch.from_numpy(gt["depth"].astype(np.float32)).to(device) if "depth" in gt.files else None
+    return torch.from_numpy(np.asarray(gt["depth"], dtype=np.float32)).to(device)
 
 
 def degrade_dataset(cfg: Config, pipe: degradations.Pipeline, device: torch.device) -> Path:

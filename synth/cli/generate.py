@@ -30,16 +30,19 @@ import numpy as np
 from synth import scenes
 from synth.scenes.base import Clip
 from synth.cli import degradation_config, presets
-from synth.dataset import DatasetWriter, stage_sample
+from synth.dataset import DatasetWriter, GroundTruthWriter, StagedSample
 from synth.errors import UserError
 from synth.sampling import ParamDraw, balanced_choice, sample_seed
-from synth.tracks import tracks
-from synth.video import EncodeSettings
+from synth.tracks import concat_tracks, tracks
+from synth.video import EncodeSettings, VideoWriter
 from synth.weather import KINDS as WEATHER_KINDS
 from synth.weather import add_precipitation
 
 # Keys that change how a run executes, not what it produces (excluded from the dataset's identity).
 RUN_ONLY_KEYS = ("out", "overwrite", "jobs", "progress", "shard")
+# Frames are rendered, degraded, encoded and stored in chunks of about this many bytes of
+# per-frame output (frames, linear frames, ground truth), at most CHUNK_FRAMES frames.
+CHUNK_BYTES, CHUNK_FRAMES = 32 << 20, 32
 
 
 @dataclass
@@ -164,35 +167,68 @@ class SampleMaker:
         self.renderer = Renderer(cfg.render.width, cfg.render.height, cfg.render.msaa, cfg.render.shadow_size)
         self.settings = settings_of(cfg)
 
-    def make(self, job: Job) -> tuple[dict, np.ndarray, dict | None]:
-        """The manifest record (without ``video``/``sha256``), the frames and the ground truth."""
-        cfg, clip, r = self.cfg, self.clip, self.renderer
+    def chunk_frames(self) -> int:
+        """Frames per chunk: :data:`CHUNK_BYTES` of what one frame produces, 1 .. CHUNK_FRAMES."""
+        per_pixel = 3 + (12 if self.pipeline is not None else 0) + (28 if self.cfg.gt or self.pipeline is not None else 0)
+        return int(np.clip(CHUNK_BYTES // (per_pixel * self.clip.width * self.clip.height), 1, CHUNK_FRAMES))
+
+    def _chunks(self, scene, gt: GroundTruthWriter | None, parts: list, linear: bool, depth: bool):
+        """Render the clip chunk by chunk: yields (frames, depth or None) per chunk, frames uint8
+        sRGB (t, H, W, 3), or float32 linear light with ``linear``; stores ground truth into
+        ``gt`` and appends each chunk's tracks to ``parts`` on the way."""
+        clip, r, step = self.clip, self.renderer, self.chunk_frames()
+        for start in range(0, clip.num_frames, step):
+            times = clip.times[start : start + step]
+            truth = r.ground_truth(scene, times, clip.fps) if gt is not None or depth else None
+            if gt is not None:
+                gt.write(start, truth)
+            parts.append(tracks(scene, times, clip.width, clip.height, r.visibility(scene, times)))
+            yield r.render(scene, times, clip.fps, linear=linear), (truth["depth"] if depth else None)
+
+    def make(self, job: Job, root: Path) -> tuple[dict, StagedSample]:
+        """Render one sample into temporary files under ``root`` (see :class:`StagedSample`) as a
+        stream of chunks: each is drawn, degraded, piped to the encoder and its ground truth
+        stored before the next, so memory does not grow with the clip's length. Returns the
+        manifest record (without ``video``/``sha256``) and the staged files."""
+        cfg, clip = self.cfg, self.clip
         seed = sample_seed(cfg.seed, job.index)
         sample, params = build_sample(self.task, cfg, self.fixed, job, clip)
-        scene, times = sample.scene, clip.times
+        scene = sample.scene
         for k, stage in enumerate(self.weather):
             rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(k,)))
             add_precipitation(scene, stage["name"], clip.width, clip.height, clip.fps, rng, stage["params"])
         applied = [{**stage, "applied_as": "scene particles"} for stage in self.weather]
-        # Fog and defocus read metric depth, so a degraded clip always gets the depth pass.
-        gt = r.ground_truth(scene, times, clip.fps) if cfg.gt or self.pipeline is not None else None
-        fps = clip.fps
-        object_tracks = tracks(scene, times, clip.width, clip.height, r.visibility(scene, times))
-        if self.pipeline is None:
-            frames = r.render(scene, times, fps)
-        else:
-            linear = r.render(scene, times, fps, linear=True)
-            frames = self.pipeline.apply_numpy(linear, fps=fps, seed=seed, depth=gt["depth"])
-            object_tracks = degradation_config.degrade_tracks(self.pipeline, object_tracks, clip.width, clip.height, fps, seed)
-            shown, _ = self.pipeline.frame_indices(clip.num_frames, fps, seed)
-            gt = {k: v[shown] for k, v in gt.items()}  # ground truth of the frames delivered
-            fps, applied = self.pipeline.output_fps(fps), applied + self.pipeline.applied()
+        fps, shown, pipe = clip.fps, None, self.pipeline
+        if pipe is not None:
+            shown, _ = pipe.frame_indices(clip.num_frames, clip.fps, seed)  # ground truth of the frames delivered
+            fps, applied = pipe.output_fps(clip.fps), applied + pipe.applied()
+        staged = StagedSample.paths(root, job.sample_id(cfg), self.settings, cfg.gt)
+        gt = GroundTruthWriter(staged.gt_tmp, clip.height, clip.width, clip.num_frames, shown) if cfg.gt else None
+        parts: list[list[dict]] = []
+        try:
+            with VideoWriter(staged.clip_tmp, fps, self.settings) as video:
+                if pipe is None:
+                    for frames, _ in self._chunks(scene, gt, parts, linear=False, depth=False):
+                        video.write(frames)
+                else:
+                    import torch
+
+                    chunks = ((torch.from_numpy(f).permute(0, 3, 1, 2), None if d is None else torch.from_numpy(d))
+                              for f, d in self._chunks(scene, gt, parts, linear=True, depth=pipe.needs_depth))  # fmt: skip
+                    for frames in pipe.stream(chunks, fps=clip.fps, seed=seed):
+                        video.write(frames)
+        finally:
+            if gt is not None:
+                gt.close()
+        object_tracks = concat_tracks(parts)
+        if pipe is not None:
+            object_tracks = degradation_config.degrade_tracks(pipe, object_tracks, clip.width, clip.height, clip.fps, seed)
         record = {
             "id": job.sample_id(cfg),
             "index": job.index,
             "task": cfg.task,
             "fps": fps,
-            "num_frames": int(len(frames)),
+            "num_frames": video.frames,
             "width": clip.width,
             "height": clip.height,
             "question": sample.question,
@@ -208,7 +244,7 @@ class SampleMaker:
         }
         if sample.extra:
             record["extra"] = sample.extra
-        return record, frames, (gt if cfg.gt else None)
+        return record, staged
 
 
 def _no_sweep(cfg: Any) -> Any:
@@ -310,11 +346,9 @@ def _init_worker(cfg: Any) -> None:
     _WORKER = SampleMaker(cfg)
 
 
-def _work(args: tuple[Path, Job]) -> tuple[dict, Any]:
+def _work(args: tuple[Path, Job]) -> tuple[dict, StagedSample]:
     root, job = args
-    record, frames, gt = _WORKER.make(job)
-    staged = stage_sample(root, record["id"], frames, record["fps"], _WORKER.settings, gt)
-    return record, staged
+    return _WORKER.make(job, root)
 
 
 class Progress:
@@ -349,8 +383,7 @@ def generate(cfg: Any) -> Path:
         maker = SampleMaker(cfg)
         renderer_name = maker.renderer.gl_renderer
         for job in todo:
-            record, frames, gt = maker.make(job)
-            writer.add(record, frames, maker.settings, gt)
+            writer.commit(*maker.make(job, root))
             progress.step()
         maker.renderer.release()
     else:

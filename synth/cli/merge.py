@@ -46,11 +46,14 @@ def run(cfg: Config) -> None:
             continue
         clip_tmp = writer.root / "clips" / f".tmp-{Path(record['video']).name}"
         shutil.copyfile(src / record["video"], clip_tmp)
-        gt_src = src / "gt" / f"{record['id']}.npz"
-        gt_tmp = None
-        if gt_src.is_file():
+        gt_src, gt_tmp = src / "gt" / record["id"], None
+        if gt_src.is_dir():  # format 2: gt/<id>/<array>.npy
+            gt_tmp = writer.root / "gt" / f".tmp-{record['id']}"
+            shutil.rmtree(gt_tmp, ignore_errors=True)
+            shutil.copytree(gt_src, gt_tmp)
+        elif gt_src.with_name(f"{record['id']}.npz").is_file():  # format 1
             gt_tmp = writer.root / "gt" / f".tmp-{record['id']}.npz"
-            shutil.copyfile(gt_src, gt_tmp)
+            shutil.copyfile(gt_src.with_name(f"{record['id']}.npz"), gt_tmp)
         writer.commit(record, StagedSample(clip_tmp, record["video"], gt_tmp))
     writer.finish({"renderer": cards[0].get("renderer"), "shard": None, "merged_from": len(cfg.data)})
     print(f"wrote {cfg.out}: {len(writer.records)} samples from {len(cfg.data)} shards")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from synth.video import read_clip
+from synth.video import count_frames, probe, read_frames
 
 
 def sample_indices(total: int, n: int) -> list[int]:
@@ -23,31 +23,32 @@ def sample_indices(total: int, n: int) -> list[int]:
 
 
 class Clip:
-    """A dataset clip decoded once on first use; ``frames`` is (n, H, W, 3) uint8."""
+    """A dataset clip whose sampled frames are decoded on first use, and only those: memory holds
+    ``n_frames`` frames whatever the clip's length. ``frames`` is (n, H, W, 3) uint8."""
 
     def __init__(self, path: Path, n_frames: int):
         self.path = Path(path)
         self.n_frames = n_frames
 
     @cached_property
-    def _decoded(self) -> tuple[np.ndarray, float]:
-        return read_clip(self.path)
+    def total(self) -> int:
+        """Frames in the clip (counted without decoding)."""
+        return count_frames(self.path)
 
-    @property
+    @cached_property
     def fps(self) -> float:
-        return self._decoded[1]
+        return probe(self.path)["fps"]
 
     @cached_property
     def indices(self) -> list[int]:
-        return sample_indices(len(self._decoded[0]), self.n_frames)
+        return sample_indices(self.total, self.n_frames)
 
-    @property
+    @cached_property
     def frames(self) -> np.ndarray:
         """The sampled frames, (n, H, W, 3) uint8 sRGB."""
-        return self._decoded[0][self.indices]
+        return read_frames(self.path, self.indices)
 
-    @property
+    @cached_property
     def middle_frame(self) -> np.ndarray:
         """The clip's middle frame as a 1-frame clip, (1, H, W, 3)."""
-        all_frames = self._decoded[0]
-        return all_frames[len(all_frames) // 2][None]
+        return read_frames(self.path, [self.total // 2])
