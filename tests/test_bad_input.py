@@ -287,3 +287,15 @@ def test_a_failed_manifest_append_is_cut_back_whatever_the_disk(tmp_path, refere
     assert len(read_manifest(out)) == 2
     assert main(args) == 0
     assert (out / "manifest.jsonl").read_bytes() == (reference / "manifest.jsonl").read_bytes()
+
+
+def test_a_damaged_metrics_file_is_named_by_report(dataset, tmp_path, capsys):
+    root = _copy(dataset, tmp_path)
+    assert main(["eval", f"data={root}", "model=random"]) == 0
+    metrics = root / "evals" / "random" / "metrics.json"
+    metrics.write_text('{"accuracy": ')  # cut short
+    capsys.readouterr()
+    out = tmp_path / "report"
+    assert main(["report", f"data={root}", f"out={out}"]) == 2
+    assert f"{metrics}: not a synth eval metrics file" in one_error_line(capsys)
+    assert not out.exists()

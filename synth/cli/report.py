@@ -31,10 +31,13 @@ def load_evaluations(root: Path) -> list[Evaluation]:
     records = read_manifest(root)
     found = []
     for metrics_path in sorted((root / "evals").glob("*/metrics.json")):
-        metrics = json.loads(metrics_path.read_text())
+        try:
+            metrics = json.loads(metrics_path.read_text())
+            variants, circular = list(metrics["by_variant"]), metrics["circular"]
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise UserError(f"{metrics_path}: not a synth eval metrics file ({exc}); rerun `synth eval`") from None
         predictions = read_predictions(metrics_path.parent / "predictions.jsonl")
-        variants = list(metrics["by_variant"])
-        found.append(Evaluation(root, metrics_path.parent.name, records, predictions, variants, metrics["circular"]))
+        found.append(Evaluation(root, metrics_path.parent.name, records, predictions, variants, circular))
     return found
 
 
