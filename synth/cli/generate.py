@@ -5,7 +5,7 @@
   synth generate task=direction n=50 sweep.variable=object.rotation_deg sweep.values=[0,5,10,15]
   synth generate -m object.rotation_deg=0,5,10 out=data/rot      (one dataset per value)
   synth generate ... jobs=2 | shard.index=0 shard.count=4 (then synth merge)
-  synth generate ... degradation=[lens,low_light] degradation.low_light.ev=-4
+  synth generate ... degradation=[lens,low_light] degradation.lens.k1=-0.2 degradation.low_light.ev=-4
 
 Any parameter key a task draws (object.*, motion.*, light.*, background.*, camera.*, ...)
 can be fixed (key=value), swept (sweep.variable=key) or multirun (-m key=a,b).
