@@ -40,7 +40,7 @@ void main() {
 #elif KIND == 3
     c = mix(u_color, u_color2, value_noise2(uv * u_scale));
 #elif KIND == 4
-    c = texture(u_image, vec2(uv.x, 1.0 - uv.y)).rgb;
+    c = texture(u_image, uv).rgb;  // uploaded bottom row first: t = 1 is the image's top
 #endif
     f_color = vec4(c, 1.0);
 }

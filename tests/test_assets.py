@@ -244,3 +244,16 @@ def test_synbench_preset_makes_four_balanced_settings_in_one_command(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "synth.cli", "generate", "setting=p_real", f"out={tmp_path / 'x'}"],
                           capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
     assert proc.returncode == 2 and proc.stderr.strip() == "synth: error: background.image_dir=<content.photos not set>: not a directory"
+
+
+def test_photo_background_is_upright(renderer, tmp_path):
+    """A photo's top rows show at the top of the view (sky above ground)."""
+    halves = np.zeros((32, 48, 3), np.uint8)
+    halves[:16] = (40, 90, 250)  # top: blue
+    halves[16:] = (40, 200, 40)  # bottom: green
+    Image.fromarray(halves).save(tmp_path / "sky.png")
+    scene = _lit([])
+    scene.background = Background(kind="image", image=str(tmp_path / "sky.png"))
+    frame = renderer.render(scene, np.array([0.0]), 10.0)[0].astype(int)
+    top, bottom = frame[: SIZE // 2 - 4], frame[SIZE // 2 + 4 :]
+    assert (top[..., 2] > 200).all() and (bottom[..., 1] > 150).all() and (bottom[..., 2] < 100).all()
