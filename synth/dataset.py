@@ -130,8 +130,6 @@ def open_dataset(root: str | os.PathLike, key: str = "data") -> tuple[list[dict]
     record (so a dataset still being written is refused), and every clip is on disk. Otherwise a
     :class:`UserError` naming ``key=root`` and the problem."""
     root = Path(root)
-    if not root.is_dir():
-        raise UserError(f"{key}={root}: no such dataset directory")
     records = read_manifest(root, key)
     card = read_card(root, key)
     if card.get("count") != len(records):
