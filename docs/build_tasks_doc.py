@@ -327,7 +327,9 @@ def render_markdown(res: dict) -> str:
         w("")
         w("</details>")
         w("")
-    return "\n".join(out).rstrip() + "\n"
+    from build_content_doc import markdown as content_section  # its own builder; kept on rebuild
+
+    return "\n".join(out).rstrip() + "\n\n" + content_section()
 
 
 def main() -> None:
