@@ -19,13 +19,13 @@ from synth.degradations.color import linear_to_srgb, srgb_to_linear, to_uint8, u
 from synth.degradations.isp import denoise, sharpen, tone, white_balance
 from synth.degradations.motion import camera_shake, frame_drop, motion_blur, rolling_shutter
 from synth.degradations.optics import chromatic_aberration, defocus, fisheye, lens, vignette
-from synth.degradations.pipeline import Pipeline, degrade_video
+from synth.degradations.pipeline import Pipeline, degrade_stream, degrade_video
 from synth.degradations.registry import REGISTRY, STAGES, ParamError, Spec
 from synth.degradations.sensor import low_light
 
 __all__ = [
     "REGISTRY", "STAGES", "ParamError", "Pipeline", "Spec", "camera_shake", "chromatic_aberration",
-    "compression", "defocus", "degrade_video", "denoise", "fisheye", "fog", "frame_drop", "lens",
+    "compression", "defocus", "degrade_stream", "degrade_video", "denoise", "fisheye", "fog", "frame_drop", "lens",
     "linear_to_srgb", "low_light", "motion_blur", "rain", "resample", "rolling_shutter", "sharpen",
     "snow", "srgb_to_linear", "to_uint8", "tone", "unprocess", "vignette", "white_balance",
 ]  # fmt: skip

@@ -224,3 +224,19 @@ def defocus(
         out = level * weight if out is None else out.addcmul_(level, weight)
     assert out is not None  # weights sum to 1 at every pixel, so some level is used
     return out
+
+
+def source_coordinates(name: str, h: int, w: int, **params: float) -> torch.Tensor:
+    """The backward map of a geometric warp, ``name`` = ``lens`` or ``fisheye`` with its
+    parameters: (H, W, 2) float32 pixel coordinates (x, y) of the input point that output pixel
+    (y, x) shows (pixel centres at integers; far outside the frame where no ray lands). The same
+    cached grid the image warp samples with, so annotations follow the picture exactly."""
+    cpu = torch.device("cpu")
+    if name == "lens":
+        keys = ("k1", "k2", "k3", "p1", "p2")
+        grid = _lens_grid(h, w, *(float(params.get(k, 0.0)) for k in keys), float(params.get("focal_px") or w), cpu)
+    elif name == "fisheye":
+        grid = _fisheye_grid(h, w, float(params.get("fov_deg", 90.0)), cpu)
+    else:
+        raise ValueError(f"no backward map for '{name}'; allowed: lens, fisheye")
+    return (grid + 1) / 2 * torch.tensor([max(w - 1, 1), max(h - 1, 1)], dtype=torch.float32)

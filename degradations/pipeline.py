@@ -13,6 +13,7 @@ import torch
 from synth.degradations.codec import RoundTrip
 from synth.degradations.color import linear_to_srgb, to_uint8, unprocess
 from synth.degradations.geometry import POINT_MAPS
+from synth.degradations.optics import source_coordinates
 from synth.degradations.registry import DOMAINS, REGISTRY, ParamError, Params, Spec, get
 
 _ORDER = {name: i for i, name in enumerate(REGISTRY)}
@@ -76,6 +77,45 @@ class Pipeline:
                 out = POINT_MAPS[spec.name](out, width, height, **params.resolved())
         return out
 
+    def warp_labels(
+        self, arrays: Mapping[str, np.ndarray], vectors: Iterable[str] = ("flow",), fill: Mapping[str, float] | None = None
+    ) -> dict[str, np.ndarray]:
+        """Dense per-pixel annotations moved like the picture by every geometric stage (lens,
+        fisheye), for ground truth that travels with the video; other stages leave them as they are.
+
+        ``arrays``: name -> (T, H, W, ...) numpy (depth, instance ids, normals, flow...). Each output
+        pixel takes the value at the nearest input pixel the warp samples there (labels are never
+        blended across an edge); where no ray lands it gets ``fill[name]`` (default NaN for floats,
+        0 for integers). Arrays named in ``vectors`` are (T, H, W, 2) pixel displacements (optical
+        flow): they are carried through the forward map too, f' = map(p + f(p)) − map(p).
+        Returns new arrays of the same shapes and dtypes.
+        """
+        out = dict(arrays)
+        vectors, fill = set(vectors), dict(fill or {})
+        for spec, params in self.stages:
+            if spec.name not in POINT_MAPS:
+                continue
+            first = next(iter(out.values()))
+            h, w = first.shape[1:3]
+            src = source_coordinates(spec.name, h, w, **params.resolved()).numpy().round()
+            valid = (src[..., 0] >= 0) & (src[..., 0] <= w - 1) & (src[..., 1] >= 0) & (src[..., 1] <= h - 1)
+            sx = np.where(valid, src[..., 0], 0).astype(np.intp)
+            sy = np.where(valid, src[..., 1], 0).astype(np.intp)
+            fwd = None
+            for name, arr in out.items():
+                moved = arr[:, sy, sx]
+                if name in vectors:
+                    if fwd is None:
+                        p = np.stack([sx, sy], axis=-1).reshape(-1, 2).astype(np.float64)
+                        fwd = POINT_MAPS[spec.name](p, w, h, **params.resolved())
+                    target = POINT_MAPS[spec.name]((p + moved.reshape(len(moved), -1, 2)).reshape(-1, 2), w, h,
+                                                   **params.resolved())  # fmt: skip
+                    moved = (target.reshape(len(moved), -1, 2) - fwd).reshape(moved.shape).astype(arr.dtype)
+                empty = fill.get(name, np.nan if np.issubdtype(arr.dtype, np.floating) else 0)
+                moved[:, ~valid] = empty
+                out[name] = moved
+        return out
+
     def frame_indices(self, num_frames: int, fps: float, seed: int = 0) -> tuple[np.ndarray, float]:
         """Which input frame each output frame shows (T',) and the output rate: what
         :meth:`apply` does with the same ``seed``."""
@@ -115,7 +155,7 @@ class Pipeline:
         chunks: Iterable[tuple[torch.Tensor, torch.Tensor | None]],
         fps: float = 30.0,
         seed: int = 0,
-        until: str | None = None,
+        codec: bool = True,
     ) -> Iterator[np.ndarray]:
         """Run the camera model over a clip that arrives in chunks; yields (t, H, W, 3) uint8 sRGB
         chunks (sizes follow the stages' needs, not the input's).
@@ -127,12 +167,13 @@ class Pipeline:
         encoder, and random draws are keyed by frame index: the frames out equal :meth:`apply` on
         the whole clip (bit-exact; float work on windows may round differently by at most 1 DN),
         whatever the chunk sizes. Memory: a chunk plus the stages' margins and the codec's lag.
-        ``until="codec"`` stops before the codec stage (the caller encodes the file itself).
+        ``codec=False`` leaves the codec stage out: the caller encodes the file itself with
+        :attr:`codec`'s settings, so the file holds that encoder's own bitstream.
         """
         items: Iterator[tuple[Any, Any]] = ((v.to(torch.float32), d) for v, d in chunks)
         domain = "linear"
         for spec, params in self.stages:
-            if until is not None and spec.stage == until:
+            if spec.domain == "uint8" and not codec:
                 break
             items = _converted(items, domain, spec.domain)
             domain = "encoded" if spec.domain in ("encode", "retime") else spec.domain
@@ -283,3 +324,23 @@ def degrade_video(
     if not pipe.stages:
         return np.asarray(frames, dtype=np.uint8).copy()
     return pipe.apply(unprocess(frames, device), fps=fps, seed=seed, depth=depth)
+
+
+def degrade_stream(
+    chunks: Iterable[np.ndarray | tuple[np.ndarray, torch.Tensor | None]],
+    pipeline: Pipeline,
+    fps: float = 30.0,
+    seed: int = 0,
+    device: str | torch.device | None = None,
+    codec: bool = True,
+) -> Iterator[np.ndarray]:
+    """:func:`degrade_video` over a stream: ``chunks`` are consecutive (t, H, W, 3) uint8 sRGB
+    pieces of one clip (or ``(frames, depth)`` pairs, depth (t, H, W) metres); yields uint8 chunks
+    (see :meth:`Pipeline.stream`, also for ``codec``). With no stage to run (none listed, or only
+    the codec left out) the frames pass through untouched."""
+    pairs = ((c, None) if isinstance(c, np.ndarray) else c for c in chunks)
+    if not any(codec or spec.domain != "uint8" for spec, _ in pipeline.stages):
+        yield from (frames for frames, _ in pairs)
+        return
+    linear = ((unprocess(frames, device), None if d is None else d.to(device)) for frames, d in pairs)
+    yield from pipeline.stream(linear, fps=fps, seed=seed, codec=codec)

@@ -8,6 +8,7 @@ so what a model sees is exactly what the codec produced.
 from __future__ import annotations
 
 import errno
+import math
 import os
 import re
 import subprocess
@@ -315,19 +316,25 @@ def footage(path: str | os.PathLike, even: bool = False) -> Footage:
     if proc.returncode != 0 or not tb or not pts:
         raise MediaError(f"{path}: not a readable video (ffmpeg: {_last_line(proc.stderr.encode())})")
     notes = []
+    ticks = Fraction(int(tb[1]), int(tb[2]))  # seconds per timestamp unit
     steps = np.diff(pts)
     steps = steps[steps > 0]
-    if len(steps):
-        # constant rate: the typical step; variable: the shortest common step, so no frame is lost
-        step = int(np.median(steps))
-        if steps.max() > 1.01 * steps.min():
-            step = int(np.percentile(steps, 5))
-            lo, hi = (float(Fraction(int(tb[2]), int(tb[1]) * int(v))) for v in (steps.max(), steps.min()))
-            notes.append(f"variable frame rate ({lo:.3g}..{hi:.3g} fps): resampled by timestamps to a constant "
-                         f"{float(Fraction(int(tb[2]), int(tb[1]) * step)):.4g} fps (frames repeated where the gaps are longer)")  # fmt: skip
-        rate = Fraction(int(tb[2]), int(tb[1]) * step).limit_denominator(1001)
+    # timestamps are rounded to the time base (12 fps in 1/1000 s: steps of 83 and 84), so steps
+    # that differ by a unit and a half percent are one constant rate
+    if len(steps) and steps.max() - steps.min() > 1 + 0.005 * np.median(steps):
+        # variable: the shortest common step (give or take a unit), so no frame is lost
+        step = float(np.percentile(steps, 5))
+        rate = _common_rate(1 / float((step + 1) * ticks), 1 / float((step - 1) * ticks) if step > 1 else np.inf)
+        lo, hi = (1 / float(v * ticks) for v in (steps.max(), steps.min()))
+        notes.append(f"variable frame rate ({lo:.3g}..{hi:.3g} fps): resampled by timestamps to a constant "
+                     f"{float(rate):.4g} fps (frames repeated where the gaps are longer)")  # fmt: skip
+    elif info["fps"]:  # ffmpeg's average rate, printed to 2 decimals
+        rate = _common_rate(info["fps"] - 0.006, info["fps"] + 0.006)
+    elif len(steps):
+        span = float((pts[-1] - pts[0]) * ticks)
+        rate = _common_rate(len(steps) / (span + float(ticks)), len(steps) / max(span - float(ticks), 1e-9))
     else:
-        rate = Fraction(info["fps"] or 25).limit_denominator(1001)
+        rate = Fraction(25)
     w, h = info["width"], info["height"]
     rot = re.search(r"rotation of (-?[\d.]+) degrees", proc.stderr, re.I)
     if rot and float(rot[1]) % 360:
@@ -346,6 +353,19 @@ def footage(path: str | os.PathLike, even: bool = False) -> Footage:
         notes.append(f"odd size {w}x{h}: cropped to {w - w % 2}x{h - h % 2} (last column/row dropped) for 4:2:0")
         w, h = w - w % 2, h - h % 2
     return Footage(w, h, float(rate), f"{rate.numerator}/{rate.denominator}", len(pts), crop, notes)
+
+
+def _common_rate(lo: float, hi: float) -> Fraction:
+    """The frame rate in ``lo`` .. ``hi`` fps as an exact rational: an integer if one lies there,
+    else an NTSC rate (24000/1001, 30000/1001, ...), else the middle as a fraction (denominator
+    up to 1001)."""
+    mid = (lo + hi) / 2 if np.isfinite(hi) else lo
+    for candidates in ([Fraction(n) for n in range(math.ceil(lo), math.floor(hi) + 1)] if np.isfinite(hi) else [],
+                       [Fraction(n * 1000, 1001) for n in range(math.ceil(lo), math.ceil(lo * 1.001) + 2)]):  # fmt: skip
+        inside = [c for c in candidates if lo <= c <= hi]
+        if inside:
+            return min(inside, key=lambda c: abs(float(c) - mid))
+    return Fraction(mid).limit_denominator(1001)
 
 
 def iter_frames(

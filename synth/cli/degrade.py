@@ -2,16 +2,24 @@
 
   synth degrade src=clip.mp4 out=clip_lowlight.mp4 degradation=[lens,low_light,compression] \\
       degradation.lens.k1=-0.2 degradation.low_light.ev=-4 \\
-      degradation.compression.codec=hevc degradation.compression.crf=38 [video.lossless=true]
+      degradation.compression.codec=hevc degradation.compression.crf=38
   synth degrade src=data/dir out=data/dir_fog degradation=[fog] degradation.fog.severity=3
 
 `degradation=` is required (`degradation=[]` only re-encodes; a listed stage that would change
-nothing is refused). The input (8-bit sRGB) is unprocessed to linear light, degraded in physical order and written
-with `video.*` settings; `video.lossless=true` writes FFV1 (.mkv) so nothing unrequested is added.
-On a dataset directory it writes a new dataset: every record keeps its id, group and answer, and
-its `degradations` list gains the stages applied, so clean and degraded results pair by id.
-Ground-truth arrays are not copied (geometric stages would misalign them); `tracks` stay those of
-the clean clip. `seed` makes the random stages reproducible; `device=auto` uses a GPU if present.
+nothing is refused). The input is decoded as a stream of chunks (memory does not grow with its
+length), unprocessed to linear light, degraded in physical order and encoded as it comes. With
+`compression` in the list (it always runs last) the file is that encoder's own stream, one
+encode: .mp4 for h264/hevc/av1, .webm for vp9, .mkv for jpeg (an `out=` suffix that cannot hold
+the codec is refused) and `video.*` does not apply. Otherwise the file is written with `video.*`;
+`video.lossless=true` writes FFV1 (.mkv) so nothing unrequested is added.
+A user's footage: the rotation flag is applied, a variable frame rate is resampled by its
+timestamps to a constant rate, 10-bit input is decoded to 8 bits, audio is dropped, odd sizes are
+cropped to even (last column/row) for 4:2:0 output; each such change is printed as a note.
+On a dataset directory it writes a new dataset: every record keeps its id, group and answer, its
+`degradations` list gains the stages applied, `codec`/`container` name the clip's format, and
+tracks and ground truth follow the pixels (lens/fisheye warps, frame drops), so clean and
+degraded results pair by id. `seed` makes the random stages reproducible; `device=auto` uses a
+GPU if present.
 """
 
 from __future__ import annotations
@@ -27,8 +35,9 @@ import torch
 
 from synth import degradations
 from synth.cli import degradation_config
-from synth.errors import UserError
-from synth.video import EncodeSettings, read_clip, write_clip
+from synth.degradations.codec import CODECS, CONTAINERS, Encoder
+from synth.errors import MediaError, UserError
+from synth.video import EncodeSettings, Footage, VideoWriter, footage, iter_frames
 
 DEFAULTS = degradation_config.REQUIRED
 
@@ -64,18 +73,105 @@ def sample_seed(seed: int, sample_id: str) -> int:
     return zlib.crc32(f"{seed}:{sample_id}".encode())
 
 
+# Frames per chunk: about this many pixels (1080p: 4 frames, 4K: 1), at most MAX_CHUNK frames.
+CHUNK_PIXELS, MAX_CHUNK = 1 << 23, 32
+
+
+def chunk_frames(width: int, height: int) -> int:
+    return max(1, min(MAX_CHUNK, CHUNK_PIXELS // (width * height)))
+
+
+def delivery(pipe: degradations.Pipeline, settings: EncodeSettings, out: Path | None, key: str = "out") -> tuple[str, str]:
+    """(codec as ffmpeg names it, container suffix) of the file ``pipe`` delivers: the codec
+    stage's own stream when the pipeline ends in one, else ``settings``'. ``out``: a file name
+    whose suffix must be able to hold that codec (None: the codec's own container)."""
+    codec = pipe.codec
+    if codec is None:
+        name = "ffv1" if settings.lossless else settings.codec
+        if out is not None and settings.lossless and out.suffix != ".mkv":
+            raise UserError(f"{key}={out}: video.lossless=true writes FFV1 in Matroska; name it *.mkv")
+        return name, (out.suffix if out is not None else settings.extension)
+    name, default = CODECS[codec["codec"]][3], CODECS[codec["codec"]][1]
+    if out is None:
+        return name, default
+    allowed = [suffix for suffix, held in CONTAINERS.items() if codec["codec"] in held]
+    if out.suffix not in allowed:
+        raise UserError(f"{key}={out}: a {codec['codec']} stream goes in {', '.join(allowed)} (compression delivers "
+                        f"the codec's own stream); name it *{default}")  # fmt: skip
+    return name, out.suffix
+
+
+class _Sink:
+    """Where degraded chunks go: the codec stage's own encoder when the pipeline ends in one
+    (the file is that bitstream), else a :class:`VideoWriter` with ``video.*``."""
+
+    def __init__(self, path: Path, fps: float, pipe: degradations.Pipeline, settings: EncodeSettings):
+        self.path, self.fps, self.codec, self.settings = path, fps, pipe.codec, settings
+        self.frames = 0
+        self._out: Any = None
+
+    def write(self, frames: np.ndarray) -> None:
+        if self._out is None:
+            _, h, w, _ = frames.shape
+            if self.codec is not None:
+                self._out = Encoder(self.path, w, h, self.fps, **self.codec)
+            else:
+                self.settings.check_size(w, h, "video")
+                self._out = VideoWriter(self.path, self.fps, self.settings)
+        self._out.write(frames)
+        self.frames += len(frames)
+
+    def close(self) -> None:
+        if self._out is None:
+            raise MediaError(f"{self.path}: no frames to encode")
+        self._out.close()
+
+    def abort(self) -> None:
+        if self._out is not None:
+            self._out.abort()
+        self.path.unlink(missing_ok=True)
+
+
+def _degrade_clip(src: Path, sink: _Sink, pipe: degradations.Pipeline, info: Footage, fps: float, seed: int,
+                  device: torch.device, gt: dict | None = None, gt_out: Any = None) -> None:  # fmt: skip
+    """Stream one clip through ``pipe`` into ``sink``; ground truth ``gt`` (memory maps, one row
+    per input frame) feeds depth to the stages that need it and, warped like the picture, goes
+    to ``gt_out`` (a :class:`GroundTruthWriter` that re-indexes it by the frame drops)."""
+
+    def chunks():
+        for idx, _, frames in iter_frames(src, chunk_frames(info.width, info.height), info=info):
+            part = None
+            if gt is not None:
+                part = {k: np.array(v[idx[0] : idx[-1] + 1, : info.height, : info.width]) for k, v in gt.items()}
+                if gt_out is not None:
+                    gt_out.write(int(idx[0]), pipe.warp_labels(part, fill={"depth": np.inf}))
+            depth = torch.from_numpy(part["depth"]) if part is not None and pipe.needs_depth else None
+            yield frames, depth
+
+    try:
+        for frames in degradations.degrade_stream(chunks(), pipe, fps=fps, seed=seed, device=device, codec=False):
+            sink.write(frames)
+        sink.close()
+    except BaseException:
+        sink.abort()
+        raise
+
+
 def degrade_file(cfg: Config, pipe: degradations.Pipeline, device: torch.device) -> Path:
     src, out = Path(cfg.src), Path(cfg.out)
-    if cfg.video.lossless and out.suffix != ".mkv":
-        raise UserError(f"out={out}: video.lossless=true writes FFV1 in Matroska; name it *.mkv")
+    codec, _ = delivery(pipe, cfg.video, out)
     if out.exists() and not cfg.overwrite:
         raise UserError(f"out={out}: exists; pass overwrite=true to replace it")
-    frames, fps = read_clip(src)
-    result = degradations.degrade_video(frames, pipe, fps=fps, seed=sample_seed(cfg.seed, src.name), device=device)
+    info = footage(src, even=codec != "ffv1")
+    for note in info.notes:
+        print(f"note: src={src}: {note}")
+    if pipe.codec is not None and cfg.video != EncodeSettings():
+        print(f"note: video.* unused: {out} holds the {pipe.codec['codec']} stream of compression")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".tmp-{out.name}")
+    sink = _Sink(tmp, pipe.output_fps(info.fps), pipe, cfg.video)
     try:
-        write_clip(result, tmp, pipe.output_fps(fps), cfg.video)
+        _degrade_clip(src, sink, pipe, info, info.fps, sample_seed(cfg.seed, src.name), device)
         os.replace(tmp, out)
     except RuntimeError as exc:
         raise UserError(f"out={out}: {exc}") from None
@@ -84,22 +180,14 @@ def degrade_file(cfg: Config, pipe: degradations.Pipeline, device: torch.device)
     return out
 
 
-def _depth(root: Path, sample_id: str, device: torch.device) -> torch.Tensor | None:
-    from synth.dataset import read_gt
-
-    gt = read_gt(root, sample_id)
-    if gt is None or "depth" not in gt:
-        return None
-    return torch.from_numpy(np.asarray(gt["depth"], dtype=np.float32)).to(device)
-
-
 def degrade_dataset(cfg: Config, pipe: degradations.Pipeline, device: torch.device) -> Path:
-    from synth.dataset import DatasetWriter, open_dataset
+    from synth.dataset import DatasetWriter, GroundTruthWriter, StagedSample, open_dataset, read_gt
 
     src, out = Path(cfg.src), Path(cfg.out)
     if src.resolve() == out.resolve():
         raise UserError(f"out={out}: must differ from src (a new dataset is written)")
     records, card = open_dataset(src, key="src")
+    codec, container = delivery(pipe, cfg.video, None)
     applied = pipe.applied()
     identity = {
         "source": str(src.resolve()),
@@ -112,19 +200,33 @@ def degrade_dataset(cfg: Config, pipe: degradations.Pipeline, device: torch.devi
     for record in records:
         if writer.done(record["id"]):
             continue
-        frames, fps = read_clip(src / record["video"])
-        depth = _depth(src, record["id"], device) if pipe.needs_depth else None
+        clip = src / record["video"]
+        info = footage(clip, even=codec != "ffv1")
         seed = sample_seed(cfg.seed, record["id"])
-        video = degradations.unprocess(frames, device)
-        result = pipe.apply(video, fps=fps, seed=seed, depth=depth)
+        fps = record["fps"]
+        shown, out_fps = pipe.frame_indices(record["num_frames"], fps, seed)
+        gt = read_gt(src, record["id"])
+        staged = StagedSample(out / "clips" / f".tmp-{record['id']}{container}", f"clips/{record['id']}{container}",
+                              out / "gt" / f".tmp-{record['id']}" if gt is not None else None)  # fmt: skip
+        gt_out = GroundTruthWriter(staged.gt_tmp, info.height, info.width, len(shown), shown) if gt is not None else None
+        sink = _Sink(staged.clip_tmp, out_fps, pipe, cfg.video)
+        try:
+            _degrade_clip(clip, sink, pipe, info, fps, seed, device, gt, gt_out)
+        finally:
+            if gt_out is not None:
+                gt_out.close()
         new = {k: v for k, v in record.items() if k not in ("video", "sha256")}
         new.update(
-            fps=pipe.output_fps(record["fps"]),
-            num_frames=int(len(result)),
+            fps=out_fps,
+            num_frames=sink.frames,
+            width=info.width,
+            height=info.height,
+            codec=codec,
+            container=container.lstrip("."),
             degradations=list(record.get("degradations") or []) + applied,
             tracks=degradation_config.degrade_tracks(pipe, record["tracks"], record["width"], record["height"], fps, seed),
         )
-        writer.add(new, result, cfg.video)
+        writer.commit(new, staged)
     writer.finish({"source": str(src), "renderer": card.get("renderer")})
     return out
 
