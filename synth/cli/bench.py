@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -55,22 +56,62 @@ def _direction_scene(shutter_deg: float):
     return scenes.get("direction").build(ParamDraw(np.random.default_rng(0), fixed), "left", clip).scene, clip
 
 
+def bare_loop_fps(size: int, samples: int, dtype: str, frames: int, repeats: int) -> float:
+    """The renderer's limit: frames/s of a bare moderngl loop that clears a ``size``² target
+    (``samples`` x MSAA, ``dtype`` "f4" RGBA32F or "f2" RGBA16F), draws one triangle, resolves
+    it into an RGBA8 target by a framebuffer blit and reads back RGB (one frame's minimal work)."""
+    import moderngl
+
+    ctx = moderngl.create_context(standalone=True, backend="egl")
+    with ctx:
+        prog = ctx.program(
+            vertex_shader="#version 330\nin vec2 p;\nvoid main() { gl_Position = vec4(p, 0.0, 1.0); }",
+            fragment_shader="#version 330\nout vec4 c;\nvoid main() { c = vec4(0.5, 0.2, 0.1, 1.0); }",
+        )
+        vbo = ctx.buffer(np.array([-0.8, -0.8, 0.8, -0.8, 0.0, 0.8], "f4").tobytes())
+        vao = ctx.vertex_array(prog, [(vbo, "2f", "p")])
+        draw = ctx.framebuffer(color_attachments=[ctx.renderbuffer((size, size), 4, samples=samples, dtype=dtype)])
+        out = ctx.framebuffer(color_attachments=[ctx.renderbuffer((size, size), 4)])
+        buffer = bytearray(size * size * 3)
+
+        def loop() -> None:
+            for _ in range(frames):
+                draw.use()
+                draw.clear(0.0, 0.0, 0.0, 1.0)
+                vao.render()
+                ctx.copy_framebuffer(out, draw)
+                out.read_into(buffer, components=3, alignment=1)
+
+        loop()
+        seconds = _best_of(loop, repeats)
+    ctx.release()
+    return frames / seconds
+
+
 def bench_render(quick: bool) -> list[Row]:
     from synth.renderer import Renderer
 
     rows = []
     frames = 30 if quick else FPS * SECONDS
+    repeats = 1 if quick else 3
     for msaa in (4, 1):
         r = Renderer(SIZE, SIZE, msaa=msaa)
         for shutter, label in ((0.0, "shutter 0"), (180.0, "8 sub-frames")):
             scene, clip = _direction_scene(shutter)
             times = clip.times[:frames]
             r.render(scene, times[:3], FPS)
-            seconds = _best_of(lambda: r.render(scene, times, FPS), 1 if quick else 3)
+            seconds = _best_of(lambda: r.render(scene, times, FPS), repeats)
             goal = ">= 1000 (CPU), >= 10000 (GPU)" if shutter == 0 else ""
             rows.append((f"render {SIZE}² {label}, MSAA {msaa}x", frames / seconds, "frames/s", goal))
         renderer = r.gl_renderer
         r.release()
+    standard = rows[0][1]
+    limits = [(4, "f4", "MSAA 4x RGBA32F"), (4, "f2", "MSAA 4x RGBA16F"), (0, "f4", "no MSAA, RGBA32F")]
+    for samples, dtype, label in limits:
+        fps = bare_loop_fps(SIZE, samples, dtype, frames, repeats)
+        rows.append((f"render limit {SIZE}²: bare clear + 1 triangle + blit resolve + read-back, {label}", fps, "frames/s", ""))
+        if samples == 4 and dtype == "f4":
+            rows.append(("render of the standard scene / its limit (MSAA 4x RGBA32F)", 100 * standard / fps, "%", ">= 50"))
     rows.append((f"renderer: {renderer}", float("nan"), "", ""))
     return rows
 
@@ -132,22 +173,44 @@ def bench_workers(quick: bool) -> list[Row]:
     ]
 
 
-def _peak_rss_mb(n: int, out: Path) -> float:
+def _peak_rss_mb(args: list[str]) -> float:
+    """Peak resident memory (MB) of ``synth generate ARGS`` run in a fresh process: that process's
+    peak plus the largest peak of its children (the ffmpeg encoder), an upper bound of the total."""
     code = (
         "import resource, sys; from synth.cli import main; "
-        f"main(['generate', 'task=direction', 'n={n}', 'out={out}', 'render.width=64', 'render.height=64', "
-        "'clip.fps=8', 'clip.seconds=1', 'progress=false']); "
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        f"main(['generate', 'progress=false', *{args!r}]); "
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
     proc = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
-    return int(proc.stdout.strip().splitlines()[-1]) / 1024
+    own, children = map(int, proc.stdout.strip().splitlines()[-1].split())
+    return (own + children) / 1024
 
 
 def bench_memory(quick: bool) -> list[Row]:
     sizes = (20, 200) if quick else (100, 2000)
+    # Clip length: generate streams frames and ground truth in chunks, so memory must not grow
+    # with it (60 s of 640x360 ground truth is 5.8 GB on disk at 15 fps).
+    (w, h), fps, lengths = ((320, 180), 15, (2, 8)) if quick else ((640, 360), 15, (4, 60))
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        return [(f"peak RSS, n = {n} (64², 8 frames)", _peak_rss_mb(n, Path(tmp) / f"m{n}"), "MB", "flat, < 600")
-                for n in sizes]  # fmt: skip
+        for n in sizes:
+            args = ["task=direction", f"n={n}", f"out={tmp}/m{n}", "render.width=64", "render.height=64",
+                    "clip.fps=8", "clip.seconds=1"]  # fmt: skip
+            rows.append((f"peak RSS, n = {n} (64², 8 frames)", _peak_rss_mb(args), "MB", "flat, < 600"))
+        peaks = []
+        for seconds in lengths:
+            out = Path(tmp) / f"len{seconds}"
+            args = ["task=direction", "n=1", f"out={out}", f"render.width={w}", f"render.height={h}",
+                    f"clip.fps={fps}", f"clip.seconds={seconds}", "gt=true"]  # fmt: skip
+            peaks.append(_peak_rss_mb(args))
+            shutil.rmtree(out)
+            rows.append((f"peak RSS, generate gt=true {w}x{h}, {fps} fps, {seconds} s (+ ffmpeg)", peaks[-1], "MB", ""))
+        rows.append((f"peak RSS {lengths[1]} s / {lengths[0]} s clip", peaks[1] / peaks[0], "x", "<= 1.3"))
+        full_hd = 1 if quick else 4
+        args = ["task=direction", "n=1", f"out={tmp}/hd", "render.width=1920", "render.height=1080", "clip.fps=30",
+                f"clip.seconds={full_hd}", "gt=true"]  # fmt: skip
+        rows.append((f"peak RSS, generate gt=true 1920x1080, 30 fps, {full_hd} s (+ ffmpeg)", _peak_rss_mb(args), "MB", "< 2000"))
+    return rows
 
 
 def bench_degrade(quick: bool) -> list[Row]:
