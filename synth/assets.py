@@ -132,7 +132,7 @@ def load_mesh(path: str | Path, key: str = "object.mesh") -> Asset:
     normals = np.where((np.sum(smooth * face_normals, axis=1) >= _CREASE_COS)[:, None], smooth, face_normals)
     uv = np.zeros((len(corners), 2))
     color = np.ones((len(corners), 4))
-    image, colored = "", False
+    image = ""
     visual = mesh.visual
     if visual.kind == "texture":
         material = visual.material
@@ -140,18 +140,16 @@ def load_mesh(path: str | Path, key: str = "object.mesh") -> Asset:
         factor = getattr(pbr, "baseColorFactor", None)
         # glTF's base-colour factor is linear RGBA (trimesh keeps it as uint8).
         color[:] = 1.0 if factor is None else np.asarray(factor, dtype=np.float64) / 255.0
-        colored = True
         texture = getattr(pbr, "baseColorTexture", None)
         if texture is not None and visual.uv is not None and len(visual.uv) == len(vertices):
             uv = np.asarray(visual.uv, dtype=np.float64)[corners]
             image = _register_image(np.asarray(texture.convert("RGBA")), repeat=True)
     elif visual.kind == "vertex":
         color = np.c_[_linear(np.asarray(visual.vertex_colors)[corners, :3]), np.asarray(visual.vertex_colors)[corners, 3] / 255.0]
-        colored = True
     elif visual.kind == "face":
         rgba = np.repeat(np.asarray(visual.face_colors), 3, axis=0)
         color = np.c_[_linear(rgba[:, :3]), rgba[:, 3] / 255.0]
-        colored = True
+    colored = not np.allclose(color, 1.0)  # white vertex colours need no VERTEX_COLOR pass
     data = np.c_[(vertices[corners] - centre) / extent, normals, uv, color]
     return Asset(_register_mesh(name, data), image, colored, sha)
 
@@ -184,7 +182,7 @@ def load_sprite(path: str | Path, key: str = "object.sprite") -> Asset:
     uv = (xy + 1) / 2
     data = np.c_[xy * half, np.zeros(6), np.tile([0.0, 0.0, 1.0], (6, 1)), uv, np.ones((6, 4))]
     image = _register_image(crop)
-    return Asset(_register_mesh(f"sprite:{sha[:16]}", data), image, True, sha)
+    return Asset(_register_mesh(f"sprite:{sha[:16]}", data), image, False, sha)
 
 
 def textured_plane(repeat: float) -> str:
