@@ -202,6 +202,11 @@ def run_world(root: Path, records: list[dict], model: WorldModel, bin_frames: in
     pending = [r for r in records if r["id"] not in cached]
     log(f"{model.label}: {len(records)} clips, {len(cached)} cached, {len(pending)} to generate")
     lossless = EncodeSettings(lossless=True)
+    import torch
+
+    # The scores run on a few small frames at a time: one thread beats a pool (8x on 2 busy cores).
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
     try:
         with open(lines_path, "a") as append:
             for record in pending:
@@ -220,6 +225,7 @@ def run_world(root: Path, records: list[dict], model: WorldModel, bin_frames: in
                 append.write(json.dumps(line) + "\n")
                 append.flush()
     finally:
+        torch.set_num_threads(threads)
         model.close()
     ordered = [cached[r["id"]] for r in records if r["id"] in cached]
     _write_atomic(lines_path, "".join(json.dumps(line) + "\n" for line in ordered + kept))
