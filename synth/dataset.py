@@ -27,7 +27,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from synth.errors import UserError
-from synth.video import EncodeSettings, count_frames, probe, read_clip, read_frames, sha256_file, write_clip
+from synth.video import EncodeSettings, count_frames, probe, read_frames, sha256_file, write_clip
 
 FORMAT_VERSION = 2  # 2: ground truth as gt/<id>/<array>.npy written frame by frame (1: gt/<id>.npz)
 MANIFEST, CARD, CONFIG, PREVIEW = "manifest.jsonl", "dataset.json", "config.yaml", "preview.png"
@@ -413,9 +413,9 @@ def write_preview(root: Path, records: Iterable[dict], frames_per_clip: int = 4)
 
     rows = []
     for r in records:
-        frames, _ = read_clip(root / r["video"])
-        pick = np.linspace(0, len(frames) - 1, frames_per_clip).round().astype(int)
-        rows.append(np.concatenate(list(frames[pick]), axis=1))
+        # Only the picked frames are decoded: memory does not grow with the clip's length.
+        pick = np.linspace(0, r["num_frames"] - 1, frames_per_clip).round().astype(int)
+        rows.append(np.concatenate(list(read_frames(root / r["video"], list(pick))), axis=1))
     if rows:
         width = max(r.shape[1] for r in rows)
         rows = [np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0))) for r in rows]
