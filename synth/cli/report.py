@@ -2,7 +2,8 @@
 
 Tables and PNG plots over every model evaluated on the given datasets (their evals/*/):
 accuracy per model x condition with Wilson 95 % intervals and chance, accuracy against each
-swept variable, robustness curves per degradation, relative drop from clean and McNemar tests.
+swept variable, robustness curves per degradation, relative drop from clean and McNemar tests;
+for world-model evaluations (synth world), a table per model and consistency against time away.
 Default out: <first DIR>/evals/report.
 """
 
@@ -44,14 +45,16 @@ def load_evaluations(root: Path) -> list[Evaluation]:
 def run(cfg: Config) -> None:
     if not cfg.data:
         raise UserError("data: required, one or more evaluated dataset directories (data=DIR [data=DIR2 ...])")
-    evaluations = []
+    evaluations, world_roots = [], []
     for data in cfg.data:
         found = load_evaluations(Path(data))
-        if not found:
+        has_world = any((Path(data) / "evals").glob("*/world.json"))
+        if not found and not has_world:
             raise UserError(f"data={data}: no evaluations (run `synth eval data={data} model=...` first)")
         evaluations += found
+        world_roots += [Path(data)] if has_world else []
     out = Path(cfg.out) if cfg.out else Path(cfg.data[0]) / "evals" / "report"
     if (out / "report.md").exists() and not cfg.overwrite:
         raise UserError(f"out={out}: already holds a report.md; pass overwrite=true to replace it")
-    path = write_report(evaluations, out, "synth report")
+    path = write_report(evaluations, out, "synth report", world_roots=world_roots)
     print(path)

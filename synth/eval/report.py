@@ -237,8 +237,9 @@ def _variant_section(evaluations: list[Evaluation]) -> list[str]:
     return lines + [""]
 
 
-def write_report(evaluations: list[Evaluation], out_dir: Path, title: str) -> Path:
-    """Write ``report.md`` and its PNGs into ``out_dir``; returns the report's path."""
+def write_report(evaluations: list[Evaluation], out_dir: Path, title: str, world_roots: tuple = ()) -> Path:
+    """Write ``report.md`` and its PNGs into ``out_dir``; returns the report's path. ``world_roots``:
+    datasets whose world-model evaluations (``synth world``) get a section too."""
     plt = _pyplot()
     out_dir.mkdir(parents=True, exist_ok=True)
     primary = evaluations[0].variants[0]
@@ -249,6 +250,9 @@ def write_report(evaluations: list[Evaluation], out_dir: Path, title: str) -> Pa
     lines += _variant_section(evaluations)
     lines += _sweep_section(models, out_dir, plt)
     lines += _robustness_section(models, out_dir, plt)
+    from synth.world.report import world_section
+
+    lines += world_section(list(world_roots), out_dir, plt)
     path = out_dir / "report.md"
     path.write_text("\n".join(lines) + "\n")
     return path

@@ -1,0 +1,104 @@
+"""The world-model section of ``synth report``: per model a table of the scores by time away,
+and one plot of self-consistency and fidelity (SSIM) against time away with 95 % intervals.
+
+Intervals are percentile bootstraps over clips (revisits of one clip are not independent):
+:data:`BOOTSTRAP` resamples of the clips with replacement, seeded, the mean per time away
+recomputed on each (B. Efron, R. Tibshirani (1993), "An Introduction to the Bootstrap", ch. 13).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from synth.eval.runner import read_predictions
+from synth.world.runner import SUMMARY_KEYS
+
+BOOTSTRAP = 1000
+PLOTTED = (("self_consistency_ssim", "self-consistency SSIM"), ("fidelity_ssim", "fidelity SSIM"))
+HEADERS = {
+    "n_revisits": "revisits",
+    "fidelity_psnr": "fidelity PSNR",
+    "fidelity_ssim": "fidelity SSIM",
+    "self_consistency_psnr": "self-cons. PSNR",
+    "self_consistency_ssim": "self-cons. SSIM",
+    "object_delta_e": "object dE00",
+    "object_presence": "presence",
+}
+
+
+def world_evaluations(root: Path) -> list[tuple[str, dict, list[list[dict]]]]:
+    """``(label, world.json, revisits per clip)`` of every ``evals/<label>/world.json`` under ``root``."""
+    found = []
+    for path in sorted((root / "evals").glob("*/world.json")):
+        lines = read_predictions(path.parent / "world_revisits.jsonl")
+        found.append((path.parent.name, json.loads(path.read_text()), [line["revisits"] for line in lines]))
+    return found
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "-"
+    return str(value) if isinstance(value, int) else f"{value:.3f}"
+
+
+def _table(summary: dict) -> list[str]:
+    columns = ["n_revisits", *[k for k in SUMMARY_KEYS if k != "n_revisits"]]
+    lines = ["| time away (frames) | " + " | ".join(HEADERS[c] for c in columns) + " |"]
+    lines.append("|---" * (len(columns) + 1) + "|")
+    for label, row in [*summary["by_time_away"].items(), ("all", summary)]:
+        lines.append(f"| {label} | " + " | ".join(_cell(row[c]) for c in columns) + " |")
+    return lines
+
+
+def curve(clips: list[list[dict]], key: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Mean of ``key`` per time away (frames) over the revisits of ``clips``, with the 2.5 % and
+    97.5 % percentiles of its clip bootstrap: ``(time_away, mean, lo, hi)``."""
+    aways = np.array(sorted({rv["time_away"] for clip in clips for rv in clip}))
+    sums = np.zeros((len(clips), len(aways)))
+    counts = np.zeros((len(clips), len(aways)))
+    index = {a: i for i, a in enumerate(aways)}
+    for c, clip in enumerate(clips):
+        for rv in clip:
+            sums[c, index[rv["time_away"]]] += rv[key]
+            counts[c, index[rv["time_away"]]] += 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = sums.sum(0) / counts.sum(0)
+        picks = np.random.default_rng(seed).integers(0, len(clips), (BOOTSTRAP, len(clips)))
+        boot = sums[picks].sum(1) / counts[picks].sum(1)
+    lo, hi = np.nanpercentile(boot, [2.5, 97.5], axis=0) if len(clips) else (mean, mean)
+    return aways, mean, lo, hi
+
+
+def world_section(roots: list[Path], out_dir: Path, plt) -> list[str]:
+    """Markdown lines (and ``world_consistency.png`` in ``out_dir``) for every world-model
+    evaluation under ``roots``; nothing when there is none."""
+    evaluations = [(root, *found) for root in roots for found in world_evaluations(Path(root))]
+    if not evaluations:
+        return []
+    many = len({root for root, *_ in evaluations}) > 1
+    lines = ["## World models: revisit consistency", ""]
+    lines += ["Per revisit (a frame with the camera pose of an earlier frame), means over revisits; object keys",
+              "over revisited objects; time away = frames the objects in view were out of view (docs/world-models.md).", ""]  # fmt: skip
+    fig, axes = plt.subplots(1, len(PLOTTED), figsize=(5 * len(PLOTTED), 3.6), squeeze=False)
+    for n, (root, label, summary, clips) in enumerate(evaluations):
+        name = f"{label} ({Path(root).name})" if many else label
+        lines += [f"### {name}", "", *_table(summary), ""]
+        if not any(clips):
+            continue
+        for ax, (key, title) in zip(axes[0], PLOTTED):
+            x, mean, lo, hi = curve(clips, key)
+            color = f"C{n % 10}"
+            ax.plot(x, mean, marker="o", ms=3, color=color, label=name)
+            ax.fill_between(x, lo, hi, color=color, alpha=0.2, linewidth=0)
+            ax.set_title(title)
+            ax.set_xlabel("time away (frames)")
+            ax.set_ylim(-0.05, 1.05)
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out_dir / "world_consistency.png", dpi=110)
+    plt.close(fig)
+    lines += ["![consistency and fidelity against time away, 95 % clip-bootstrap bands](world_consistency.png)", ""]
+    return lines
