@@ -30,6 +30,7 @@ import importlib
 import re
 import sys
 import typing
+from pathlib import Path
 from typing import Any
 
 from synth.errors import UserError, os_error_message
@@ -272,6 +273,25 @@ def _multirun(name: str, mod: Any, overrides: list[str]) -> None:
     hydra.main(version_base=None, config_path=None, config_name=name)(task)()
 
 
+def _run_leaving_nothing(mod: Any, cfg: Any) -> None:
+    """``mod.run(cfg)``; if it fails, the directories it created on the way to ``cfg.out`` that
+    are still empty are removed again (a run that wrote something keeps it: datasets resume)."""
+    out = getattr(cfg, "out", "")
+    fresh = []
+    if out:
+        for d in (Path(out), *Path(out).parents):
+            if d.exists():
+                break
+            fresh.append(d)
+    try:
+        mod.run(cfg)
+    except BaseException:
+        for d in fresh:  # deepest first
+            if d.is_dir() and not any(d.iterdir()):
+                d.rmdir()
+        raise
+
+
 def _keep_freed_memory() -> None:
     """Ask glibc to keep large freed buffers instead of returning each to the OS: every clip
     allocates the same frame-sized tensors again, and faulting their pages back in cost more than
@@ -312,7 +332,7 @@ def _main(args: list[str]) -> int:
             _multirun(name, mod, overrides)
             return 0
         cfg = _compose(name, mod, overrides)
-        mod.run(cfg)
+        _run_leaving_nothing(mod, cfg)
     except UserError as exc:
         return _fail(str(exc))
     except OSError as exc:
