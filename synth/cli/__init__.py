@@ -44,6 +44,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "calibrate": ("synth.cli.calibrate", "measure PSNR/SSIM of every degradation x severity"),
     "eval": ("synth.cli.evaluate", "run a model on a dataset and score it"),
     "report": ("synth.cli.report", "tables and plots over one or more evaluated datasets"),
+    "probe": ("synth.cli.probe", "linear probes inside a video-LLM: where it loses what it saw"),
     "world": ("synth.cli.world", "run a world model on world clips and score revisit consistency"),
     "export": ("synth.cli.export", "export a dataset for another harness (lmms-eval)"),
     "bench": ("synth.cli.bench", "measure render, encode and end-to-end speed"),
@@ -340,4 +341,3 @@ def _main(args: list[str]) -> int:
     except KeyboardInterrupt:
         return _fail("interrupted")
     return 0
-

@@ -7,10 +7,12 @@ report.md with PNG plots. Interrupted runs resume from the cached predictions.
   eval.circular=false    ask every rotation of the options; right only if all are
   eval.limit=0           first N samples only (0 = all)
   eval.variant=mcq       mcq, none_distractor, none_answer, open, or a list: eval.variant=[mcq,open]
+  eval.scoring=generate  generate (parse the reply) or likelihood (highest log-probability option; model=hf)
 
 model=openai: model.name, model.base_url, model.video_url, model.concurrency, model.api_key_env
               (the key is read from that environment variable, OPENAI_API_KEY by default)
-model=hf:     model.path (a save_pretrained directory), model.device, model.dtype
+model=hf:     model.path (a save_pretrained directory), model.device, model.dtype (float32, bfloat16,
+              float16), model.device_map=auto, model.batch_size, model.max_new_tokens
 model=command: model.cmd (reads one JSON request per line on stdin, answers {"response": ...})
 model=random: model.seed.  Every model: model.label (the directory name under evals/).
 """
@@ -38,6 +40,7 @@ class EvalKeys:
     circular: bool = False
     limit: int = 0
     variant: Any = "mcq"  # one name or a list of names
+    scoring: str = "generate"
 
 
 @dataclass
@@ -67,7 +70,7 @@ def run(cfg: Config) -> None:
     records, _ = open_dataset(root)
     variants = cfg.eval.variant if isinstance(cfg.eval.variant, list) else [cfg.eval.variant]
     settings = EvalSettings(frames=cfg.eval.frames, circular=cfg.eval.circular, limit=cfg.eval.limit,
-                            variants=[str(v) for v in variants])  # fmt: skip
+                            variants=[str(v) for v in variants], scoring=cfg.eval.scoring)  # fmt: skip
     settings.validate()
     oracle_for = _oracle_for(cfg.model.kind) if cfg.model.kind in ("oracle", "single_frame") else None
     model = build_model(cfg.model, oracle_for)

@@ -94,7 +94,9 @@ class HFModelConfig:
     label: str = ""  # default: the last part of model.path
     path: str = ""  # a local directory (save_pretrained) or a hub id
     device: str = "cpu"
-    dtype: str = "float32"
+    dtype: str = "float32"  # float32, bfloat16 or float16
+    device_map: str = ""  # "auto": spread the model over the visible GPUs (needs accelerate)
+    batch_size: int = 1  # asks per forward pass (generation), options per pass (likelihood)
     max_new_tokens: int = 16
 
 
@@ -149,7 +151,8 @@ class Model:
 
 
 # Keys that change how answers are fetched, not what they are.
-_NOT_IN_FINGERPRINT = {"label", "timeout_s", "max_retries", "backoff_s", "concurrency", "device"}
+_NOT_IN_FINGERPRINT = {"label", "timeout_s", "max_retries", "backoff_s", "concurrency", "device", "device_map",
+                       "batch_size"}
 
 
 def _reply_for_option(ask: Ask, chosen_text: str) -> str:
@@ -393,58 +396,19 @@ def _readline(proc: subprocess.Popen, timeout_s: float) -> str:
     return result[0] if result else ""
 
 
-class HFModel(Model):
-    """A local transformers video-LLM: AutoProcessor + AutoModelForImageTextToText, frames as ``videos=``."""
-
-    def __init__(self, cfg: HFModelConfig):
-        super().__init__(cfg)
-        if not cfg.path:
-            raise UserError("model.path: required for model=hf (a save_pretrained directory or hub id)")
-        try:
-            import torch
-            from transformers import AutoModelForImageTextToText, AutoProcessor
-        except ImportError:
-            raise UserError("model=hf: needs the transformers package (pip install transformers)") from None
-        dtype = getattr(torch, cfg.dtype, None)
-        if not isinstance(dtype, torch.dtype):
-            raise UserError(f"model.dtype={cfg.dtype}: allowed float32, bfloat16, float16")
-        try:
-            self._processor = AutoProcessor.from_pretrained(cfg.path)
-            self._model = AutoModelForImageTextToText.from_pretrained(cfg.path, dtype=dtype).to(cfg.device)
-        except (OSError, ValueError) as exc:
-            raise UserError(f"model.path={cfg.path}: cannot load ({str(exc).splitlines()[0]})") from None
-        self._model.eval()
-        self._torch = torch
-
-    def default_label(self) -> str:
-        return Path(self.cfg.path.rstrip("/")).name
-
-    def answer(self, ask: Ask, clip: Clip, record: dict) -> str:
-        messages = [{"role": "user", "content": [{"type": "video"}, {"type": "text", "text": ask.prompt}]}]
-        text = self._processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-        # The frames are already sampled (synth.eval.frames): the processor must not resample them.
-        inputs = self._processor(
-            text=[text], videos=[list(clip.frames)], return_tensors="pt", do_sample_frames=False
-        ).to(self.cfg.device)
-        with self._torch.inference_mode():
-            output = self._model.generate(**inputs, max_new_tokens=self.cfg.max_new_tokens, do_sample=False)
-        new_tokens = output[:, inputs["input_ids"].shape[1] :]
-        return self._processor.batch_decode(new_tokens, skip_special_tokens=True)[0]
-
-    def close(self) -> None:
-        del self._model
-
-
 def build_model(cfg, oracle_for: OracleFor | None = None) -> Model:
     """The adapter for ``cfg`` (one of :data:`MODEL_CONFIGS`)."""
     kind = cfg.kind
     if kind in ("oracle", "single_frame"):
         return (OracleModel if kind == "oracle" else SingleFrameModel)(cfg, oracle_for)
+    if kind == "hf":
+        from synth.eval.hf_model import HFModel  # imports models (and transformers): loaded on use
+
+        return HFModel(cfg)
     adapters = {
         "random": RandomModel,
         "blind": BlindModel,
         "openai": OpenAIModel,
-        "hf": HFModel,
         "command": CommandModel,
     }
     if kind not in adapters:

@@ -27,15 +27,20 @@ from synth.eval.models import Model
 from synth.eval.parsing import match_text, parse_answer
 from synth.eval.prompts import VARIANTS, Ask, build_asks
 
+SCORINGS = ("generate", "likelihood")
+
 
 @dataclass
 class EvalSettings:
-    """``frames``: frames sampled per clip; ``limit``: first N samples (0 = all)."""
+    """``frames``: frames sampled per clip; ``limit``: first N samples (0 = all); ``scoring``:
+    ``generate`` (parse the model's reply) or ``likelihood`` (the option the model gives the
+    highest log-probability, for models with ``option_logprobs``)."""
 
     frames: int = 8
     circular: bool = False
     limit: int = 0
     variants: list[str] = field(default_factory=lambda: ["mcq"])
+    scoring: str = "generate"
 
     def validate(self) -> None:
         if self.frames < 1:
@@ -47,6 +52,8 @@ class EvalSettings:
         for v in self.variants:
             if v not in VARIANTS:
                 raise UserError(f"eval.variant={v}: allowed {', '.join(VARIANTS)}")
+        if self.scoring not in SCORINGS:
+            raise UserError(f"eval.scoring={self.scoring}: allowed {', '.join(SCORINGS)}")
 
 
 def score(ask: Ask, response: str) -> dict:
@@ -65,7 +72,10 @@ def score(ask: Ask, response: str) -> dict:
 
 
 def fingerprint(model: Model, settings: EvalSettings) -> str:
-    blob = json.dumps({"model": model.fingerprint(), "frames": settings.frames}, sort_keys=True)
+    run = {"model": model.fingerprint(), "frames": settings.frames}
+    if settings.scoring != "generate":  # generation keeps the fingerprints it always had
+        run["scoring"] = settings.scoring
+    blob = json.dumps(run, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -86,6 +96,8 @@ def evaluate(root: Path, records: list[dict], model: Model, settings: EvalSettin
     from synth.eval.report import Evaluation, write_single_report
 
     settings.validate()
+    if settings.scoring == "likelihood" and not hasattr(model, "option_logprobs"):
+        raise UserError(f"eval.scoring=likelihood: model={model.cfg.kind} gives no log-probabilities (allowed: model=hf)")
     if settings.limit:
         records = records[: settings.limit]
     out_dir = root / "evals" / model.label
@@ -125,8 +137,14 @@ def evaluate(root: Path, records: list[dict], model: Model, settings: EvalSettin
         for ask in asks:
             if failed.is_set():
                 return
+            extra = {}
             try:
-                response = model.answer(ask, clip, record)
+                if settings.scoring == "likelihood":
+                    logprobs = model.option_logprobs(ask, clip, record)
+                    response = model.continuations(ask)[max(range(len(logprobs)), key=logprobs.__getitem__)]
+                    extra = {"logprobs": logprobs}
+                else:
+                    response = model.answer(ask, clip, record)
             except BaseException:
                 failed.set()
                 raise
@@ -138,6 +156,7 @@ def evaluate(root: Path, records: list[dict], model: Model, settings: EvalSettin
                 "fingerprint": run_fp,
                 "response": response,
                 **score(ask, response),
+                **extra,
             }
             with lock:
                 cached[ask.key] = line
@@ -167,4 +186,3 @@ def _write_atomic(path: Path, text: str) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text)
     os.replace(tmp, path)
-

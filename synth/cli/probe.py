@@ -1,0 +1,87 @@
+"""synth probe data=DIR model=hf model.path=MODEL [probe.KEY=...] [eval.frames=8] [eval.limit=0]
+
+Looks inside a local transformers video-LLM: one forward pass per sample reads every stage
+(vision encoder output, projector output, each LLM layer at the last prompt position and its mean
+over the visual tokens) and the model's own answer; linear probes then measure, per stage, how
+well the target can be read (see docs/probes.md). Writes DIR/evals/<model>/probe/: probe.json,
+probe.md, probe.png and the feature cache (features/, float16, resumable).
+
+  probe.target=answer       answer, or a params key (motion.direction, object.rotation_deg, ...)
+  probe.stages=auto         auto, or a list: probe.stages=[vision,projector,llm.0,llm.8]
+  probe.modules=[]          extra modules to read by name: probe.modules=[model.visual.blocks.0]
+  probe.pool=[4,2,2]        vision/projector tokens pooled to (time bins, rows, columns)
+  probe.folds=5             GroupKFold folds over the records' group
+  probe.seed=0              the control task's label permutation
+  eval.frames=8             frames sampled per clip (as synth eval)
+  eval.limit=0              first N samples only (0 = all)
+
+model.*: as synth eval model=hf (model.path, model.device, model.dtype, model.device_map=auto).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, List
+
+from omegaconf import MISSING
+
+from synth.dataset import read_manifest
+from synth.errors import UserError
+from synth.eval.models import HFModelConfig
+
+DEFAULTS = [{"model": "hf"}]
+
+
+@dataclass
+class ProbeKeys:
+    target: str = "answer"
+    stages: Any = "auto"
+    modules: List[str] = field(default_factory=list)
+    pool: List[int] = field(default_factory=lambda: [4, 2, 2])
+    folds: int = 5
+    seed: int = 0
+
+
+@dataclass
+class EvalKeys:
+    frames: int = 8
+    limit: int = 0
+
+
+@dataclass
+class Config:
+    data: str = ""
+    model: Any = MISSING
+    probe: ProbeKeys = field(default_factory=ProbeKeys)
+    eval: EvalKeys = field(default_factory=EvalKeys)
+
+
+def register(cs, overrides: list[str]) -> None:
+    cs.store(group="model", name="hf", node=HFModelConfig)
+
+
+def run(cfg: Config) -> None:
+    from synth.probe.run import ProbeSettings, run_probe
+
+    if not cfg.data:
+        raise UserError("data: required, the dataset directory (data=DIR)")
+    root = Path(cfg.data)
+    records = read_manifest(root)
+    stages = cfg.probe.stages if isinstance(cfg.probe.stages, (list, tuple)) else str(cfg.probe.stages)
+    settings = ProbeSettings(target=cfg.probe.target, stages=stages, modules=list(cfg.probe.modules),
+                             pool=list(cfg.probe.pool), folds=cfg.probe.folds, frames=cfg.eval.frames,
+                             limit=cfg.eval.limit, seed=cfg.probe.seed)  # fmt: skip
+    settings.validate()
+    from synth.eval.models import build_model
+
+    model = build_model(cfg.model)
+    try:
+        doc = run_probe(root, records, model, settings, log=lambda m: print(m, file=sys.stderr))
+    finally:
+        model.close()
+    best = max(doc["stages"], key=lambda s: s["score"])
+    gap = "" if doc["binding_gap"] is None else f", binding gap {doc['binding_gap']:+.3f}"
+    print(f"{model.label}: {doc['target']} {doc['metric']} best {best['score']:.3f} at {best['name']}, "
+          f"verbal {doc['verbal_accuracy']:.3f}, chance {doc['chance']:.3f}{gap} -> {root / 'evals' / model.label / 'probe'}")  # fmt: skip

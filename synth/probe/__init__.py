@@ -1,0 +1,1 @@
+"""``synth probe``: linear probes inside a video-LLM (see docs/probes.md)."""

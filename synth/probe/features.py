@@ -1,0 +1,91 @@
+"""One forward pass per sample: every stage's features and the model's verbal answer, cached.
+
+Cache in ``<probe dir>/features/``: ``<id>.npz`` (one float16 vector per stage, written
+atomically) and ``samples.jsonl`` (one line per sample, appended as it comes: id, fingerprint,
+response, parsed option, correct, feature bytes). A sample is reused when its line carries this
+run's fingerprint (model config, frames, stages, pooling, prompt) and its ``.npz`` exists; anything
+else is computed again, as in ``synth eval``'s cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from synth.eval.frames import Clip
+from synth.eval.prompts import build_asks
+from synth.eval.runner import read_predictions, score
+from synth.probe.stages import Recorder, Stage, stage_features, visual_token_ids
+
+
+def run_fingerprint(model_fp: dict, frames: int, stages: list[Stage], pool: tuple[int, int, int]) -> str:
+    blob = {"model": model_fp, "frames": frames, "stages": [s.name for s in stages], "pool": list(pool)}
+    return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)
+    os.replace(tmp, path)
+
+
+def collect(root: Path, records: list[dict], hf, stages: list[Stage], frames: int, pool, out_dir: Path,
+            log=print) -> dict[str, dict]:  # fmt: skip
+    """Features and answers for every record (cached ones reused); returns {id: line}."""
+    features_dir = out_dir / "features"
+    features_dir.mkdir(parents=True, exist_ok=True)
+    index_path = features_dir / "samples.jsonl"
+    fp = run_fingerprint(hf.fingerprint(), frames, stages, pool)
+    by_id = {str(r["id"]): r for r in records}
+    done = {}
+    for line in read_predictions(index_path):
+        record = by_id.get(line.get("id"))
+        ask = build_asks(record, "mcq", False)[0] if record else None
+        if (ask and line.get("fingerprint") == fp and line.get("prompt_hash") == ask.prompt_hash
+                and (features_dir / f"{line['id']}.npz").is_file()):  # fmt: skip
+            done[line["id"]] = line
+    todo = [r for r in records if str(r["id"]) not in done]
+    log(f"probe {hf.label}: {len(records)} samples, {len(done)} cached, {len(todo)} to run")
+    if todo:
+        recorder = Recorder(hf.model, stages)
+        visual_ids = visual_token_ids(hf.model, hf.processor)
+        try:
+            with open(index_path, "a") as append:
+                for i, record in enumerate(todo):
+                    ask = build_asks(record, "mcq", False)[0]
+                    clip = Clip(root / record["video"], frames)
+                    inputs = hf.inputs([hf.prompt(ask)], [hf.video(clip, record)])
+                    recorder.first_pass()
+                    response = hf.generate(inputs)[0]
+                    recorder.armed = False
+                    arrays = stage_features(hf.model, stages, recorder, inputs, visual_ids, pool)
+                    _save_npz(features_dir / f"{record['id']}.npz", arrays)
+                    size = sum(a.nbytes for a in arrays.values())
+                    if i == 0:
+                        log(f"features per sample: {size} bytes (float16; " + ", ".join(f"{k} {v.size}" for k, v in arrays.items()) + ")")
+                    line = {"id": str(record["id"]), "fingerprint": fp, "prompt_hash": ask.prompt_hash,
+                            "response": response, **score(ask, response), "bytes": size}  # fmt: skip
+                    append.write(json.dumps(line) + "\n")
+                    append.flush()
+                    done[line["id"]] = line
+        finally:
+            recorder.remove()
+    ordered = [done[str(r["id"])] for r in records]
+    tmp = index_path.with_name(index_path.name + ".tmp")
+    tmp.write_text("".join(json.dumps(line) + "\n" for line in ordered))
+    os.replace(tmp, index_path)
+    return {line["id"]: line for line in ordered}
+
+
+def load_stage(out_dir: Path, ids: list[str], name: str) -> np.ndarray:
+    """(n, dims) float32 features of stage ``name`` for ``ids``."""
+    rows = []
+    for sample_id in ids:
+        with np.load(out_dir / "features" / f"{sample_id}.npz") as data:
+            rows.append(data[name].astype(np.float32))
+    return np.stack(rows)

@@ -1,0 +1,116 @@
+"""Linear probes (scikit-learn) with grouped cross-validation and a control task.
+
+* categorical targets: standardised ``LogisticRegressionCV`` (C chosen by inner CV), accuracy
+  with a Wilson 95 % interval; chance = the majority class's share;
+* numeric targets: standardised ``RidgeCV`` (alpha chosen by inner CV), R² of the pooled
+  out-of-fold predictions with a 95 % bootstrap interval over groups; chance = 0.
+
+Outer folds are ``GroupKFold`` on the record's ``group`` (paired siblings of a sweep never sit on
+both sides of a split); the inner folds are grouped too. The control task (Hewitt & Liang 2019)
+fits the same probe to the labels permuted across the dataset (seeded): a probe that reads the
+stage scores well above its control; one that memorises scores the same on both.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from synth.eval.stats import wilson_interval
+
+C_GRID = (0.001, 0.01, 0.1, 1.0, 10.0)
+ALPHA_GRID = (0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0)
+BOOTSTRAP = 500
+
+
+def is_numeric(labels: list) -> bool:
+    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in labels)
+
+
+def chance_level(labels: list) -> float:
+    """Majority-class share (categorical) or 0 (R², numeric)."""
+    if is_numeric(labels):
+        return 0.0
+    _, counts = np.unique(np.asarray(labels, dtype=str), return_counts=True)
+    return float(counts.max() / counts.sum())
+
+
+def _inner_splits(x, y, groups, n_splits: int):
+    """Grouped inner folds, or None when the training part holds a single group."""
+    from sklearn.model_selection import GroupKFold
+
+    k = min(n_splits, len(np.unique(groups)))
+    return list(GroupKFold(n_splits=k).split(x, y, groups)) if k >= 2 else None
+
+
+def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray, numeric: bool, folds: int, splitter=None) -> np.ndarray:
+    """Out-of-fold predictions of the probe for every sample.
+
+    Args:
+        x: (n, dims) float features; y: (n,) labels (class codes or floats); groups: (n,) ids.
+        splitter: outer cross-validator (default ``GroupKFold(min(folds, groups))``).
+    """
+    from sklearn.linear_model import LogisticRegression, LogisticRegressionCV, Ridge, RidgeCV
+    from sklearn.model_selection import GroupKFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    splitter = splitter or GroupKFold(n_splits=min(folds, len(np.unique(groups))))
+    predictions = np.zeros(len(y), dtype=float if numeric else y.dtype)
+    for train, test in splitter.split(x, y, groups):
+        inner = _inner_splits(x[train], y[train], groups[train], 3)
+        if numeric:
+            probe = RidgeCV(alphas=ALPHA_GRID, cv=inner) if inner else Ridge(alpha=1.0)
+        elif len(np.unique(y[train])) < 2:  # one class in training: the probe can only say it
+            predictions[test] = y[train][0]
+            continue
+        elif inner is None:  # one group to train on: no inner folds, default regularisation
+            probe = LogisticRegression(C=1.0, max_iter=2000)
+        else:
+            probe = LogisticRegressionCV(Cs=list(C_GRID), cv=inner, max_iter=2000, scoring="accuracy",
+                                         l1_ratios=(0.0,), use_legacy_attributes=False)  # fmt: skip
+        model = make_pipeline(StandardScaler(), probe)
+        model.fit(x[train], y[train])
+        predictions[test] = model.predict(x[test])
+    return predictions
+
+
+def _r2(y, p) -> float:
+    total = ((y - y.mean()) ** 2).sum()
+    return float(1 - ((y - p) ** 2).sum() / total) if total > 0 else 0.0
+
+
+def _metric(y, p, groups, numeric: bool, seed: int) -> tuple[float, list[float]]:
+    if not numeric:
+        right = int((y == p).sum())
+        return right / len(y), list(wilson_interval(right, len(y)))
+    score = _r2(y, p)
+    rng = np.random.default_rng(seed)
+    unique = np.unique(groups)
+    members = [np.flatnonzero(groups == g) for g in unique]
+    draws = []
+    for _ in range(BOOTSTRAP):
+        pick = np.concatenate([members[i] for i in rng.integers(len(unique), size=len(unique))])
+        draws.append(_r2(y[pick], p[pick]))
+    return score, [float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))]
+
+
+def probe_stage(x: np.ndarray, labels: list, groups: list, folds: int = 5, seed: int = 0) -> dict:
+    """Score one stage's features: ``{score, ci95, control, n, dims}``.
+
+    BLAS runs on one thread here: these problems are small, and several BLAS threads per fit
+    made them up to 100x slower on a shared 2-core machine.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        return _probe_stage(x, labels, groups, folds, seed)
+
+
+def _probe_stage(x, labels, groups, folds, seed) -> dict:
+    numeric = is_numeric(labels)
+    y = np.asarray(labels, dtype=float) if numeric else np.unique(np.asarray(labels, dtype=str), return_inverse=True)[1]
+    g = np.asarray([str(v) for v in groups])
+    score, ci = _metric(y, out_of_fold(x, y, g, numeric, folds), g, numeric, seed)
+    permuted = np.random.default_rng(seed).permutation(y)
+    control, _ = _metric(permuted, out_of_fold(x, permuted, g, numeric, folds), g, numeric, seed)
+    return {"score": score, "ci95": ci, "control": control, "n": int(len(y)), "dims": int(x.shape[1])}

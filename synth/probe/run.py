@@ -1,0 +1,160 @@
+"""``synth probe``: collect stage features and answers, fit the probes, write probe.json/md/png.
+
+``probe.json`` (in ``<dataset>/evals/<model>/probe/``): ``target``, ``metric`` (``accuracy`` or
+``r2``), ``chance``, ``verbal_accuracy`` (with ``verbal_ci95``, the model's own answers on the
+same samples, parsed as ``synth eval`` does), ``binding_gap`` (best probe score at or after the
+projector minus the verbal accuracy; null for R² targets) and ``stages``: in model order,
+``{name, score, ci95, control, n, dims}``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from synth.errors import UserError
+from synth.eval.stats import wilson_interval
+from synth.probe.features import collect, load_stage
+from synth.probe.probes import chance_level, is_numeric, probe_stage
+from synth.probe.stages import resolve_stages
+
+
+@dataclass
+class ProbeSettings:
+    target: str = "answer"
+    stages: object = "auto"
+    modules: list[str] = field(default_factory=list)
+    pool: list[int] = field(default_factory=lambda: [4, 2, 2])
+    folds: int = 5
+    frames: int = 8
+    limit: int = 0
+    seed: int = 0
+
+    def validate(self) -> None:
+        if len(self.pool) != 3 or any(int(p) < 1 for p in self.pool):
+            raise UserError(f"probe.pool={list(self.pool)}: three integers >= 1 (time bins, rows, columns)")
+        if self.folds < 2:
+            raise UserError(f"probe.folds={self.folds}: must be >= 2")
+        if self.frames < 1:
+            raise UserError(f"eval.frames={self.frames}: must be an integer >= 1")
+        if self.limit < 0:
+            raise UserError(f"eval.limit={self.limit}: must be >= 0 (0 = every sample)")
+
+
+def target_labels(records: list[dict], target: str) -> list:
+    """The probe's label per record: the answer text, or ``params[target]``."""
+    if target == "answer":
+        return [r["answer"] for r in records]
+    missing = [r["id"] for r in records if target not in (r.get("params") or {})]
+    if missing:
+        keys = sorted({k for r in records for k in (r.get("params") or {})})
+        raise UserError(f"probe.target={target}: not in the params of sample {missing[0]}; allowed answer, {', '.join(keys)}")
+    return [r["params"][target] for r in records]
+
+
+def summarize(target: str, labels: list, answers: list[dict], stages: list[dict]) -> dict:
+    """The probe.json document."""
+    numeric = is_numeric(labels)
+    right = sum(bool(a["correct"]) for a in answers)
+    verbal = right / len(answers) if answers else 0.0
+    after = [s["score"] for s in stages if s["name"] != "vision"]
+    gap = None if numeric or not after else max(after) - verbal
+    return {
+        "target": target,
+        "metric": "r2" if numeric else "accuracy",
+        "chance": chance_level(labels),
+        "verbal_accuracy": verbal,
+        "verbal_ci95": list(wilson_interval(right, len(answers))),
+        "binding_gap": gap,
+        "n": len(labels),
+        "stages": stages,
+    }
+
+
+def run_probe(root: Path, records: list[dict], hf, settings: ProbeSettings, log=print) -> dict:
+    """Collect (cached), fit, write; returns the probe.json document."""
+    settings.validate()
+    if settings.limit:
+        records = records[: settings.limit]
+    if not records:
+        raise UserError(f"data={root}: no samples")
+    labels = target_labels(records, settings.target)
+    if len(set(map(str, labels))) < 2:
+        raise UserError(f"probe.target={settings.target}: every sample has the same value; nothing to probe")
+    groups = [r.get("group", r["id"]) for r in records]
+    if len(set(map(str, groups))) < settings.folds:
+        raise UserError(f"probe.folds={settings.folds}: the data have {len(set(map(str, groups)))} groups; use at most that many folds")
+    stages = resolve_stages(hf.model, settings.stages, [str(m) for m in settings.modules])
+    out_dir = root / "evals" / hf.label / "probe"
+    pool = tuple(int(p) for p in settings.pool)
+    answers = collect(root, records, hf, stages, settings.frames, pool, out_dir, log)
+    ids = [str(r["id"]) for r in records]
+    results = []
+    for stage in stages:
+        x = load_stage(out_dir, ids, stage.name)
+        results.append({"name": stage.name, **probe_stage(x, labels, groups, settings.folds, settings.seed)})
+    doc = {"model": hf.label, "frames": settings.frames, "pool": list(pool),
+           **summarize(settings.target, labels, [answers[i] for i in ids], results)}  # fmt: skip
+    _write(out_dir / "probe.json", json.dumps(doc, indent=2) + "\n")
+    _write(out_dir / "probe.md", probe_markdown(doc))
+    plot_probe(doc, out_dir / "probe.png")
+    return doc
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def probe_markdown(doc: dict, heading: str = "#") -> str:
+    metric = doc["metric"]
+    lines = [
+        f"{heading} Probe: {doc['model']}, target {doc['target']} ({metric})",
+        "",
+        f"n = {doc['n']}, chance {doc['chance']:.3f}, verbal accuracy {doc['verbal_accuracy']:.3f} "
+        f"[{doc['verbal_ci95'][0]:.3f}, {doc['verbal_ci95'][1]:.3f}]"
+        + (f", binding gap {doc['binding_gap']:+.3f}" if doc["binding_gap"] is not None else ""),
+        "",
+        f"| stage | {metric} | 95 % interval | control | selectivity | dims |",
+        "|---|---|---|---|---|---|",
+    ]
+    for s in doc["stages"]:
+        lines.append(f"| {s['name']} | {s['score']:.3f} | [{s['ci95'][0]:.3f}, {s['ci95'][1]:.3f}] | "
+                     f"{s['control']:.3f} | {s['score'] - s['control']:+.3f} | {s['dims']} |")  # fmt: skip
+    lines += ["", "![probe](probe.png)" if heading == "#" else ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def plot_probe(doc: dict, path: Path) -> None:
+    """Score by stage (last-position and visual-mean LLM readings as two lines), verbal and chance lines."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    stages = doc["stages"]
+    main = [s for s in stages if not s["name"].endswith(".visual")]
+    visual = {s["name"].removesuffix(".visual"): s for s in stages if s["name"].endswith(".visual")}
+    xs = list(range(len(main)))
+    fig, ax = plt.subplots(figsize=(max(5.0, 0.45 * len(main) + 2), 3.4))
+    scores = [s["score"] for s in main]
+    lo = [s["score"] - s["ci95"][0] for s in main]
+    hi = [s["ci95"][1] - s["score"] for s in main]
+    ax.errorbar(xs, scores, yerr=[lo, hi], marker="o", capsize=3, label="probe (last prompt position)")
+    vx = [i for i, s in enumerate(main) if s["name"] in visual]
+    if vx:
+        ax.plot(vx, [visual[main[i]["name"]]["score"] for i in vx], marker="s", ls="--", label="probe (visual-token mean)")
+    ax.plot(xs, [s["control"] for s in main], marker="x", ls=":", color="grey", label="control (permuted labels)")
+    if doc["metric"] == "accuracy":
+        ax.axhline(doc["verbal_accuracy"], color="C3", label="verbal accuracy")
+    ax.axhline(doc["chance"], color="grey", ls="--", lw=1, label="chance")
+    ax.set_xticks(xs, [s["name"] for s in main], rotation=45, ha="right")
+    ax.set_ylabel(doc["metric"])
+    ax.set_title(f"{doc['model']}: {doc['target']}")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

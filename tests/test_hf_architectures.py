@@ -1,0 +1,178 @@
+"""model=hf on ten tiny random-weight video-LLM architectures built from configs (no download):
+the clip's timing reaches each processor, one-frame clips work, load errors are one line,
+likelihood scoring and batching, and `synth eval` + `synth probe` end to end on every one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("transformers")
+pytest.importorskip("torchvision")
+
+from synth.cli import main  # noqa: E402
+from synth.eval.frames import Clip  # noqa: E402
+from synth.eval.models import HFModelConfig, build_model  # noqa: E402
+from synth.eval.prompts import build_asks  # noqa: E402
+from synth.probe.tiny import ARCHITECTURES, build_tiny  # noqa: E402
+from synth.video import EncodeSettings, sha256_file, write_clip  # noqa: E402
+
+DIRECTIONS = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "down": (0, 1)}
+OPTIONS = list(DIRECTIONS)
+FPS, FRAMES, SIZE = 8, 32, 56  # 4 s clips: sampled frames 4, 12, 20, 28 sit at 0.5, 1.5, 2.5, 3.5 s
+
+
+def square_frames(direction: str, size: int = SIZE, frames: int = FRAMES) -> np.ndarray:
+    """(frames, size, size, 3) uint8: an 8-px bright square leaving the centre at 0.5 px per frame."""
+    dx, dy = DIRECTIONS[direction]
+    out = np.full((frames, size, size, 3), 30, np.uint8)
+    for t in range(frames):
+        x, y = size // 2 - 4 + round(0.5 * t * dx), size // 2 - 4 + round(0.5 * t * dy)
+        out[t, y : y + 8, x : x + 8] = 230
+    return out
+
+
+def write_direction_dataset(root: Path, n: int) -> tuple[Path, list[dict]]:
+    """``n`` direction samples (answers cycle over the four directions, option order rotates);
+    siblings ``2k`` and ``2k + 1`` share a group (a paired sweep)."""
+    (root / "clips").mkdir(parents=True)
+    settings = EncodeSettings(crf=10, preset="ultrafast")
+    clips = {d: square_frames(d) for d in OPTIONS}
+    records = []
+    for i in range(n):
+        direction = OPTIONS[i % 4]
+        options = OPTIONS[i // 4 % 4 :] + OPTIONS[: i // 4 % 4]
+        sample_id = f"s{i:03d}"
+        write_clip(clips[direction], root / "clips" / f"{sample_id}.mp4", FPS, settings)
+        records.append({
+            "id": sample_id, "task": "direction", "video": f"clips/{sample_id}.mp4", "fps": FPS,
+            "num_frames": FRAMES, "width": SIZE, "height": SIZE,
+            "question": "In which direction does the square move?", "options": options,
+            "answer_index": options.index(direction), "answer": direction,
+            "params": {"motion.direction": direction, "motion.speed": 0.5 + i % 2}, "seed": i,
+            "group": f"g{i // 2}", "sweep": {"variable": "motion.speed", "value": 0.5 + i % 2},
+            "degradations": [], "tracks": [], "sha256": sha256_file(root / "clips" / f"{sample_id}.mp4"),
+        })  # fmt: skip
+    (root / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    (root / "dataset.json").write_text(json.dumps({"task": "direction", "count": n}))
+    return root, records
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """arch -> directory of its tiny model, built once per test module."""
+    base = tmp_path_factory.mktemp("tiny")
+    built = {}
+
+    def get(arch: str) -> Path:
+        if arch not in built:
+            built[arch] = build_tiny(arch, base / arch)
+        return built[arch]
+
+    return get
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    return write_direction_dataset(tmp_path_factory.mktemp("ds") / "ds", 4)
+
+
+def _processed(model_dir: Path, root: Path, record: dict, frames: int = 4):
+    hf = build_model(HFModelConfig(path=str(model_dir)))
+    clip = Clip(root / record["video"], frames)
+    video = hf.video(clip, record)
+    inputs = hf.inputs([hf.prompt(build_asks(record, "mcq", False)[0])], [video])
+    text = "".join(hf.processor.batch_decode(inputs["input_ids"])[0].split())  # the tiny tokenizer spaces words
+    return hf, video, inputs, text
+
+
+# What each processor does with the clip's timing (sampled frames 4, 12, 20, 28 of 32 at 8 fps).
+TIMING = {
+    # temporal positions: 2 frames per temporal patch / (4 frames per 32 at 8 fps = 1 frame/s) = 2 s
+    "qwen2_5_vl": lambda inputs, text: inputs["second_per_grid_ts"].tolist() == [2.0],
+    # one timestamp per temporal patch: the mean of its two frames' times
+    "qwen3_vl": lambda inputs, text: "<1.0seconds>" in text and "<3.0seconds>" in text,
+    "glm46v": lambda inputs, text: "0.5seconds" in text and "2.5seconds" in text,
+    "glm4v": lambda inputs, text: "<|end_of_image|>0" in text and "<|end_of_image|>2<" in text,
+    # every frame's mm:ss, and the clip's 4 s duration
+    "smolvlm": lambda inputs, text: all(f"00:0{s}" in text for s in range(4)) and "0:00:04" in text,
+}
+
+
+@pytest.mark.parametrize("arch", ARCHITECTURES)
+def test_processor_gets_the_clip_timing(arch, tiny, dataset):
+    root, records = dataset
+    _, (frames, meta), inputs, text = _processed(tiny(arch), root, records[0])
+    assert meta["fps"] == FPS and meta["total_num_frames"] == FRAMES and meta["frames_indices"] == [4, 12, 20, 28]
+    assert len(frames) == 4
+    if arch in TIMING:
+        assert TIMING[arch](inputs, text), text
+    else:  # these processors encode no time: the four sampled frames reach the model unsampled again
+        shape = (inputs.get("pixel_values_videos") if "pixel_values_videos" in inputs else inputs["pixel_values"]).shape
+        grid = inputs.get("video_grid_thw")
+        assert (grid is not None and grid[0, 0] == 2) or 4 in shape[:2]
+
+
+@pytest.mark.parametrize("arch", ["qwen3_vl", "glm4v", "glm46v", "qwen2_5_vl"])
+def test_one_frame_fills_the_temporal_patch(arch, tiny, dataset):
+    root, records = dataset
+    hf, (frames, meta), inputs, _ = _processed(tiny(arch), root, records[0], frames=1)
+    assert len(frames) == 2 and (frames[0] == frames[1]).all() and meta["frames_indices"] == [16, 16]
+    assert inputs["video_grid_thw"][0, 0] == 1
+    assert isinstance(hf.generate(inputs)[0], str)
+
+
+def test_load_errors_are_one_line(tmp_path, tiny, monkeypatch, capsys, dataset):
+    root, _ = dataset
+    assert main(["eval", f"data={root}", "model=hf", f"model.path={tmp_path / 'missing'}"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    # SmolVLM's processor without the num2words package: an ImportError, not an OSError
+    import transformers.models.smolvlm.processing_smolvlm as smol
+
+    smolvlm = tiny("smolvlm")
+    capsys.readouterr()
+    monkeypatch.setattr(smol, "num2words", None)
+    assert main(["eval", f"data={root}", "model=hf", f"model.path={smolvlm}"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("synth: error: model.path=") and "num2words" in err and err.count("\n") == 1
+    for bad in ("model.dtype=float8", "model.batch_size=0", "model.device_map=balanced", "eval.scoring=best"):
+        assert main(["eval", f"data={root}", "model=hf", f"model.path={tiny('qwen2_vl')}", bad]) == 2
+        assert bad.split("=")[0] in capsys.readouterr().err
+
+
+def test_likelihood_scores_each_option_and_padding_changes_nothing(tiny, dataset):
+    root, records = dataset
+    record = records[1]
+    ask = build_asks(record, "mcq", False)[0]
+    one = build_model(HFModelConfig(path=str(tiny("qwen2_5_vl"))))
+    four = build_model(HFModelConfig(path=str(tiny("qwen2_5_vl")), batch_size=4))
+    clip = Clip(root / record["video"], 4)
+    alone, batched = one.option_logprobs(ask, clip, record), four.option_logprobs(ask, clip, record)
+    assert len(alone) == 4 and all(v < 0 for v in alone)
+    np.testing.assert_allclose(alone, batched, atol=1e-4)
+    # the letter's log-probability, straight from the logits of the prompt
+    import torch
+
+    inputs = one.inputs([one.prompt(ask)], [one.video(clip, record)])
+    with torch.inference_mode():
+        logp = torch.log_softmax(one.model(**inputs).logits[0, -1].float(), -1)
+    letter_ids = [one.processor.tokenizer.convert_tokens_to_ids(letter) for letter in "ABCD"]
+    np.testing.assert_allclose(alone, logp[letter_ids].tolist(), atol=1e-4)
+
+
+@pytest.mark.parametrize("arch", ARCHITECTURES)
+def test_eval_and_probe_end_to_end(arch, tiny, tmp_path):
+    root, _ = write_direction_dataset(tmp_path / "ds", 4)
+    model = [f"model.path={tiny(arch)}", "model.max_new_tokens=2"]
+    assert main(["eval", f"data={root}", "model=hf", *model, "eval.frames=4", "model.batch_size=2"]) == 0
+    lines = [json.loads(t) for t in (root / "evals" / arch / "predictions.jsonl").read_text().splitlines()]
+    assert len(lines) == 4 and all(isinstance(line["response"], str) for line in lines)
+    assert main(["probe", f"data={root}", *model, "eval.frames=4", "probe.folds=2",
+                 "probe.stages=[vision,projector,llm.1]"]) == 0  # fmt: skip
+    doc = json.loads((root / "evals" / arch / "probe" / "probe.json").read_text())
+    assert [s["name"] for s in doc["stages"]] == ["vision", "projector", "llm.1", "llm.1.visual"]
+    assert doc["n"] == 4 and doc["metric"] == "accuracy" and all(s["dims"] > 0 for s in doc["stages"])
+    assert (root / "evals" / arch / "probe" / "probe.png").stat().st_size > 0
