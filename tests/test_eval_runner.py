@@ -160,7 +160,7 @@ def test_variants_are_reported_separately(tmp_path, script):
 @pytest.mark.parametrize(
     "args,message",
     [
-        (["model=foo"], "model: unknown option 'foo'; allowed: blind, command, hf, openai, oracle, random, single_frame"),
+        (["model=foo"], "model: unknown option 'foo'; allowed: blind, command, flow, hf, openai, oracle, random, single_frame"),
         (["model=random", "eval.frames=0"], "eval.frames=0: must be an integer >= 1"),
         (["model=random", "eval.variant=maybe"], "eval.variant=maybe: allowed mcq, none_distractor, none_answer, open"),
         (["model=openai"], "model.name: required for model=openai"),

@@ -7,7 +7,9 @@ Built-ins that make the benchmark's validity visible (no weights, deterministic)
 * ``single_frame``: the same solver given only the clip's middle frame;
 * ``blind``: question and options only; picks the option sharing most words with the question,
   the first such on ties (so it also exposes answer-position bias);
-* ``random``: a seeded uniform pick, stable per (sample, variant, rotation).
+* ``random``: a seeded uniform pick, stable per (sample, variant, rotation);
+* ``flow``: a classical-vision baseline, OpenCV dense optical flow voting the motion
+  (:mod:`synth.eval.flow`; direction, approach and ego-motion questions, abstains on others).
 
 External models: ``openai`` (any OpenAI-compatible chat-completions server), ``hf`` (a local
 transformers video-LLM) and ``command`` (a subprocess speaking JSON lines).
@@ -72,6 +74,14 @@ class RandomModelConfig:
 
 
 @dataclass
+class FlowModelConfig:
+    kind: str = "flow"
+    label: str = ""
+    min_px: float = 1.0  # flow magnitude (pixels per sampled-frame step) from which a pixel moves
+    camera_share: float = 0.3  # ego_motion: "the camera" when more than this share of pixels moves
+
+
+@dataclass
 class OpenAIModelConfig:
     kind: str = "openai"
     label: str = ""  # default: model.name
@@ -113,6 +123,7 @@ MODEL_CONFIGS = {
     "random": RandomModelConfig,
     "blind": BlindModelConfig,
     "single_frame": SingleFrameModelConfig,
+    "flow": FlowModelConfig,
     "openai": OpenAIModelConfig,
     "hf": HFModelConfig,
     "command": CommandModelConfig,
@@ -401,6 +412,10 @@ def build_model(cfg, oracle_for: OracleFor | None = None) -> Model:
     kind = cfg.kind
     if kind in ("oracle", "single_frame"):
         return (OracleModel if kind == "oracle" else SingleFrameModel)(cfg, oracle_for)
+    if kind == "flow":
+        from synth.eval.flow import FlowModel  # imports models: loaded on use
+
+        return FlowModel(cfg)
     if kind == "hf":
         from synth.eval.hf_model import HFModel  # imports models (and transformers): loaded on use
 
