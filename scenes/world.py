@@ -23,8 +23,9 @@ outbound poses frame for frame):
   movement key and the mouse held together; the radius follows from the action units).
 
 ``world.direction`` (``left`` / ``right``) says which way the path turns or steps; the target
-stands on the other side of the view axis (on the same side for ``strafe``, so that its
-mirror place, see ``world.move_m``, is out of view at the far point too). Paths are
+stands on that side of the view axis for ``turn`` and ``strafe`` (the camera sweeps across it,
+so it is revisited off-centre too, and its mirror place, see ``world.move_m``, is out of view at
+the far point) and on the other side for ``walk`` and ``orbit``. Paths are
 sized to fit the clip: the legs take at most half of the frames left after the conditioning
 frames (``world.conditioning_frames``, K), and ``world.away_frames`` is drawn from what is left.
 
@@ -117,9 +118,10 @@ class World(Task):
         path = draw.choice("world.path", list(PATHS))
         direction = draw.choice("world.direction", list(DIRECTIONS))
         sign = 1 if direction == "right" else -1
-        # The target stands opposite the way a path turns (it leaves the view early), but a strafe
-        # crosses it: both its places (it may be mirrored) must be out of view at the far point.
-        objects, looks = furniture(draw, sign if path == "strafe" else -sign)
+        # A turn or strafe sweeps across the target (so it is revisited off-centre, not only in the
+        # start view, and both its places, as it may be mirrored, are out of view at the far
+        # point); a walk passes it either way; an orbit turns away from it.
+        objects, looks = furniture(draw, sign if path in ("turn", "strafe") else -sign)
         target = objects[0]
         changes = answer_param(draw, "world.changes", answer, options)
         change = draw("world.change", lambda r: DRAWN_CHANGES[int(r.integers(len(DRAWN_CHANGES)))])
