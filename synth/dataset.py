@@ -408,18 +408,44 @@ def _atomic_write(path: Path, text: str) -> None:
 
 
 def write_preview(root: Path, records: Iterable[dict], frames_per_clip: int = 4) -> None:
-    """Contact sheet: one row per record, ``frames_per_clip`` evenly spaced frames of the clip."""
-    from PIL import Image
+    """Contact sheet ``preview.png``: one row per record, ``frames_per_clip`` evenly spaced frames.
+
+    A label column gives each row's sample id and answer; a header row gives each column's frame
+    index and time (s), or, when the rows' frame times differ, each tile carries its own.
+    """
+    from PIL import Image, ImageDraw, ImageFont
 
     rows = []
     for r in records:
         # Only the picked frames are decoded: memory does not grow with the clip's length.
         pick = np.linspace(0, r["num_frames"] - 1, frames_per_clip).round().astype(int)
-        rows.append(np.concatenate(list(read_frames(root / r["video"], list(pick))), axis=1))
-    if rows:
-        width = max(r.shape[1] for r in rows)
-        rows = [np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0))) for r in rows]
-        Image.fromarray(np.concatenate(rows, axis=0)).save(root / PREVIEW)
+        times = tuple(f"frame {i}, t={i / r['fps']:.2f} s" for i in pick)
+        rows.append((r, list(read_frames(root / r["video"], list(pick))), times))
+    if not rows:
+        return
+    font = ImageFont.load_default(size=11)
+    line = 14  # px per text line
+    shared_times = len({times for _, _, times in rows}) == 1
+    label_w = 8 + max(int(font.getlength(t)) for r, _, _ in rows for t in (str(r["id"]), f"answer: {r['answer']}"))
+    tile_w = max(f.shape[1] for _, tiles, _ in rows for f in tiles)
+    header = line + 6 if shared_times else 0
+    row_hs = [max(f.shape[0] for f in tiles) + (0 if shared_times else line) for _, tiles, _ in rows]
+    sheet = Image.new("RGB", (label_w + tile_w * frames_per_clip, header + sum(row_hs)), "white")
+    draw = ImageDraw.Draw(sheet)
+    if shared_times:
+        for k, text in enumerate(rows[0][2]):
+            draw.text((label_w + k * tile_w + 3, 3), text, fill="black", font=font)
+    y = header
+    for (record, tiles, times), row_h in zip(rows, row_hs):
+        draw.text((4, y + 3), str(record["id"]), fill="black", font=font)
+        draw.text((4, y + 3 + line), f"answer: {record['answer']}", fill="black", font=font)
+        for k, tile in enumerate(tiles):
+            x = label_w + k * tile_w
+            if not shared_times:
+                draw.text((x + 3, y), times[k], fill="black", font=font)
+            sheet.paste(Image.fromarray(tile), (x, y + row_h - tile.shape[0]))
+        y += row_h
+    sheet.save(root / PREVIEW)
 
 
 def verify(root: str | os.PathLike) -> list[str]:

@@ -8,7 +8,8 @@ Every command is a module in this package exposing
 * optionally ``validate(cfg)`` (checks run for every value of a multirun before any job),
   ``POSITIONAL`` (the field a bare first argument fills, e.g. ``synth list tasks``),
   ``register(cs, overrides)`` (extra config groups; it sees the overrides, so it can skip
-  groups they do not use) and ``DEFAULTS`` (the Hydra defaults list). List-typed fields may
+  groups they do not use), ``DEFAULTS`` (the Hydra defaults list) and
+  ``multirun_job(cfg, swept_keys) -> cfg`` (adjusts one multirun job's config). List-typed fields may
   be given more than once (``data=A data=B``).
 
 Single runs are composed with Hydra's compose API, so nothing is written besides the
@@ -264,10 +265,11 @@ def _multirun(name: str, mod: Any, overrides: list[str]) -> None:
 
     def task(cfg: Any) -> None:
         obj = _to_object(cfg)
-        if has_out and obj.out:
-            job = [o for o in HydraConfig.get().overrides.task if o.split("=", 1)[0] in swept]
-            if job:
-                obj.out = f"{obj.out.rstrip('/')}/{','.join(job)}"
+        job = [o for o in HydraConfig.get().overrides.task if o.split("=", 1)[0] in swept]
+        if has_out and obj.out and job:
+            obj.out = f"{obj.out.rstrip('/')}/{','.join(job)}"
+        if job and hasattr(mod, "multirun_job"):  # e.g. generate records the swept value as the sweep
+            obj = mod.multirun_job(obj, [o.split("=", 1)[0] for o in job])
         _run_job(mod, obj)
 
     sys.argv = [f"synth {name}", "--multirun", *overrides, *_HYDRA_QUIET]

@@ -316,6 +316,17 @@ def validate(cfg: Any) -> None:
         raise UserError("sweep.values: set sweep.variable too")
 
 
+def multirun_job(cfg: Any, swept_keys: list[str]) -> Any:
+    """One job of ``synth generate -m object.rotation_deg=0,5,10``: when exactly one task parameter
+    is swept (and no ``sweep.variable`` is set), its value becomes the dataset's sweep
+    (``sweep.variable=object.rotation_deg sweep.values=[5]``), so every record carries
+    ``sweep: {variable, value}`` and reports over the datasets draw the sweep curve."""
+    params = [k for k in swept_keys if k.split(".", 1)[0] in NAMESPACES]
+    if len(params) != 1 or cfg.sweep.variable is not None:
+        return cfg
+    return dataclasses.replace(cfg, sweep=SweepConfig(variable=params[0], values=[fixed_params(cfg)[params[0]]]))
+
+
 def jobs_of(cfg: Any) -> list[Job]:
     values = list(cfg.sweep.values) if cfg.sweep.variable is not None else [None]
     return [Job(i, v) for i in range(cfg.shard.index, cfg.n, cfg.shard.count) for v in values]
