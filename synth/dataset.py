@@ -448,11 +448,28 @@ def write_preview(root: Path, records: Iterable[dict], frames_per_clip: int = 4)
     sheet.save(root / PREVIEW)
 
 
+# container name in a record -> the demuxer ffmpeg reads it with (as ``probe`` reports it)
+_DEMUXERS = {"mp4": "mov,mp4", "mov": "mov,mp4", "mkv": "matroska", "webm": "matroska"}
+
+
+def format_problems(record: dict, clip: Path, info: dict) -> list[str]:
+    """How the clip's format disagrees with the record's ``codec`` (ffmpeg's codec name, e.g.
+    ``hevc``) and ``container`` (``mp4``, ``webm``, ``mkv``...), when the record names them."""
+    problems = []
+    if "codec" in record and info["codec"] != record["codec"]:
+        problems.append(f"clip codec is {info['codec']}, record says {record['codec']}")
+    container = record.get("container")
+    if container is not None and (clip.suffix != f".{container}" or _DEMUXERS.get(container, "?") not in info["format"]):
+        problems.append(f"clip is {clip.name} read as {info['format'] or 'unknown'}, record says container {container}")
+    return problems
+
+
 def verify(root: str | os.PathLike) -> list[str]:
     """Problems found in a dataset (empty = it verifies): records that break :data:`RECORD_SCHEMA`
     (missing or mistyped keys, an answer that is not options[answer_index]), duplicate ids,
-    missing or modified clips (re-hashed), clips whose decoded frame count or size disagrees with
-    the record, unreadable ground truth, a card that does not match the manifest."""
+    missing or modified clips (re-hashed), clips whose decoded frame count, size, codec or
+    container disagrees with the record, unreadable ground truth, a card that does not match the
+    manifest."""
     root = Path(root)
     problems = []
     records = read_manifest(root, check=False)
@@ -481,6 +498,7 @@ def verify(root: str | os.PathLike) -> list[str]:
                 f"{rid}: clip is {info['width']}x{info['height']}x{frames}, "
                 f"record says {r['width']}x{r['height']}x{r['num_frames']}"
             )
+        problems += [f"{rid}: {p}" for p in format_problems(r, clip, info)]
         try:
             gt = read_gt(root, rid)
         except (OSError, ValueError) as exc:

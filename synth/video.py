@@ -200,7 +200,7 @@ def write_clip(frames: np.ndarray, path: str | os.PathLike, fps: float, settings
 
 
 def probe(path: str | os.PathLike) -> dict:
-    """Container facts from ffmpeg's own parser: codec, pix_fmt, size, fps, frame count."""
+    """Container facts from ffmpeg's own parser: demuxer ``format``, codec, pix_fmt, size, fps."""
     proc = subprocess.run([FFMPEG, "-hide_banner", "-i", str(path)], capture_output=True, text=True)
     return _stream_facts(proc.stderr, path)
 
@@ -211,7 +211,9 @@ def _stream_facts(text: str, path: str | os.PathLike) -> dict:
     if not m:
         raise MediaError(f"{path}: not a readable video (ffmpeg: {_last_line(text.encode())})")
     fps = re.search(r"([\d.]+) fps", text)
+    fmt = re.search(r"^Input #0, (\S+), from", text, re.M)
     return {
+        "format": fmt.group(1) if fmt else "",  # the demuxer(s) that read it, e.g. "matroska,webm"
         "codec": m.group(1),
         "pix_fmt": m.group(2),
         "width": int(m.group(3)),

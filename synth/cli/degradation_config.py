@@ -11,13 +11,18 @@ severity or a parameter. Each option's schema is the degradation's params datacl
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from synth.errors import UserError
+import numpy as np
+
+from synth.errors import MediaError, UserError
 from synth.tracks import warp_tracks
+from synth.video import EncodeSettings, VideoWriter
 
 if TYPE_CHECKING:
     from synth import degradations
+    from synth.dataset import StagedSample
 
 DEFAULTS: list[Any] = [{"degradation": []}]
 # For `synth degrade`, whose whole job is degrading: `degradation=` must be given (an explicit
@@ -71,3 +76,89 @@ def degrade_tracks(pipe: degradations.Pipeline, tracks: list[dict], width: int, 
     num_frames = len(tracks[0]["center_px"]) if tracks else 0
     frames, _ = pipe.frame_indices(num_frames, fps, seed)
     return warp_tracks(tracks, frames, lambda xy: pipe.map_points(xy - 0.5, width, height) + 0.5)
+
+
+def delivery(
+    pipe: degradations.Pipeline | None, settings: EncodeSettings, out: Path | None = None, key: str = "out"
+) -> tuple[str, str]:
+    """(codec as ffmpeg names it, container suffix) of the clip a pipeline delivers. When the
+    pipeline ends in ``compression`` the clip is that encoder's own stream (one encode, nothing
+    added): .mp4 for h264/hevc/av1, .webm for vp9, .mkv for jpeg; else ``settings`` (``video.*``)
+    apply. ``out``: a file name whose suffix must be able to hold the codec (None: the default)."""
+    codec = pipe.codec if pipe is not None else None
+    if codec is None:
+        if out is not None and settings.lossless and out.suffix != ".mkv":
+            raise UserError(f"{key}={out}: video.lossless=true writes FFV1 in Matroska; name it *.mkv")
+        return ("ffv1" if settings.lossless else settings.codec), (out.suffix if out is not None else settings.extension)
+    from synth.degradations.codec import CODECS, CONTAINERS
+
+    name, default = CODECS[codec["codec"]][3], CODECS[codec["codec"]][1]
+    allowed = [suffix for suffix, held in CONTAINERS.items() if codec["codec"] in held]
+    if out is not None and out.suffix not in allowed:
+        raise UserError(f"{key}={out}: a {codec['codec']} stream goes in {', '.join(allowed)} (compression delivers "
+                        f"the codec's own stream); name it *{default}")  # fmt: skip
+    return name, (out.suffix if out is not None else default)
+
+
+def staged_paths(
+    root: Path, sample_id: str, pipe: degradations.Pipeline | None, settings: EncodeSettings, gt: bool
+) -> StagedSample:
+    """:meth:`StagedSample.paths` with the clip named for the format :func:`delivery` gives it."""
+    from synth.dataset import StagedSample
+
+    suffix = delivery(pipe, settings)[1]
+    return StagedSample(root / "clips" / f".tmp-{sample_id}{suffix}", f"clips/{sample_id}{suffix}",
+                        root / "gt" / f".tmp-{sample_id}" if gt else None)  # fmt: skip
+
+
+class ClipWriter:
+    """Writes a clip as its degraded chunks arrive: with the codec stage's own encoder when the
+    pipeline ends in ``compression`` (the file is that bitstream: run the pipeline with
+    ``codec=False``), else with a :class:`VideoWriter` and ``settings``. Used like VideoWriter
+    (``with ClipWriter(...) as out: out.write(chunk)``; an exception removes the partial file);
+    ``frames`` counts the frames written, ``format`` is the record's ``codec``/``container``."""
+
+    def __init__(self, path: Path, fps: float, pipe: degradations.Pipeline | None, settings: EncodeSettings):
+        self.path, self.fps, self.settings = Path(path), fps, settings
+        self.codec = pipe.codec if pipe is not None else None
+        name, suffix = delivery(pipe, settings)
+        self.format = {"codec": name, "container": self.path.suffix.lstrip(".") or suffix.lstrip(".")}
+        self.frames = 0
+        self._out: Any = None
+
+    def __enter__(self) -> ClipWriter:
+        return self
+
+    def write(self, frames: np.ndarray) -> None:
+        """Append (t, H, W, 3) uint8 frames."""
+        if self._out is None:
+            _, h, w, _ = frames.shape
+            if self.codec is not None:
+                from synth.degradations.codec import Encoder
+
+                self._out = Encoder(self.path, w, h, self.fps, **self.codec)
+            else:
+                self.settings.check_size(w, h, "video")
+                self._out = VideoWriter(self.path, self.fps, self.settings)
+        self._out.write(frames)
+        self.frames += len(frames)
+
+    def close(self) -> None:
+        if self._out is None:
+            raise MediaError(f"{self.path}: no frames to encode")
+        try:
+            self._out.close()
+        except RuntimeError as exc:
+            self.path.unlink(missing_ok=True)
+            raise MediaError(f"{self.path}: {exc}") from None
+
+    def abort(self) -> None:
+        if self._out is not None:
+            self._out.abort()
+        self.path.unlink(missing_ok=True)
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()

@@ -35,9 +35,9 @@ import torch
 
 from synth import degradations
 from synth.cli import degradation_config
-from synth.degradations.codec import CODECS, CONTAINERS, Encoder
-from synth.errors import MediaError, UserError
-from synth.video import EncodeSettings, Footage, VideoWriter, footage, iter_frames
+from synth.cli.degradation_config import ClipWriter
+from synth.errors import UserError
+from synth.video import EncodeSettings, Footage, footage, iter_frames
 
 DEFAULTS = degradation_config.REQUIRED
 
@@ -81,58 +81,7 @@ def chunk_frames(width: int, height: int) -> int:
     return max(1, min(MAX_CHUNK, CHUNK_PIXELS // (width * height)))
 
 
-def delivery(pipe: degradations.Pipeline, settings: EncodeSettings, out: Path | None, key: str = "out") -> tuple[str, str]:
-    """(codec as ffmpeg names it, container suffix) of the file ``pipe`` delivers: the codec
-    stage's own stream when the pipeline ends in one, else ``settings``'. ``out``: a file name
-    whose suffix must be able to hold that codec (None: the codec's own container)."""
-    codec = pipe.codec
-    if codec is None:
-        name = "ffv1" if settings.lossless else settings.codec
-        if out is not None and settings.lossless and out.suffix != ".mkv":
-            raise UserError(f"{key}={out}: video.lossless=true writes FFV1 in Matroska; name it *.mkv")
-        return name, (out.suffix if out is not None else settings.extension)
-    name, default = CODECS[codec["codec"]][3], CODECS[codec["codec"]][1]
-    if out is None:
-        return name, default
-    allowed = [suffix for suffix, held in CONTAINERS.items() if codec["codec"] in held]
-    if out.suffix not in allowed:
-        raise UserError(f"{key}={out}: a {codec['codec']} stream goes in {', '.join(allowed)} (compression delivers "
-                        f"the codec's own stream); name it *{default}")  # fmt: skip
-    return name, out.suffix
-
-
-class _Sink:
-    """Where degraded chunks go: the codec stage's own encoder when the pipeline ends in one
-    (the file is that bitstream), else a :class:`VideoWriter` with ``video.*``."""
-
-    def __init__(self, path: Path, fps: float, pipe: degradations.Pipeline, settings: EncodeSettings):
-        self.path, self.fps, self.codec, self.settings = path, fps, pipe.codec, settings
-        self.frames = 0
-        self._out: Any = None
-
-    def write(self, frames: np.ndarray) -> None:
-        if self._out is None:
-            _, h, w, _ = frames.shape
-            if self.codec is not None:
-                self._out = Encoder(self.path, w, h, self.fps, **self.codec)
-            else:
-                self.settings.check_size(w, h, "video")
-                self._out = VideoWriter(self.path, self.fps, self.settings)
-        self._out.write(frames)
-        self.frames += len(frames)
-
-    def close(self) -> None:
-        if self._out is None:
-            raise MediaError(f"{self.path}: no frames to encode")
-        self._out.close()
-
-    def abort(self) -> None:
-        if self._out is not None:
-            self._out.abort()
-        self.path.unlink(missing_ok=True)
-
-
-def _degrade_clip(src: Path, sink: _Sink, pipe: degradations.Pipeline, info: Footage, fps: float, seed: int,
+def _degrade_clip(src: Path, sink: ClipWriter, pipe: degradations.Pipeline, info: Footage, fps: float, seed: int,
                   device: torch.device, gt: dict | None = None, gt_out: Any = None) -> None:  # fmt: skip
     """Stream one clip through ``pipe`` into ``sink``; ground truth ``gt`` (memory maps, one row
     per input frame) feeds depth to the stages that need it and, warped like the picture, goes
@@ -148,18 +97,14 @@ def _degrade_clip(src: Path, sink: _Sink, pipe: degradations.Pipeline, info: Foo
             depth = torch.from_numpy(part["depth"]) if part is not None and pipe.needs_depth else None
             yield frames, depth
 
-    try:
+    with sink:
         for frames in degradations.degrade_stream(chunks(), pipe, fps=fps, seed=seed, device=device, codec=False):
             sink.write(frames)
-        sink.close()
-    except BaseException:
-        sink.abort()
-        raise
 
 
 def degrade_file(cfg: Config, pipe: degradations.Pipeline, device: torch.device) -> Path:
     src, out = Path(cfg.src), Path(cfg.out)
-    codec, _ = delivery(pipe, cfg.video, out)
+    codec, _ = degradation_config.delivery(pipe, cfg.video, out)
     if out.exists() and not cfg.overwrite:
         raise UserError(f"out={out}: exists; pass overwrite=true to replace it")
     info = footage(src, even=codec != "ffv1")
@@ -169,7 +114,7 @@ def degrade_file(cfg: Config, pipe: degradations.Pipeline, device: torch.device)
         print(f"note: video.* unused: {out} holds the {pipe.codec['codec']} stream of compression")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".tmp-{out.name}")
-    sink = _Sink(tmp, pipe.output_fps(info.fps), pipe, cfg.video)
+    sink = degradation_config.ClipWriter(tmp, pipe.output_fps(info.fps), pipe, cfg.video)
     try:
         _degrade_clip(src, sink, pipe, info, info.fps, sample_seed(cfg.seed, src.name), device)
         os.replace(tmp, out)
@@ -181,13 +126,13 @@ def degrade_file(cfg: Config, pipe: degradations.Pipeline, device: torch.device)
 
 
 def degrade_dataset(cfg: Config, pipe: degradations.Pipeline, device: torch.device) -> Path:
-    from synth.dataset import DatasetWriter, GroundTruthWriter, StagedSample, open_dataset, read_gt
+    from synth.dataset import DatasetWriter, GroundTruthWriter, open_dataset, read_gt
 
     src, out = Path(cfg.src), Path(cfg.out)
     if src.resolve() == out.resolve():
         raise UserError(f"out={out}: must differ from src (a new dataset is written)")
     records, card = open_dataset(src, key="src")
-    codec, container = delivery(pipe, cfg.video, None)
+    codec = degradation_config.delivery(pipe, cfg.video)[0]
     applied = pipe.applied()
     identity = {
         "source": str(src.resolve()),
@@ -206,10 +151,9 @@ def degrade_dataset(cfg: Config, pipe: degradations.Pipeline, device: torch.devi
         fps = record["fps"]
         shown, out_fps = pipe.frame_indices(record["num_frames"], fps, seed)
         gt = read_gt(src, record["id"])
-        staged = StagedSample(out / "clips" / f".tmp-{record['id']}{container}", f"clips/{record['id']}{container}",
-                              out / "gt" / f".tmp-{record['id']}" if gt is not None else None)  # fmt: skip
+        staged = degradation_config.staged_paths(out, record["id"], pipe, cfg.video, gt is not None)
         gt_out = GroundTruthWriter(staged.gt_tmp, info.height, info.width, len(shown), shown) if gt is not None else None
-        sink = _Sink(staged.clip_tmp, out_fps, pipe, cfg.video)
+        sink = degradation_config.ClipWriter(staged.clip_tmp, out_fps, pipe, cfg.video)
         try:
             _degrade_clip(clip, sink, pipe, info, fps, seed, device, gt, gt_out)
         finally:
@@ -221,8 +165,7 @@ def degrade_dataset(cfg: Config, pipe: degradations.Pipeline, device: torch.devi
             num_frames=sink.frames,
             width=info.width,
             height=info.height,
-            codec=codec,
-            container=container.lstrip("."),
+            **sink.format,
             degradations=list(record.get("degradations") or []) + applied,
             tracks=degradation_config.degrade_tracks(pipe, record["tracks"], record["width"], record["height"], fps, seed),
         )

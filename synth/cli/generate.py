@@ -34,7 +34,7 @@ from synth.dataset import DatasetWriter, GroundTruthWriter, StagedSample
 from synth.errors import UserError
 from synth.sampling import ParamDraw, balanced_choice, sample_seed
 from synth.tracks import concat_tracks, tracks
-from synth.video import EncodeSettings, VideoWriter
+from synth.video import EncodeSettings
 from synth.weather import KINDS as WEATHER_KINDS
 from synth.weather import add_precipitation
 
@@ -202,11 +202,11 @@ class SampleMaker:
         if pipe is not None:
             shown, _ = pipe.frame_indices(clip.num_frames, clip.fps, seed)  # ground truth of the frames delivered
             fps, applied = pipe.output_fps(clip.fps), applied + pipe.applied()
-        staged = StagedSample.paths(root, job.sample_id(cfg), self.settings, cfg.gt)
+        staged = degradation_config.staged_paths(root, job.sample_id(cfg), pipe, self.settings, cfg.gt)
         gt = GroundTruthWriter(staged.gt_tmp, clip.height, clip.width, clip.num_frames, shown) if cfg.gt else None
         parts: list[list[dict]] = []
         try:
-            with VideoWriter(staged.clip_tmp, fps, self.settings) as video:
+            with degradation_config.ClipWriter(staged.clip_tmp, fps, pipe, self.settings) as video:
                 if pipe is None:
                     for frames, _ in self._chunks(scene, gt, parts, linear=False, depth=False):
                         video.write(frames)
@@ -215,7 +215,7 @@ class SampleMaker:
 
                     chunks = ((torch.from_numpy(f).permute(0, 3, 1, 2), None if d is None else torch.from_numpy(d))
                               for f, d in self._chunks(scene, gt, parts, linear=True, depth=pipe.needs_depth))  # fmt: skip
-                    for frames in pipe.stream(chunks, fps=clip.fps, seed=seed):
+                    for frames in pipe.stream(chunks, fps=clip.fps, seed=seed, codec=False):  # the writer encodes
                         video.write(frames)
         finally:
             if gt is not None:
@@ -241,6 +241,7 @@ class SampleMaker:
             "sweep": None if cfg.sweep.variable is None else {"variable": cfg.sweep.variable, "value": job.sweep_value},
             "degradations": applied,
             "tracks": object_tracks,
+            **video.format,
         }
         if sample.extra:
             record["extra"] = sample.extra
