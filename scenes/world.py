@@ -363,14 +363,14 @@ def _moved(node: Node, move_m: float) -> Node:
 
 def unseen_change_frame(seen: list[int], seen_moved: list[int]) -> int | None:
     """The first frame to show a change such that the camera sees it happen neither at the old
-    place nor at the new: frames ``c - 1`` and ``c`` both in a stretch where the target is out of
-    view (``seen``: frames it is in view) and its new place (``seen_moved``: frames that place is
-    in view; empty if it stays put) out of view at ``c``. The middle of the longest run of such
-    frames; None if there is none."""
+    place nor at the new: a frame ``c`` in a stretch where the target is out of view (``seen``:
+    frames it is in view) with its new place (``seen_moved``: frames that place is in view; empty
+    if it stays put) out of view too. The middle of the longest run of such frames; None if there
+    is none."""
     moved = set(seen_moved)
     runs: list[list[int]] = []
     for start, end in gaps(seen):
-        for c in range(start + 1, end + 1):
+        for c in range(start, end + 1):
             if c in moved:
                 continue
             if runs and runs[-1][-1] == c - 1:

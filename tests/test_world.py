@@ -17,7 +17,7 @@ from synth.dataset import read_manifest
 from synth.sampling import ParamDraw
 from synth.scenes.base import Clip
 from synth.scenes.world import KEYS, camera_to_world, intrinsics, unseen_change_frame
-from synth.world.metrics import PSNR_CAP, ciede2000
+from synth.world.metrics import PSNR_CAP, ciede2000, lab, object_scores
 from synth.world.revisits import away_frames, revisits
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "world-models.md"
@@ -92,15 +92,38 @@ def test_camera_conventions_are_opencv():
 
 
 def test_change_is_placed_where_the_camera_sees_neither_state():
-    assert unseen_change_frame([0, 1, 2, 9, 10], []) == 6  # middle of frames 4..8 (3 is the first gap frame)
+    assert unseen_change_frame([0, 1, 2, 9, 10], []) == 6  # middle of frames 3..8
     assert unseen_change_frame([0, 1, 2, 9, 10], [4, 5, 6]) == 8  # frames 7, 8 remain
     assert unseen_change_frame([0, 1, 2, 3], []) is None
     for change in ("color", "position", "presence"):
         sample, _ = _build("turn", seed=5, answer="yes", **{"world.change": change})
         frame = sample.extra["change_frame"]
         seen = sample.extra["in_view"]["target"]
-        assert frame - 1 not in seen and frame not in seen
+        assert frame not in seen and frame in range(1, 30)
     assert away_frames([0, 1, 5, 6, 20], 6) == 3 and away_frames([0, 1, 5, 6, 20], 20) == 13
+
+
+def test_object_scores_see_colour_place_and_absence():
+    """A 6x6 red square on a grey wall, generated recoloured, moved 8 px and removed."""
+    wall = np.full((32, 32, 3), 120, np.uint8)
+    truth = wall.copy()
+    truth[10:16, 10:16] = (200, 30, 30)
+    mask = np.zeros((32, 32), bool)
+    mask[10:16, 10:16] = True
+    moved = wall.copy()
+    moved[10:16, 18:24] = (200, 30, 30)
+    recoloured = truth.copy()
+    recoloured[mask] = (30, 200, 30)
+    lab_truth, lab_same, lab_moved, lab_recoloured, lab_gone = lab(np.stack([truth, truth, moved, recoloured, wall]))
+    same = object_scores(lab_same, lab_truth, mask)
+    assert same == {"delta_e": 0.0, "present": 1.0, "position_px": 0.0}
+    shifted = object_scores(lab_moved, lab_truth, mask)
+    assert shifted["present"] == 0.0 and shifted["position_px"] == pytest.approx(8.0)
+    other = object_scores(lab_recoloured, lab_truth, mask)
+    assert other["present"] == 1.0 and other["delta_e"] > 50 and math.isnan(other["position_px"])
+    gone = object_scores(lab_gone, lab_truth, mask)
+    assert gone["present"] == 0.0 and math.isnan(gone["position_px"]) and gone["delta_e"] > 20
+    assert object_scores(lab_same, lab_truth, np.zeros((32, 32), bool)) is None
 
 
 @pytest.fixture(scope="module")

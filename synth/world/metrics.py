@@ -113,7 +113,7 @@ def object_scores(generated_lab: np.ndarray, truth_lab: np.ndarray, mask: np.nda
       :data:`MIN_CONTRAST` or there is no ring (undecidable);
     * ``position_px``: distance in pixels from the mask's centroid to the centroid of the
       generated pixels within :data:`MATCH_DELTA_E` of the object's true mean colour, searched
-      in the mask's bounding box grown by its own size on every side; NaN when fewer than a
+      in the mask's bounding box grown by twice its size on every side; NaN when fewer than a
       quarter of the mask's pixel count match (not found).
     """
     from scipy.ndimage import binary_dilation
@@ -132,8 +132,8 @@ def object_scores(generated_lab: np.ndarray, truth_lab: np.ndarray, mask: np.nda
             present = float(contrast >= PRESENCE_SHARE * true_contrast)
     ys, xs = np.nonzero(mask)
     h, w = ys.max() - ys.min() + 1, xs.max() - xs.min() + 1
-    y0, y1 = max(0, ys.min() - h), min(mask.shape[0], ys.max() + h + 1)
-    x0, x1 = max(0, xs.min() - w), min(mask.shape[1], xs.max() + w + 1)
+    y0, y1 = max(0, ys.min() - 2 * h), min(mask.shape[0], ys.max() + 2 * h + 1)
+    x0, x1 = max(0, xs.min() - 2 * w), min(mask.shape[1], xs.max() + 2 * w + 1)
     match = ciede2000(generated_lab[y0:y1, x0:x1], true_mean) < MATCH_DELTA_E
     position = math.nan
     if match.sum() >= max(1, count / 4):

@@ -35,11 +35,17 @@ SUMMARY_KEYS = (*IMAGE_KEYS, "object_delta_e", "object_presence", "n_revisits")
 
 
 def world_records(root: Path, records: list[dict]) -> list[dict]:
-    """The ``world`` records of a dataset; a :class:`UserError` when there are none or their
-    ground truth is missing."""
+    """The ``world`` records of a dataset; a :class:`UserError` when there are none or a clip's
+    frames no longer match its camera path."""
     found = [r for r in records if r["task"] == "world"]
     if not found:
         raise UserError(f"data={root}: no world clips (make them with `synth generate task=world gt=true ...`)")
+    for r in found:
+        if len(r["extra"]["camera_to_world"]) != r["num_frames"]:
+            raise UserError(
+                f"data={root}: {r['id']} has {r['num_frames']} frames but a camera path of "
+                f"{len(r['extra']['camera_to_world'])} (retimed by a degradation?); world scores need the frames as rendered"
+            )
     return found
 
 
