@@ -5,6 +5,7 @@ perfect, sliding_window exactly past its window, frozen and noise at the bottom)
 import json
 import math
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -238,3 +239,9 @@ def test_command_and_python_models_speak_the_protocol(world_set, tmp_path, monke
     assert not (root / "evals" / "wrong" / "world.json").exists()
     assert main(["world", f"data={root}", "model=python", "model.entry=my_world:nothing"]) == 2
     assert main(["world", f"data={root}", "model=command", "model.cmd=false"]) == 2
+    # Without ground truth: refused before anything is written.
+    bare = tmp_path / "bare"
+    shutil.copytree(root, bare, ignore=shutil.ignore_patterns("gt", "evals", "world"))
+    capsys.readouterr()
+    assert main(["world", f"data={bare}", "model=oracle"]) == 2
+    assert "has no ground truth" in capsys.readouterr().err and not (bare / "evals").exists()

@@ -35,12 +35,14 @@ SUMMARY_KEYS = (*IMAGE_KEYS, "object_delta_e", "object_presence", "n_revisits")
 
 
 def world_records(root: Path, records: list[dict]) -> list[dict]:
-    """The ``world`` records of a dataset; a :class:`UserError` when there are none or a clip's
-    frames no longer match its camera path."""
+    """The ``world`` records of a dataset; a :class:`UserError` when there are none, one has no
+    ground truth or its frames no longer match its camera path."""
     found = [r for r in records if r["task"] == "world"]
     if not found:
         raise UserError(f"data={root}: no world clips (make them with `synth generate task=world gt=true ...`)")
     for r in found:
+        if read_gt(root, r["id"]) is None:
+            raise UserError(f"data={root}: {r['id']} has no ground truth; world scores need it (generate with gt=true)")
         if len(r["extra"]["camera_to_world"]) != r["num_frames"]:
             raise UserError(
                 f"data={root}: {r['id']} has {r['num_frames']} frames but a camera path of "
@@ -91,8 +93,6 @@ def export_inputs(root: Path, record: dict, frames: np.ndarray) -> tuple[dict, l
 
 def truth_of(root: Path, record: dict, frames: np.ndarray) -> Truth:
     gt = read_gt(root, record["id"])
-    if gt is None or "instances" not in gt:
-        raise UserError(f"data={root}: {record['id']} has no ground truth; world scores need it (generate with gt=true)")
     extra = record["extra"]
     return Truth(frames, gt["instances"], extra["in_view"], extra["instance_ids"])
 
