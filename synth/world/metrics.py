@@ -49,7 +49,8 @@ def ssim(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     import kornia
 
     window = min(11, a.shape[1] | 1, a.shape[2] | 1)
-    return kornia.metrics.ssim(_tensor(a), _tensor(b), window_size=window, max_val=1.0).flatten(1).mean(1).double().numpy()
+    values = kornia.metrics.ssim(_tensor(a), _tensor(b), window_size=window, max_val=1.0)
+    return values.flatten(1).mean(1).double().numpy()
 
 
 def lab(frames: np.ndarray) -> np.ndarray:

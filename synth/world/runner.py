@@ -180,7 +180,9 @@ def check_video(video: np.ndarray, record: dict, label: str) -> np.ndarray:
     return video
 
 
-def run_world(root: Path, records: list[dict], model: WorldModel, bin_frames: int = 1, limit: int = 0, log=print) -> dict:
+def run_world(
+    root: Path, records: list[dict], model: WorldModel, bin_frames: int = 1, limit: int = 0, log=print
+) -> dict:
     """Generate, cache, score; returns the summary and writes it to ``evals/<label>/world.json``."""
     from synth.video import EncodeSettings, read_clip, write_clip
 
@@ -220,7 +222,8 @@ def run_world(root: Path, records: list[dict], model: WorldModel, bin_frames: in
                 request, pngs = export_inputs(root, record, frames)
                 truth = truth_of(root, record, frames)
                 tmp = out_dir / "generated" / f".tmp-{record['id']}.npy"
-                video = check_video(model.generate({**request, "conditioning_png": pngs, "output": str(tmp.resolve())}, truth), record, model.label)
+                files = {"conditioning_png": pngs, "output": str(tmp.resolve())}
+                video = check_video(model.generate({**request, **files}, truth), record, model.label)
                 name = f"generated/{record['id']}{lossless.extension}"
                 write_clip(video, out_dir / f".tmp-{record['id']}{lossless.extension}", record["fps"], lossless)
                 (out_dir / f".tmp-{record['id']}{lossless.extension}").replace(out_dir / name)
