@@ -1,7 +1,8 @@
 """Linear probes (scikit-learn) with grouped cross-validation and a control task.
 
-* categorical targets: standardised ``LogisticRegressionCV`` (C chosen by inner CV), accuracy
-  with a Wilson 95 % interval; chance = the majority class's share;
+* categorical targets: standardised ``LogisticRegressionCV``, C chosen by inner-CV log-loss
+  (accuracy ties on small folds and would pick the strongest penalty), accuracy with a Wilson
+  95 % interval; chance = the majority class's share;
 * numeric targets: standardised ``RidgeCV`` (alpha chosen by inner CV), R² of the pooled
   out-of-fold predictions with a 95 % bootstrap interval over groups; chance = 0.
 
@@ -42,21 +43,22 @@ def _inner_splits(x, y, groups, n_splits: int):
     return list(GroupKFold(n_splits=k).split(x, y, groups)) if k >= 2 else None
 
 
-def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray, numeric: bool, folds: int, splitter=None) -> np.ndarray:
+def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray, numeric: bool, folds: int, splits=None) -> np.ndarray:
     """Out-of-fold predictions of the probe for every sample.
 
     Args:
         x: (n, dims) float features; y: (n,) labels (class codes or floats); groups: (n,) ids.
-        splitter: outer cross-validator (default ``GroupKFold(min(folds, groups))``).
+        splits: outer (train, test) index pairs (default ``GroupKFold(min(folds, groups))`` on ``groups``).
     """
     from sklearn.linear_model import LogisticRegression, LogisticRegressionCV, Ridge, RidgeCV
     from sklearn.model_selection import GroupKFold
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    splitter = splitter or GroupKFold(n_splits=min(folds, len(np.unique(groups))))
+    if splits is None:
+        splits = GroupKFold(n_splits=min(folds, len(np.unique(groups)))).split(x, y, groups)
     predictions = np.zeros(len(y), dtype=float if numeric else y.dtype)
-    for train, test in splitter.split(x, y, groups):
+    for train, test in splits:
         inner = _inner_splits(x[train], y[train], groups[train], 3)
         if numeric:
             probe = RidgeCV(alphas=ALPHA_GRID, cv=inner) if inner else Ridge(alpha=1.0)
@@ -66,7 +68,7 @@ def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray, numeric: bool,
         elif inner is None:  # one group to train on: no inner folds, default regularisation
             probe = LogisticRegression(C=1.0, max_iter=2000)
         else:
-            probe = LogisticRegressionCV(Cs=list(C_GRID), cv=inner, max_iter=2000, scoring="accuracy",
+            probe = LogisticRegressionCV(Cs=list(C_GRID), cv=inner, max_iter=2000, scoring="neg_log_loss",
                                          l1_ratios=(0.0,), use_legacy_attributes=False)  # fmt: skip
         model = make_pipeline(StandardScaler(), probe)
         model.fit(x[train], y[train])
