@@ -179,6 +179,18 @@ def test_reference_models_prove_the_score(world_set, capsys):
             assert (obj["delta_e"] > 10) == (obj["time_away"] > window)
     bins = _summary(root, f"sliding_window_w{window}")["by_time_away"]
     assert all((bins[b]["fidelity_ssim"] == 1.0) == (int(b) <= window) for b in bins)
+    # Forgotten objects that come back gone, or elsewhere: presence and position see it, past W only.
+    for forget in ("absent", "place"):
+        assert main(["world", f"data={root}", "model=sliding_window", f"model.window={window}", f"model.forget={forget}"]) == 0
+        pairs = list(zip((o for rv in _lines(root, "oracle") for o in rv["objects"]),
+                         (o for rv in _lines(root, f"sliding_window_w{window}_{forget}") for o in rv["objects"])))  # fmt: skip
+        assert all(got == truth for truth, got in pairs if truth["time_away"] <= window)
+        lost = [(truth, got) for truth, got in pairs if truth["time_away"] > window]
+        if forget == "absent":
+            assert np.mean([got["present"] for _, got in lost if got["present"] is not None]) < 0.2
+        else:
+            moved = [got["position_px"] - truth["position_px"] for truth, got in lost if got["position_px"] is not None]
+            assert len(moved) > len(lost) / 2 and np.median(moved) > 2
 
     # frozen and noise at the bottom; frozen is perfectly self-consistent (why fidelity matters).
     assert main(["world", f"data={root}", "model=frozen"]) == 0

@@ -11,7 +11,8 @@ from the cached videos. Conventions and the command protocol: docs/world-models.
 
 model=command:        model.cmd (one JSON request per line on stdin, replies {"video": PATH}), model.timeout_s
 model=python:         model.entry=package.module:function (request dict -> (T, H, W, 3) uint8 array)
-model=sliding_window: model.window (frames remembered; objects away longer come back re-imagined)
+model=sliding_window: model.window (frames remembered), model.forget=color|place|absent (how objects away
+                      longer come back)
 model=noise:          model.seed.  Every model: model.label (the directory name under evals/).
 """
 

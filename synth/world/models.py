@@ -14,9 +14,10 @@ validity visible read the ground truth, which no real model sees:
 
 * ``oracle``: the ground-truth render itself;
 * ``sliding_window`` (``model.window`` = W): the render, except that an object whose time away
-  (:func:`synth.world.revisits.away_frames`) exceeds W frames comes back re-imagined: its pixels
-  in the ground-truth instance mask get their colour channels rotated (R, G, B -> G, B, R), in
-  that frame and every later one (the model remembers what it re-imagined);
+  (:func:`synth.world.revisits.away_frames`) exceeds W frames comes back re-imagined, in that
+  frame and every later one (the model remembers what it re-imagined), as ``model.forget`` says
+  (:func:`reimagine`): ``color`` (its colour channels rotated), ``place`` (moved right by its
+  width) or ``absent`` (gone);
 * ``frozen``: repeats the last conditioning frame;
 * ``noise``: uniform random pixels after the conditioning frames, seeded by ``model.seed`` and
   the clip id.
@@ -50,6 +51,7 @@ class SlidingWindowConfig:
     kind: str = "sliding_window"
     label: str = ""  # default: sliding_window_w<window>
     window: int = 8  # frames remembered
+    forget: str = "color"  # how an object away longer comes back: color | place | absent
 
 
 @dataclass
@@ -119,9 +121,12 @@ class SlidingWindowModel(WorldModel):
         super().__init__(cfg)
         if cfg.window < 1:
             raise UserError(f"model.window={cfg.window}: must be an integer >= 1 (frames remembered)")
+        if cfg.forget not in FORGET:
+            raise UserError(f"model.forget={cfg.forget}: allowed {', '.join(FORGET)}")
 
     def default_label(self) -> str:
-        return f"sliding_window_w{self.cfg.window}"
+        forget = "" if self.cfg.forget == "color" else f"_{self.cfg.forget}"
+        return f"sliding_window_w{self.cfg.window}{forget}"
 
     def generate(self, request: dict, truth: Truth) -> np.ndarray:
         out = truth.frames.copy()
@@ -129,9 +134,33 @@ class SlidingWindowModel(WorldModel):
         for j in range(k, len(out)):
             for name, frames in truth.in_view.items():
                 if j in frames and away_frames(frames, j) > self.cfg.window:
-                    mask = np.asarray(truth.instances[j]) == truth.instance_ids[name]
-                    out[j][mask] = out[j][mask][:, [1, 2, 0]]
+                    reimagine(out[j], np.asarray(truth.instances[j]) == truth.instance_ids[name], self.cfg.forget)
         return out
+
+
+FORGET = ("color", "place", "absent")
+
+
+def reimagine(frame: np.ndarray, mask: np.ndarray, how: str) -> None:
+    """Re-imagine the object under ``mask`` (H, W) bool in ``frame`` (H, W, 3) uint8, in place:
+    ``color`` rotates its colour channels (R, G, B -> G, B, R); ``absent`` paints it with the
+    median colour of a 2-pixel ring around it; ``place`` does that and draws its pixels again
+    shifted right by its width (clipped at the border)."""
+    from scipy.ndimage import binary_dilation
+
+    if not mask.any():
+        return
+    if how == "color":
+        frame[mask] = frame[mask][:, [1, 2, 0]]
+        return
+    pixels = frame[mask].copy()
+    ring = binary_dilation(mask, iterations=2) & ~mask
+    frame[mask] = np.median(frame[ring], axis=0) if ring.any() else pixels.mean(0)
+    if how == "place":
+        ys, xs = np.nonzero(mask)
+        x = xs + (xs.max() - xs.min() + 1)
+        inside = x < frame.shape[1]
+        frame[ys[inside], x[inside]] = pixels[inside]
 
 
 class FrozenModel(WorldModel):
