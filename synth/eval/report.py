@@ -405,6 +405,9 @@ def write_report(evaluations: list[Evaluation], out_dir: Path, title: str, world
     from synth.world.report import world_section
 
     lines += world_section(list(world_roots), out_dir, plt)
+    from synth.probe.run import probe_section
+
+    lines += probe_section(evaluations, out_dir)
     path = out_dir / "report.md"
     path.write_text("\n".join(lines) + "\n")
     return path
