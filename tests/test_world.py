@@ -20,6 +20,7 @@ from synth.scenes.base import Clip
 from synth.scenes.world import KEYS, camera_to_world, intrinsics, unseen_change_frame
 from synth.world.metrics import PSNR_CAP, ciede2000, lab, object_scores
 from synth.world.revisits import away_frames, revisits
+from synth.world.runner import summarize
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "world-models.md"
 
@@ -125,6 +126,25 @@ def test_object_scores_see_colour_place_and_absence():
     gone = object_scores(lab_gone, lab_truth, mask)
     assert gone["present"] == 0.0 and math.isnan(gone["position_px"]) and gone["delta_e"] > 20
     assert object_scores(lab_same, lab_truth, np.zeros((32, 32), bool)) is None
+
+
+def test_summary_bins_revisits_and_objects_by_their_own_time_away():
+    def revisit(away, psnr, objects):
+        scores = {"fidelity_psnr": psnr, "fidelity_ssim": 1.0, "self_consistency_psnr": psnr, "self_consistency_ssim": 1.0}
+        return {"time_away": away, **scores, "objects": objects}
+
+    lines = [
+        revisit(3, 60.0, [{"time_away": 3, "delta_e": 0.0, "present": 1.0}]),
+        revisit(6, 20.0, [{"time_away": 2, "delta_e": 1.0, "present": None}, {"time_away": 6, "delta_e": 40.0, "present": 0.0}]),
+    ]
+    summary = summarize(lines, bin_frames=5)
+    assert list(summary["by_time_away"]) == ["0-4", "5-9"]
+    low, high = summary["by_time_away"]["0-4"], summary["by_time_away"]["5-9"]
+    assert low["n_revisits"] == 1 and low["fidelity_psnr"] == 60.0 and low["object_delta_e"] == 0.5
+    assert low["object_presence"] == 1.0  # the undecidable one is skipped
+    assert high["object_delta_e"] == 40.0 and high["object_presence"] == 0.0 and high["fidelity_psnr"] == 20.0
+    assert summary["fidelity_psnr"] == 40.0 and summary["n_revisits"] == 2
+    assert summarize([])["fidelity_psnr"] is None and summarize([])["by_time_away"] == {}
 
 
 @pytest.fixture(scope="module")
