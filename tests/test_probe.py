@@ -130,3 +130,43 @@ def test_probe_bad_input_is_one_line(tmp_path, capsys):
         err = capsys.readouterr().err
         assert err.startswith(f"synth: error: {key}") and err.count("\n") == 1, err
     assert not (root / "evals" / "m" / "probe" / "probe.json").exists()
+
+
+def test_gt_cells_average_valid_pixels_per_cell():
+    from synth.probe.geometry import gt_cells
+
+    depth = np.full((4, 6, 6), np.inf, np.float32)
+    depth[:, :3, :3] = np.arange(4, dtype=np.float32)[:, None, None] + 1  # top-left quarter, 1..4 m by frame
+    depth[1, 0, 0] = np.inf  # one background pixel inside the object's cell
+    cells = gt_cells(depth, [0, 1, 2, 3], (2, 2, 2)).reshape(2, 2, 2)
+    # frames (0, 1): 9 pixels at 1 m and 8 at 2 m (one is background); frames (2, 3): 9 at 3 m, 9 at 4 m
+    assert cells[0, 0, 0] == pytest.approx((9 * 1 + 8 * 2) / 17) and cells[1, 0, 0] == pytest.approx(3.5)
+    assert np.isnan(cells[:, 1]).all() and np.isnan(cells[:, :, 1]).all()  # background only: no value
+    normals = np.zeros((2, 4, 4, 3), np.float32)
+    normals[:, :, :2] = (0, 0, 1)
+    got = gt_cells(normals, [1, 1], (1, 1, 2))
+    np.testing.assert_allclose(got[0], (0, 0, 1))
+    assert np.isnan(got[1]).all()  # zero normals are background
+
+
+def test_geometry_target_on_generated_ground_truth(tmp_path):
+    from synth.dataset import read_gt
+
+    data = tmp_path / "gt"
+    assert main(["generate", "task=direction", "n=6", "gt=true", f"out={data}", "render.width=56", "render.height=56",
+                 "clip.seconds=1"]) == 0  # fmt: skip
+    model_dir = build_tiny("qwen2_5_vl", tmp_path / "tiny")
+    assert main(["probe", f"data={data}", f"model.path={model_dir}", "model.max_new_tokens=1", "eval.frames=4",
+                 "probe.folds=2", "probe.target=gt.depth", "probe.pool=[2,2,2]"]) == 0  # fmt: skip
+    doc = json.loads((data / "evals" / "tiny" / "probe" / "probe.json").read_text())
+    assert doc["metric"] == "r2" and doc["binding_gap"] is None and doc["chance"] == 0
+    assert [s["name"] for s in doc["stages"]] == ["vision", "projector", "llm.0.visual", "llm.1.visual"]
+    # every cell whose pixels include the object counts once per sample
+    records = [json.loads(t) for t in (data / "manifest.jsonl").read_text().splitlines()]
+    valid = 0
+    for r in records:
+        depth = read_gt(data, r["id"])["depth"]
+        idx = [int((i + 0.5) * r["num_frames"] / 4) for i in range(4)]
+        frames = np.isfinite(np.asarray(depth[idx]))
+        valid += sum(frames[t0:t0 + 2, y0:y0 + 28, x0:x0 + 28].any() for t0 in (0, 2) for y0 in (0, 28) for x0 in (0, 28))
+    assert all(s["n"] == valid for s in doc["stages"]) and valid > 0

@@ -19,11 +19,14 @@ import numpy as np
 from synth.eval.frames import Clip
 from synth.eval.prompts import build_asks
 from synth.eval.runner import read_predictions, score
+from synth.probe.geometry import gt_target
 from synth.probe.stages import Recorder, Stage, stage_features, visual_token_ids
 
 
-def run_fingerprint(model_fp: dict, frames: int, stages: list[Stage], pool: tuple[int, int, int]) -> str:
+def run_fingerprint(model_fp: dict, frames: int, stages: list[Stage], pool: tuple[int, int, int], geometry: str = "") -> str:
     blob = {"model": model_fp, "frames": frames, "stages": [s.name for s in stages], "pool": list(pool)}
+    if geometry:  # per-cell features and the ground truth they are probed for
+        blob["geometry"] = geometry
     return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -35,12 +38,15 @@ def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
 
 
 def collect(root: Path, records: list[dict], hf, stages: list[Stage], frames: int, pool, out_dir: Path,
-            log=print) -> dict[str, dict]:  # fmt: skip
-    """Features and answers for every record (cached ones reused); returns {id: line}."""
+            log=print, geometry: str = "") -> dict[str, dict]:  # fmt: skip
+    """Features and answers for every record (cached ones reused); returns {id: line}.
+
+    ``geometry`` (``gt.depth``, ``gt.normals``, ``gt.flow``): features per pooled cell, and the
+    cells' mean ground truth stored beside them as ``target``."""
     features_dir = out_dir / "features"
     features_dir.mkdir(parents=True, exist_ok=True)
     index_path = features_dir / "samples.jsonl"
-    fp = run_fingerprint(hf.fingerprint(), frames, stages, pool)
+    fp = run_fingerprint(hf.fingerprint(), frames, stages, pool, geometry)
     by_id = {str(r["id"]): r for r in records}
     done = {}
     for line in read_predictions(index_path):
@@ -59,11 +65,14 @@ def collect(root: Path, records: list[dict], hf, stages: list[Stage], frames: in
                 for i, record in enumerate(todo):
                     ask = build_asks(record, "mcq", False)[0]
                     clip = Clip(root / record["video"], frames)
-                    inputs = hf.inputs([hf.prompt(ask)], [hf.video(clip, record)])
+                    video = hf.video(clip, record)
+                    inputs = hf.inputs([hf.prompt(ask)], [video])
                     recorder.first_pass()
                     response = hf.generate(inputs)[0]
                     recorder.armed = False
-                    arrays = stage_features(hf.model, stages, recorder, inputs, visual_ids, pool)
+                    arrays = stage_features(hf.model, stages, recorder, inputs, visual_ids, pool, cells=bool(geometry))
+                    if geometry:
+                        arrays["target"] = gt_target(root, record, geometry, video[1]["frames_indices"], pool)
                     _save_npz(features_dir / f"{record['id']}.npz", arrays)
                     size = sum(a.nbytes for a in arrays.values())
                     if i == 0:
@@ -83,7 +92,7 @@ def collect(root: Path, records: list[dict], hf, stages: list[Stage], frames: in
 
 
 def load_stage(out_dir: Path, ids: list[str], name: str) -> np.ndarray:
-    """(n, dims) float32 features of stage ``name`` for ``ids``."""
+    """(n, ...) float32 array ``name`` (a stage's features, or ``target``) for ``ids``."""
     rows = []
     for sample_id in ids:
         with np.load(out_dir / "features" / f"{sample_id}.npz") as data:

@@ -23,7 +23,9 @@ ALPHA_GRID = (0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0)
 BOOTSTRAP = 500
 
 
-def is_numeric(labels: list) -> bool:
+def is_numeric(labels) -> bool:
+    if isinstance(labels, np.ndarray):
+        return labels.dtype.kind == "f"
     return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in labels)
 
 
@@ -57,7 +59,7 @@ def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray, numeric: bool,
 
     if splits is None:
         splits = GroupKFold(n_splits=min(folds, len(np.unique(groups)))).split(x, y, groups)
-    predictions = np.zeros(len(y), dtype=float if numeric else y.dtype)
+    predictions = np.zeros(y.shape, dtype=float if numeric else y.dtype)
     for train, test in splits:
         inner = _inner_splits(x[train], y[train], groups[train], 3)
         if numeric:
@@ -77,8 +79,11 @@ def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray, numeric: bool,
 
 
 def _r2(y, p) -> float:
-    total = ((y - y.mean()) ** 2).sum()
-    return float(1 - ((y - p) ** 2).sum() / total) if total > 0 else 0.0
+    """R² (the mean over columns for (n, k) targets)."""
+    y, p = y.reshape(len(y), -1), p.reshape(len(p), -1)
+    total = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
+    resid = ((y - p) ** 2).sum(axis=0)
+    return float(np.mean(np.where(total > 0, 1 - resid / np.where(total > 0, total, 1), 0.0)))
 
 
 def _metric(y, p, groups, numeric: bool, seed: int) -> tuple[float, list[float]]:
@@ -96,8 +101,11 @@ def _metric(y, p, groups, numeric: bool, seed: int) -> tuple[float, list[float]]
     return score, [float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))]
 
 
-def probe_stage(x: np.ndarray, labels: list, groups: list, folds: int = 5, seed: int = 0) -> dict:
+def probe_stage(x: np.ndarray, labels, groups: list, folds: int = 5, seed: int = 0) -> dict:
     """Score one stage's features: ``{score, ci95, control, n, dims}``.
+
+    ``x`` (n, dims); ``labels``: n categories or numbers, or an (n, k) float array (several
+    numeric targets scored by their mean R², e.g. a token's mean normal); ``groups``: n group ids.
 
     BLAS runs on one thread here: these problems are small, and several BLAS threads per fit
     made them up to 100x slower on a shared 2-core machine.
@@ -111,6 +119,8 @@ def probe_stage(x: np.ndarray, labels: list, groups: list, folds: int = 5, seed:
 def _probe_stage(x, labels, groups, folds, seed) -> dict:
     numeric = is_numeric(labels)
     y = np.asarray(labels, dtype=float) if numeric else np.unique(np.asarray(labels, dtype=str), return_inverse=True)[1]
+    if y.ndim == 2 and y.shape[1] == 1:  # one numeric target per row
+        y = y[:, 0]
     g = np.asarray([str(v) for v in groups])
     score, ci = _metric(y, out_of_fold(x, y, g, numeric, folds), g, numeric, seed)
     permuted = np.random.default_rng(seed).permutation(y)

@@ -14,9 +14,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from synth.errors import UserError
 from synth.eval.stats import wilson_interval
 from synth.probe.features import collect, load_stage
+from synth.probe.geometry import GT_TARGETS
 from synth.probe.probes import chance_level, is_numeric, probe_stage
 from synth.probe.stages import resolve_stages
 
@@ -68,7 +71,7 @@ def summarize(target: str, labels: list, answers: list[dict], stages: list[dict]
         "verbal_accuracy": verbal,
         "verbal_ci95": list(wilson_interval(right, len(answers))),
         "binding_gap": gap,
-        "n": len(labels),
+        "n": len(answers),
         "stages": stages,
     }
 
@@ -80,20 +83,30 @@ def run_probe(root: Path, records: list[dict], hf, settings: ProbeSettings, log=
         records = records[: settings.limit]
     if not records:
         raise UserError(f"data={root}: no samples")
-    labels = target_labels(records, settings.target)
-    if len(set(map(str, labels))) < 2:
+    geometry = settings.target if settings.target in GT_TARGETS else ""
+    if settings.target.startswith("gt.") and not geometry:
+        raise UserError(f"probe.target={settings.target}: allowed ground-truth targets {', '.join(GT_TARGETS)}")
+    labels = None if geometry else target_labels(records, settings.target)
+    if labels is not None and len(set(map(str, labels))) < 2:
         raise UserError(f"probe.target={settings.target}: every sample has the same value; nothing to probe")
     groups = [r.get("group", r["id"]) for r in records]
     if len(set(map(str, groups))) < settings.folds:
         raise UserError(f"probe.folds={settings.folds}: the data have {len(set(map(str, groups)))} groups; use at most that many folds")
-    stages = resolve_stages(hf.model, settings.stages, [str(m) for m in settings.modules])
+    stages = resolve_stages(hf.model, settings.stages, [str(m) for m in settings.modules], per_cell=bool(geometry))
     out_dir = root / "evals" / hf.label / "probe"
     pool = tuple(int(p) for p in settings.pool)
-    answers = collect(root, records, hf, stages, settings.frames, pool, out_dir, log)
+    answers = collect(root, records, hf, stages, settings.frames, pool, out_dir, log, geometry)
     ids = [str(r["id"]) for r in records]
+    if geometry:  # one row per cell with valid ground truth, grouped by its sample's group
+        target = load_stage(out_dir, ids, "target")  # (n, cells, C)
+        keep = np.isfinite(target).all(axis=-1).reshape(-1)
+        labels = target.reshape(-1, target.shape[-1])[keep]
+        groups = list(np.repeat(np.asarray([str(g) for g in groups]), target.shape[1])[keep])
     results = []
     for stage in stages:
         x = load_stage(out_dir, ids, stage.name)
+        if geometry:
+            x = x.reshape(-1, x.shape[-1])[keep]
         results.append({"name": stage.name, **probe_stage(x, labels, groups, settings.folds, settings.seed)})
     doc = {"model": hf.label, "frames": settings.frames, "pool": list(pool),
            **summarize(settings.target, labels, [answers[i] for i in ids], results)}  # fmt: skip

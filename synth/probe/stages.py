@@ -79,8 +79,11 @@ def decoder_layers(model) -> tuple[str, list]:
     return best
 
 
-def resolve_stages(model, stages, modules: list[str]) -> list[Stage]:
-    """The stages to read: ``stages`` is ``"auto"`` or a list of names (vision, projector, llm.<i>)."""
+def resolve_stages(model, stages, modules: list[str], per_cell: bool = False) -> list[Stage]:
+    """The stages to read: ``stages`` is ``"auto"`` or a list of names (vision, projector, llm.<i>).
+
+    ``per_cell`` (geometry targets): only stages with one reading per visual token (vision,
+    projector, ``llm.<i>.visual``)."""
     spec = SPECS.get(getattr(model.config, "model_type", ""))
     layers_name, layers = decoder_layers(model)
     available: list[Stage] = []
@@ -104,6 +107,12 @@ def resolve_stages(model, stages, modules: list[str]) -> list[Stage]:
             chosen.append(by_name[name])
             if name.startswith("llm.") and not name.endswith(".visual"):
                 chosen.append(by_name[name + ".visual"])
+    if per_cell:
+        if modules:
+            raise UserError("probe.modules: not read for gt targets (no token layout is known for them)")
+        if not spec:
+            raise UserError(f"probe.target: gt targets need a known token layout; model_type {getattr(model.config, 'model_type', '?')} has none")
+        chosen = list(dict.fromkeys(s for s in chosen if s.kind != "llm"))
     chosen += [Stage(f"module:{m}", "module", find_module(model, m)[0]) for m in modules]
     if not chosen:
         raise UserError(
@@ -135,7 +144,11 @@ class Recorder:
         self.records: dict[tuple[str, str], list] = {}
         self._handles = []
         modules = dict(model.named_modules())
-        for key in {(s.module, s.read) for s in stages}:
+        keys = {(s.module, s.read) for s in stages}
+        spec = SPECS.get(getattr(model.config, "model_type", ""))
+        if spec and any(s.kind == "llm_visual" for s in stages):  # the LLM's visual tokens follow its layout
+            keys.add((find_module(model, spec[2])[0], "output"))
+        for key in keys:
             name, read = key
             module = modules[name]
             if read == "input":
@@ -212,13 +225,31 @@ def frames_layout(tokens):
     return tokens.reshape(f, side, side, d)
 
 
-def pool_grid(grid, pool: tuple[int, int, int]) -> np.ndarray:
-    """Average-pool (t, h, w, D) tokens to ``pool`` = (time bins, rows, columns); (bins*rows*cols*D,) float16."""
+def pool_grid(grid, pool: tuple[int, int, int], cells: bool = False) -> np.ndarray:
+    """Average-pool (t, h, w, D) tokens to ``pool`` = (time bins, rows, columns).
+
+    Returns float16 (bins*rows*cols*D,), or (bins*rows*cols, D) with ``cells``."""
     import torch
 
     x = grid.permute(3, 0, 1, 2)[None]  # (1, D, t, h, w)
     pooled = torch.nn.functional.adaptive_avg_pool3d(x, pool)[0].permute(1, 2, 3, 0)
-    return pooled.reshape(-1).numpy().astype(np.float16)
+    shape = (-1, grid.shape[-1]) if cells else (-1,)
+    return pooled.reshape(*shape).numpy().astype(np.float16)
+
+
+def llm_visual_grid(hidden, projector_grid):
+    """The LLM's visual-token hidden states (N, D) laid out like the projector's (t, h, w, D)
+    output; LLaVA-OneVision pools each frame 2 x 2 after its projector and appends one newline
+    token, so a per-frame square grid after dropping the last token is accepted too."""
+    t, h, w, _ = projector_grid.shape
+    n, d = hidden.shape
+    if n == t * h * w:
+        return hidden.reshape(t, h, w, d)
+    per_frame = (n - 1) // t if (n - 1) % t == 0 else 0
+    side = math.isqrt(per_frame)
+    if per_frame and side * side == per_frame:
+        return hidden[:-1].reshape(t, side, side, d)
+    raise UserError(f"probe: {n} visual tokens in the LLM do not map onto the projector's {t}x{h}x{w} grid")
 
 
 def _qwen25_unit_order(model, grid_thw):
@@ -230,31 +261,37 @@ def _qwen25_unit_order(model, grid_thw):
 
 
 def stage_features(model, stages: list[Stage], recorder: Recorder, inputs, visual_ids: list[int],
-                   pool: tuple[int, int, int]) -> dict[str, np.ndarray]:  # fmt: skip
-    """Each stage's feature vector (float16) from the tensors ``recorder`` kept in one pass."""
+                   pool: tuple[int, int, int], cells: bool = False) -> dict[str, np.ndarray]:  # fmt: skip
+    """Each stage's feature vector (float16) from the tensors ``recorder`` kept in one pass;
+    ``cells``: one vector per pooled cell, (cells, D), for vision, projector and llm.<i>.visual."""
     import torch
 
     model_type = getattr(model.config, "model_type", "")
     spec = SPECS.get(model_type)
     input_ids = inputs["input_ids"][0].cpu()
     visual_mask = torch.isin(input_ids, torch.as_tensor(visual_ids))
+    def visual_grid(kind: str, calls):
+        tokens = torch.cat([c.reshape(-1, *c.shape[-2:]) if c.ndim > 2 else c for c in calls], dim=0)
+        if spec[3] == "grid":
+            grid_thw = inputs["video_grid_thw"][0].cpu()
+            merge = model.config.vision_config.spatial_merge_size
+            order = _qwen25_unit_order(model, grid_thw) if model_type == "qwen2_5_vl" else None
+            return grid_layout(tokens.reshape(-1, tokens.shape[-1]), grid_thw, merge, kind == "projector", order)
+        return frames_layout(tokens)
+
     out = {}
     for stage in stages:
         calls = recorder.records.get((stage.module, stage.read))
         if not calls:
             raise UserError(f"probe: stage {stage.name} ({stage.module}) was not run by the model's forward pass")
         if stage.kind in ("vision", "projector"):
-            tokens = torch.cat([c.reshape(-1, *c.shape[-2:]) if c.ndim > 2 else c for c in calls], dim=0)
-            if spec[3] == "grid":
-                grid_thw = inputs["video_grid_thw"][0].cpu()
-                merge = model.config.vision_config.spatial_merge_size
-                order = _qwen25_unit_order(model, grid_thw) if model_type == "qwen2_5_vl" else None
-                grid = grid_layout(tokens.reshape(-1, tokens.shape[-1]), grid_thw, merge, stage.kind == "projector", order)
-            else:
-                grid = frames_layout(tokens)
-            out[stage.name] = pool_grid(grid, pool)
+            out[stage.name] = pool_grid(visual_grid(stage.kind, calls), pool, cells)
             continue
         hidden = calls[0]  # the prompt's pass
+        if cells and stage.kind == "llm_visual":
+            projector = visual_grid("projector", recorder.records[(find_module(model, spec[2])[0], "output")])
+            out[stage.name] = pool_grid(llm_visual_grid(hidden[0, visual_mask], projector), pool, cells=True)
+            continue
         if stage.kind == "module" and not (hidden.ndim == 3 and hidden.shape[1] == len(input_ids)):
             out[stage.name] = hidden.reshape(-1, hidden.shape[-1]).mean(0).numpy().astype(np.float16)
         elif stage.kind in ("llm", "module"):
