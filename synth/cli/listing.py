@@ -2,7 +2,8 @@
 
   synth list tasks | degradations | models
 
-One entry per line, the name first.
+One entry per line, the name first. ``models`` names the command that takes each model:
+``synth eval`` (video-QA models) or ``synth world`` (world models).
 """
 
 from __future__ import annotations
@@ -35,7 +36,11 @@ def run(cfg: Config) -> None:
             print(f"{name:<{width}}  {spec.stage}")
     elif cfg.what == "models":
         from synth.eval.models import MODEL_CONFIGS
+        from synth.world.models import WORLD_MODEL_CONFIGS
 
-        print("\n".join(MODEL_CONFIGS))
+        names = [(name, "synth eval") for name in MODEL_CONFIGS] + [(name, "synth world") for name in WORLD_MODEL_CONFIGS]
+        width = max(len(name) for name, _ in names)
+        for name, command in names:
+            print(f"{name:<{width}}  {command}")
     else:
         raise UserError(f"what={cfg.what}: allowed {', '.join(KINDS)}")
