@@ -390,6 +390,8 @@ class Renderer:
         _set(prog, "u_sun_color", tuple(np.asarray(sun.color) * sun.intensity) if sun is not None else (0.0, 0.0, 0.0))
         _set(prog, "u_sun_map", 1)
         _set(prog, "m_sun_vp", shadow_vps[0][0] if shadow_vps[0] else np.eye(4))
+        if not lights["points"]:  # the variant without point lights has none of their uniforms
+            return
         _set(prog, "u_point_maps", list(range(2, 2 + MAX_POINT_LIGHTS)))
         faces = [vp for point in shadow_vps[1:] for vp in (point or [np.eye(4)] * 6)]
         _set(prog, "m_point_face_vp", np.stack(faces))
