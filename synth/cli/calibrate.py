@@ -48,16 +48,17 @@ class Reference:
 
 def load_reference(root: Path, clips: int, frames: int, device: torch.device) -> list[Reference]:
     from synth.dataset import read_gt, read_manifest
-    from synth.video import read_clip
+    from synth.video import read_frames
 
     refs = []
     for record in read_manifest(root)[:clips]:
-        video, fps = read_clip(root / record["video"])
+        # Only the frames used are decoded: a reference may be a long clip.
+        video, fps = read_frames(root / record["video"], list(range(min(frames, record["num_frames"])))), record["fps"]
         depth = None
         gt = read_gt(root, record["id"])
         if gt is not None and "depth" in gt:
-            depth = torch.from_numpy(np.asarray(gt["depth"][:frames], dtype=np.float32)).to(device)
-        refs.append(Reference(record["id"], video[:frames], fps, depth))
+            depth = torch.from_numpy(np.array(gt["depth"][:frames], dtype=np.float32)).to(device)
+        refs.append(Reference(record["id"], video, fps, depth))
     if not refs:
         raise UserError(f"data={root}: holds no clips")
     return refs
