@@ -1,6 +1,6 @@
 """synth export FORMAT data=DIR out=DIR [overwrite=false] ...
 
-  synth export lmms-eval data=DIR out=TASK_DIR [task=NAME]
+  synth export lmms-eval data=DIR out=TASK_DIR [task=NAME] [frames=8] [visual=video|frames]
       an lmms-eval task directory (YAML + utils.py + data) so any lmms-eval model can run a
       synth dataset: `lmms-eval --include_path TASK_DIR --tasks NAME ...` (docs/evaluation.md)
   synth export llava data=DIR out=DIR [style=mixed|open|mcq] [seed=0] [video_token=image]
@@ -33,6 +33,8 @@ class Config:
     data: str = ""
     out: str = ""
     task: str = ""  # lmms-eval: the task name; default synth_<dataset directory name>
+    frames: int = 8  # lmms-eval: frames per clip stored as synth eval samples them (eval.frames)
+    visual: str = "video"  # lmms-eval: what the task hands a model, video (the clip) or frames (synth's)
     style: str = "mixed"  # llava / hf: open | mcq | mixed (one of the two per sample, by seed)
     seed: int = 0  # llava / hf: picks style, paraphrase and option order per sample
     video_token: str = "image"  # llava / hf: the placeholder <image> (LLaVA) or <video> (LLaMA-Factory)
@@ -57,5 +59,5 @@ def run(cfg: Config) -> None:
         return
     if out.exists() and any(out.iterdir()) and not cfg.overwrite:
         raise UserError(f"out={out}: exists and is not empty; pass overwrite=true to replace it")
-    yaml_path = export_lmms_eval(root, records, out, cfg.task)
+    yaml_path = export_lmms_eval(root, records, out, cfg.task, cfg.frames, cfg.visual)
     print(yaml_path)

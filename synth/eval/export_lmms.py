@@ -7,6 +7,13 @@ Layout written under ``out``::
     synth_parsing.py     a copy of synth.eval.parsing, so lmms-eval scores answers exactly as synth does
     data/test.jsonl      one doc per sample (prompt rendered by synth, options, answer index, metadata)
     data/clips/*.mp4     the clips
+    data/frames/<id>/    the frames `synth eval` shows (PNG, ``eval.frames`` of them, same indices)
+
+What a model sees is set in the YAML's ``lmms_eval_specific_kwargs`` (lmms-eval passes it to
+``doc_to_visual``): ``visual: video`` hands over the clip path, and the lmms-eval model class
+samples its own frames (its ``max_num_frames`` / ``max_frames_num`` model argument, 4 to 32 by
+class); ``visual: frames`` hands over synth's ``frames`` sampled frames as images, the ones
+``synth eval`` would show (:func:`synth.eval.frames.sample_indices`).
 
 The task directory needs no synth install. ``data_files`` in the YAML is an absolute path
 (lmms-eval hands it to ``datasets.load_dataset``), so export again after moving the directory.
@@ -20,9 +27,16 @@ import re
 import shutil
 from pathlib import Path
 
+from PIL import Image
+
+from synth.errors import UserError
 from synth.eval import parsing
+from synth.eval.frames import sample_indices
 from synth.eval.metrics import condition_label
 from synth.eval.prompts import render_prompt
+from synth.video import read_frames
+
+VISUALS = ("video", "frames")
 
 UTILS_PY = '''"""lmms-eval hooks for a task exported by `synth export lmms-eval`."""
 
@@ -36,6 +50,12 @@ _spec.loader.exec_module(synth_parsing)
 
 
 def doc_to_visual(doc, lmms_eval_specific_kwargs=None):
+    """The clip path (visual: video), or synth's sampled frames as PIL images (visual: frames)."""
+    settings = (lmms_eval_specific_kwargs or {}).get("default", lmms_eval_specific_kwargs or {})
+    if settings.get("visual", "video") == "frames":
+        from PIL import Image
+
+        return [Image.open(os.path.join(_HERE, "data", path)).convert("RGB") for path in doc["frames"]]
     return [os.path.join(_HERE, "data", doc["video"])]
 
 
@@ -49,7 +69,7 @@ def process_results(doc, results):
 '''
 
 
-def _yaml_text(task: str, data_file: Path) -> str:
+def _yaml_text(task: str, data_file: Path, frames: int, visual: str) -> str:
     # Written by hand: `!function` tags are lmms-eval's own YAML extension.
     return f"""task: {task}
 dataset_path: json
@@ -66,6 +86,12 @@ generation_kwargs:
   temperature: 0
   do_sample: false
 process_results: !function utils.process_results
+lmms_eval_specific_kwargs:
+  default:
+    # video: the clip path, the model class samples its own frames (max_num_frames / max_frames_num);
+    # frames: the {frames} frames synth eval shows (eval.frames={frames}), as images, from data/frames/
+    visual: {visual}
+    frames: {frames}
 metric_list:
   - metric: accuracy
     aggregation: mean
@@ -79,8 +105,16 @@ metadata:
 """
 
 
-def export_lmms_eval(root: Path, records: list[dict], out: Path, task: str = "") -> Path:
-    """Write the task directory for ``records`` of the dataset at ``root``; returns the YAML path."""
+def export_lmms_eval(root: Path, records: list[dict], out: Path, task: str = "", frames: int = 8, visual: str = "video") -> Path:
+    """Write the task directory for ``records`` of the dataset at ``root``; returns the YAML path.
+
+    ``frames``: how many frames per clip to store as synth eval samples them (``eval.frames``);
+    ``visual``: what ``doc_to_visual`` hands the model by default, ``video`` or ``frames``.
+    """
+    if frames < 1:
+        raise UserError(f"frames={frames}: must be an integer >= 1 (synth eval's eval.frames)")
+    if visual not in VISUALS:
+        raise UserError(f"visual={visual}: allowed {', '.join(VISUALS)}")
     task = task or "synth_" + re.sub(r"[^A-Za-z0-9_]+", "_", root.resolve().name)
     if out.exists():
         shutil.rmtree(out)
@@ -91,10 +125,17 @@ def export_lmms_eval(root: Path, records: list[dict], out: Path, task: str = "")
         source = root / record["video"]
         target = clips / f"{record['id']}{source.suffix}"
         shutil.copyfile(source, target)
+        frame_dir = out / "data" / "frames" / str(record["id"])
+        frame_dir.mkdir(parents=True)
+        indices = sample_indices(int(record["num_frames"]), frames)
+        for k, frame in zip(indices, read_frames(source, indices)):
+            Image.fromarray(frame).save(frame_dir / f"{k:05d}.png")
         docs.append(
             {
                 "id": str(record["id"]),
                 "video": str(target.relative_to(out / "data")),
+                "frames": [str((frame_dir / f"{k:05d}.png").relative_to(out / "data")) for k in indices],
+                "frame_indices": indices,
                 "prompt": render_prompt(record["question"], record["options"]),
                 "question": record["question"],
                 "options": list(record["options"]),
@@ -112,5 +153,5 @@ def export_lmms_eval(root: Path, records: list[dict], out: Path, task: str = "")
     (out / "synth_parsing.py").write_text(inspect.getsource(parsing))
     (out / "utils.py").write_text(UTILS_PY)
     yaml_path = out / f"{task}.yaml"
-    yaml_path.write_text(_yaml_text(task, data_file))
+    yaml_path.write_text(_yaml_text(task, data_file, frames, visual))
     return yaml_path
