@@ -170,7 +170,7 @@ class Pipeline:
         ``codec=False`` leaves the codec stage out: the caller encodes the file itself with
         :attr:`codec`'s settings, so the file holds that encoder's own bitstream.
         """
-        items: Iterator[tuple[Any, Any]] = ((v.to(torch.float32), d) for v, d in chunks)
+        items: Items = _converted(iter(chunks), "float", "linear")
         domain = "linear"
         for spec, params in self.stages:
             if spec.domain == "uint8" and not codec:
@@ -213,7 +213,9 @@ def _retime(spec: Spec, params: Params, frames: int, fps: float, seed: int) -> t
 
 
 def _convert(data: Any, have: str, want: str) -> Any:
-    """Move data forward through the domains: linear -> (sRGB encode) -> encoded -> uint8."""
+    """Move data forward through the domains: (any float ->) linear -> (sRGB encode) -> encoded -> uint8."""
+    if have == "float":
+        return data.to(torch.float32)
     if have == "linear" and DOMAINS.index(want) > DOMAINS.index("encode"):
         data, have = linear_to_srgb(data), "encoded"
     if have == "encoded" and want == "uint8":
@@ -225,15 +227,56 @@ Items = Iterator[tuple[Any, Any]]  # (frames, depth or None) chunks of one clip,
 
 
 def _converted(items: Items, have: str, want: str) -> Items:
-    for data, depth in items:
-        yield _convert(data, have, want), (None if want == "uint8" else depth)
+    for item in items:
+        data, depth = item
+        del item  # a suspended generator keeps its locals: hold no chunk while downstream works
+        out = _convert(data, have, want)
+        del data
+        yield out, (None if want == "uint8" else depth)
+
+
+class _Frames:
+    """The frames of a stream a stage still needs: absolute indices ``start`` .. ``end`` - 1, with
+    their depth (or None). Released frames are really freed: what is kept is copied out of the
+    chunk it came in, so a few margin frames never pin a whole chunk in memory."""
+
+    def __init__(self) -> None:
+        self.data: Any = None
+        self.depth: Any = None
+        self.start = 0
+
+    @property
+    def end(self) -> int:
+        return self.start + (len(self.data) if self.data is not None else 0)
+
+    def add(self, data: Any, depth: Any) -> None:
+        self.data = data if self.data is None else _cat([self.data, data])
+        self.depth = depth if self.depth is None else _cat([self.depth, depth])
+
+    def take(self, index: slice | torch.Tensor) -> tuple[Any, Any]:
+        """Frames (and depth) at absolute ``index``: a slice, or a tensor of frame indices."""
+        if isinstance(index, slice):
+            rel = slice(index.start - self.start, index.stop - self.start)
+            return self.data[rel], (self.depth[rel] if self.depth is not None else None)
+        rel = index - self.start
+        return self.data[rel.to(self.data.device)], (self.depth[rel.to(self.depth.device)] if self.depth is not None else None)
+
+    def release_before(self, keep: int) -> None:
+        keep = max(keep, self.start)
+        if keep >= self.end:
+            self.data = self.depth = None
+        elif keep > self.start:
+            self.data, self.depth = (None if x is None else _copy(x[keep - self.start :]) for x in (self.data, self.depth))
+        self.start = keep
+
+
+def _copy(x: Any) -> Any:
+    return None if x is None else x.copy() if isinstance(x, np.ndarray) else x.clone()
 
 
 def _cat(parts: list[Any]) -> Any:
     if parts[0] is None:
         return None
-    if len(parts) == 1:
-        return parts[0]
     return np.concatenate(parts) if isinstance(parts[0], np.ndarray) else torch.cat(parts)
 
 
@@ -242,51 +285,48 @@ def _windowed(spec: Spec, params: Params, items: Items, fps: float, seed: int) -
     holds input frames i - before .. i + after (clipped to the clip), as on the whole clip."""
     before, after = spec.reach
     values = params.resolved()
-    buf: Any = None  # input frames start .. start + len(buf) - 1
-    dbuf: Any = None
-    start = done = 0  # done: frames output so far
+    held = _Frames()
+    done = 0  # frames output so far
 
     def run(ready: int) -> tuple[Any, Any]:
-        nonlocal buf, dbuf, start, done
-        ws = max(start, done - before)
-        window, dwin = buf[ws - start :], (dbuf[ws - start :] if dbuf is not None else None)
-        end = ws + len(window)
+        nonlocal done
+        ws = max(held.start, done - before)
+        window, dwin = held.take(slice(ws, held.end))
         gen = torch.Generator(device=window.device).manual_seed(stage_seed(seed, spec.name))
-        context = {"fps": fps, "depth": dwin, "generator": gen, "index": torch.arange(ws, end)}
+        context = {"fps": fps, "depth": dwin, "generator": gen, "index": torch.arange(ws, held.end)}
         out = spec.call(window, values, context)
+        del window
         piece = (out[done - ws : ready - ws], dwin[done - ws : ready - ws] if dwin is not None else None)
-        done, keep = ready, max(start, ready - before)
-        buf, dbuf, start = buf[keep - start :], (dbuf[keep - start :] if dbuf is not None else None), keep
+        if len(piece[0]) < len(out):
+            piece = (_copy(piece[0]), _copy(piece[1]))  # margins computed for context only: let them go
+        done = ready
+        held.release_before(ready - before)
         return piece
 
-    for data, depth in items:
-        buf = data if buf is None else _cat([buf, data])
-        dbuf = depth if dbuf is None else _cat([dbuf, depth])
-        ready = start + len(buf) - after
-        if ready > done:
-            yield run(ready)
-    if buf is not None and start + len(buf) > done:
-        yield run(start + len(buf))
+    for item in items:
+        held.add(*item)
+        del item
+        if held.end - after > done:
+            yield run(held.end - after)
+    if held.end > done:
+        yield run(held.end)
 
 
 def _retimed(spec: Spec, params: Params, items: Items, fps: float, seed: int) -> Items:
     """Frame drops / stutter / rate change over a stream: the index map of the frames seen so far
     is a prefix of the whole clip's (:func:`motion.frame_drop_indices`), and indices never
     decrease, so frames before the last one shown are released."""
-    buf: Any = None
-    dbuf: Any = None
-    start = total = emitted = 0
-    for data, depth in items:
-        buf = data if buf is None else _cat([buf, data])
-        dbuf = depth if dbuf is None else _cat([dbuf, depth])
-        total += len(data)
-        idx, _ = _retime(spec, params, total, fps, seed)
-        new = idx[emitted:] - start
-        if len(new):
-            yield buf[new.to(buf.device)], (dbuf[new.to(dbuf.device)] if dbuf is not None else None)
+    held = _Frames()
+    emitted = 0
+    for item in items:
+        held.add(*item)
+        del item
+        idx, _ = _retime(spec, params, held.end, fps, seed)
+        if len(idx) > emitted:
+            piece = held.take(idx[emitted:])
             emitted = len(idx)
-            keep = int(idx[-1])
-            buf, dbuf, start = buf[keep - start :], (dbuf[keep - start :] if dbuf is not None else None), keep
+            held.release_before(int(idx[-1]))
+            yield piece
 
 
 def _coded(spec: Spec, params: Params, items: Items, fps: float) -> Items:
@@ -294,11 +334,15 @@ def _coded(spec: Spec, params: Params, items: Items, fps: float) -> Items:
     (:class:`codec.RoundTrip`)."""
     trip = None
     try:
-        for frames, _ in items:
+        for item in items:
+            frames = item[0]
+            del item
             if trip is None:
                 _, h, w, _ = frames.shape
                 trip = RoundTrip(w, h, fps, **params.resolved())
-            yield trip.feed(frames), None
+            done = trip.feed(frames)
+            del frames
+            yield done, None
         if trip is not None:
             yield trip.finish(), None
             trip = None

@@ -55,17 +55,20 @@ def _shot_noise(electrons: torch.Tensor, generators: Generators) -> tuple[torch.
     # N(λ, λ) for every pixel: λ + √λ · z, on the √λ buffer
     noisy = electrons.sqrt().mul_(z).add_(electrons)
 
-    def exact(part: Any, gen: torch.Generator) -> None:
-        # exact Poisson where λ is small: pick those pixels by flat index once (boolean-mask
-        # indexing would run nonzero twice), draw, write back
-        lam_all = electrons[part].view(-1)
-        idx = (lam_all < _GAUSS_ABOVE_E).nonzero().squeeze(1)
-        if idx.numel():
-            lam = lam_all.index_select(0, idx)
-            draws = torch.poisson(lam.to(gen.device), generator=gen).to(lam.device)
-            noisy[part].view(-1).index_copy_(0, idx, draws)
-
-    _draw(generators, exact)
+    # exact Poisson where λ is small: pick those pixels by flat index once for the whole tensor
+    # (boolean-mask indexing would run nonzero twice, and once per frame costs more than the
+    # draws), draw each frame's share with its own generator, write back in one pass
+    idx = (electrons.view(-1) < _GAUSS_ABOVE_E).nonzero().squeeze(1)
+    if idx.numel():
+        lam = electrons.view(-1).index_select(0, idx)
+        if isinstance(generators, torch.Generator):
+            draws = torch.poisson(lam.to(generators.device), generator=generators).to(lam.device)
+        else:
+            per_frame = electrons[0].numel()
+            cuts = torch.searchsorted(idx, torch.arange(len(generators) + 1, device=idx.device) * per_frame).tolist()
+            draws = torch.cat([torch.poisson(lam[a:b].to(g.device), generator=g).to(lam.device)
+                               for a, b, g in zip(cuts[:-1], cuts[1:], generators)])  # fmt: skip
+        noisy.view(-1).index_copy_(0, idx, draws)
     return noisy, z
 
 

@@ -73,8 +73,10 @@ def sample_seed(seed: int, sample_id: str) -> int:
     return zlib.crc32(f"{seed}:{sample_id}".encode())
 
 
-# Frames per chunk: about this many pixels (1080p: 4 frames, 4K: 1), at most MAX_CHUNK frames.
-CHUNK_PIXELS, MAX_CHUNK = 1 << 23, 32
+# Frames per chunk: about this many pixels (1080p and larger: 1 frame, 720p: 2, 640x360: 9),
+# at most MAX_CHUNK frames. The full camera model peaks near 30 frame-sized float buffers per
+# frame of a chunk (one-off warp grids included), so 1080p stays under 2 GB one frame at a time.
+CHUNK_PIXELS, MAX_CHUNK = 1 << 21, 32
 
 
 def chunk_frames(width: int, height: int) -> int:
