@@ -1,4 +1,4 @@
-"""synth eval data=DIR model=oracle|random|blind|single_frame|openai|hf|command [model.KEY=...] [eval.KEY=...]
+"""synth eval data=DIR model=oracle|flow|random|blind|single_frame|openai|hf|command [model.KEY=...] [eval.KEY=...]
 
 Asks the model every sample and writes DIR/evals/<model>/predictions.jsonl, metrics.json and
 report.md with PNG plots. Interrupted runs resume from the cached predictions.
@@ -14,6 +14,7 @@ model=openai: model.name, model.base_url, model.video_url, model.concurrency, mo
 model=hf:     model.path (a save_pretrained directory), model.device, model.dtype (float32, bfloat16,
               float16), model.device_map=auto, model.batch_size, model.max_new_tokens
 model=command: model.cmd (reads one JSON request per line on stdin, answers {"response": ...})
+model=flow:   model.min_px, model.camera_share (OpenCV dense optical flow; docs/evaluation.md)
 model=random: model.seed.  Every model: model.label (the directory name under evals/).
 """
 
