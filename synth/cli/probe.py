@@ -27,7 +27,7 @@ from typing import Any, List
 
 from omegaconf import MISSING
 
-from synth.dataset import read_manifest
+from synth.dataset import open_dataset
 from synth.errors import UserError
 from synth.eval.models import HFModelConfig
 
@@ -68,7 +68,7 @@ def run(cfg: Config) -> None:
     if not cfg.data:
         raise UserError("data: required, the dataset directory (data=DIR)")
     root = Path(cfg.data)
-    records = read_manifest(root)
+    records, _ = open_dataset(root)
     stages = cfg.probe.stages if isinstance(cfg.probe.stages, (list, tuple)) else str(cfg.probe.stages)
     settings = ProbeSettings(target=cfg.probe.target, stages=stages, modules=list(cfg.probe.modules),
                              pool=list(cfg.probe.pool), folds=cfg.probe.folds, frames=cfg.eval.frames,

@@ -193,8 +193,11 @@ class HFModel(Model):
             do_sample_frames=False,  # the frames are already sampled (synth.eval.frames)
             padding=True,
             return_tensors="pt",
-        )
-        return batch.to(self.device)
+        ).to(self.device)
+        for key, value in batch.items():  # pixels in the model's dtype; timings stay float32
+            if key.startswith("pixel_values") and value.is_floating_point():
+                batch[key] = value.to(self.model.dtype)
+        return batch
 
     # ------------------------------------------------------------ generation
 

@@ -1,8 +1,8 @@
 """One forward pass per sample: every stage's features and the model's verbal answer, cached.
 
-Cache in ``<probe dir>/features/``: ``<id>.npz`` (one float16 vector per stage, written
-atomically) and ``samples.jsonl`` (one line per sample, appended as it comes: id, fingerprint,
-response, parsed option, correct, feature bytes). A sample is reused when its line carries this
+Cache in ``<probe dir>/features/`` (per-cell geometry features: ``features-gt.depth/`` ...):
+``<id>.npz`` (one float16 vector per stage, written atomically) and ``samples.jsonl`` (one line
+per sample, appended as it comes: id, fingerprint, response, parsed option, correct, bytes). A sample is reused when its line carries this
 run's fingerprint (model config, frames, stages, pooling, prompt) and its ``.npz`` exists; anything
 else is computed again, as in ``synth eval``'s cache.
 """
@@ -21,6 +21,10 @@ from synth.eval.prompts import build_asks
 from synth.eval.runner import read_predictions, score
 from synth.probe.geometry import gt_target
 from synth.probe.stages import Recorder, Stage, stage_features, visual_token_ids
+
+
+def features_dir(out_dir: Path, geometry: str = "") -> Path:
+    return out_dir / (f"features-{geometry}" if geometry else "features")
 
 
 def run_fingerprint(model_fp: dict, frames: int, stages: list[Stage], pool: tuple[int, int, int], geometry: str = "") -> str:
@@ -43,9 +47,9 @@ def collect(root: Path, records: list[dict], hf, stages: list[Stage], frames: in
 
     ``geometry`` (``gt.depth``, ``gt.normals``, ``gt.flow``): features per pooled cell, and the
     cells' mean ground truth stored beside them as ``target``."""
-    features_dir = out_dir / "features"
-    features_dir.mkdir(parents=True, exist_ok=True)
-    index_path = features_dir / "samples.jsonl"
+    cache = features_dir(out_dir, geometry)
+    cache.mkdir(parents=True, exist_ok=True)
+    index_path = cache / "samples.jsonl"
     fp = run_fingerprint(hf.fingerprint(), frames, stages, pool, geometry)
     by_id = {str(r["id"]): r for r in records}
     done = {}
@@ -53,7 +57,7 @@ def collect(root: Path, records: list[dict], hf, stages: list[Stage], frames: in
         record = by_id.get(line.get("id"))
         ask = build_asks(record, "mcq", False)[0] if record else None
         if (ask and line.get("fingerprint") == fp and line.get("prompt_hash") == ask.prompt_hash
-                and (features_dir / f"{line['id']}.npz").is_file()):  # fmt: skip
+                and (cache / f"{line['id']}.npz").is_file()):  # fmt: skip
             done[line["id"]] = line
     todo = [r for r in records if str(r["id"]) not in done]
     log(f"probe {hf.label}: {len(records)} samples, {len(done)} cached, {len(todo)} to run")
@@ -73,7 +77,7 @@ def collect(root: Path, records: list[dict], hf, stages: list[Stage], frames: in
                     arrays = stage_features(hf.model, stages, recorder, inputs, visual_ids, pool, cells=bool(geometry))
                     if geometry:
                         arrays["target"] = gt_target(root, record, geometry, video[1]["frames_indices"], pool)
-                    _save_npz(features_dir / f"{record['id']}.npz", arrays)
+                    _save_npz(cache / f"{record['id']}.npz", arrays)
                     size = sum(a.nbytes for a in arrays.values())
                     if i == 0:
                         log(f"features per sample: {size} bytes (float16; " + ", ".join(f"{k} {v.size}" for k, v in arrays.items()) + ")")
@@ -91,10 +95,10 @@ def collect(root: Path, records: list[dict], hf, stages: list[Stage], frames: in
     return {line["id"]: line for line in ordered}
 
 
-def load_stage(out_dir: Path, ids: list[str], name: str) -> np.ndarray:
+def load_stage(out_dir: Path, ids: list[str], name: str, geometry: str = "") -> np.ndarray:
     """(n, ...) float32 array ``name`` (a stage's features, or ``target``) for ``ids``."""
     rows = []
     for sample_id in ids:
-        with np.load(out_dir / "features" / f"{sample_id}.npz") as data:
+        with np.load(features_dir(out_dir, geometry) / f"{sample_id}.npz") as data:
             rows.append(data[name].astype(np.float32))
     return np.stack(rows)

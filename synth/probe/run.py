@@ -98,13 +98,13 @@ def run_probe(root: Path, records: list[dict], hf, settings: ProbeSettings, log=
     answers = collect(root, records, hf, stages, settings.frames, pool, out_dir, log, geometry)
     ids = [str(r["id"]) for r in records]
     if geometry:  # one row per cell with valid ground truth, grouped by its sample's group
-        target = load_stage(out_dir, ids, "target")  # (n, cells, C)
+        target = load_stage(out_dir, ids, "target", geometry)  # (n, cells, C)
         keep = np.isfinite(target).all(axis=-1).reshape(-1)
         labels = target.reshape(-1, target.shape[-1])[keep]
         groups = list(np.repeat(np.asarray([str(g) for g in groups]), target.shape[1])[keep])
     results = []
     for stage in stages:
-        x = load_stage(out_dir, ids, stage.name)
+        x = load_stage(out_dir, ids, stage.name, geometry)
         if geometry:
             x = x.reshape(-1, x.shape[-1])[keep]
         results.append({"name": stage.name, **probe_stage(x, labels, groups, settings.folds, settings.seed)})
