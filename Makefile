@@ -36,6 +36,7 @@ demo: setup
 	for d in $(DEMO_SETS); do for m in oracle single_frame blind random; do \
 	  $(BIN)/synth eval data=$(DEMO)/$$d model=$$m || exit 1; \
 	done; done
+	$(BIN)/synth audit data=$(DEMO)/clean
 	$(BIN)/synth report $(foreach d,$(DEMO_SETS),data=$(DEMO)/$(d)) out=$(DEMO)/evals overwrite=true
 	@echo "report: $(DEMO)/evals/report.md"
 

@@ -11,7 +11,14 @@ Parameters: ``object.*`` (colour, shape, size, ``rotation_deg``), ``object.x`` /
 No shortcut: the mid-clip depth, size and position are drawn independently of the direction,
 so the middle frame (an object of some projected size somewhere) says nothing; only the change
 of projected size over time does. The object moves straight along the camera ray through its
-mid-clip position, so it stays put in the image and only grows or shrinks.
+mid-clip position, so it stays put in the image and only grows or shrinks. The first and last
+frames cannot be answer-free (an approaching object starts smaller than it ends), so the
+object's own size is spread wide (0.5-1.5 m, besides its shape and mid-clip depth) against a
+travel of 30-40 % of the camera distance: a size seen in one frame says little about where in
+its growth it is. A learned probe on the first frame read 0.59 with sizes of 0.7-1.0 m and a
+travel of 35-45 % (limit 0.6 at n = 400); figures in docs/tasks.md. Order-free
+summaries may not tell it: time reversal turns toward into away (the default
+``order_free_ceiling``, chance).
 
 Oracle: the pixel area of the question's colour, mean over the last third of the clip vs the
 first third: growing means toward.
@@ -52,11 +59,11 @@ class Approach(Task):
         duration_s = clip.duration_s
         cam = camera(draw)
         distance = float(cam.position[2])
-        shape, color, size, rotation = findable_object(draw, SHAPES, (0.7, 1.0))
-        # Its distance from the camera changes by 35-45 % of the camera's: the projected size
-        # changes by a factor of at least 1.3 over the clip, plain at 64x64.
+        shape, color, size, rotation = findable_object(draw, SHAPES, (0.5, 1.5))
+        # Its distance from the camera changes by 30-40 % of the camera's: the projected size
+        # changes by a factor of at least 1.28 over the clip, plain at 64x64.
         mid_z = draw.uniform("approach.mid_z_m", -0.2 * distance, 0.1 * distance)
-        travel = draw.uniform("approach.travel_m", 0.35 * distance, 0.45 * distance)
+        travel = draw.uniform("approach.travel_m", 0.3 * distance, 0.4 * distance)
         direction = answer_param(draw, "approach.direction", answer, OPTIONS)
         # Where it appears (metres in the plane z = 0) keeps it whole in view at its nearest,
         # where it looks distance / nearest times bigger (0.75 size: a tilted shape's half-diagonal).

@@ -89,6 +89,14 @@ class Task:
 
     answer_set: ClassVar[tuple[str, ...]] = ()
 
+    # How much of the answer order-free summaries of the clip (per-pixel mean or max over time,
+    # which a time-reversed clip shares) may legitimately tell, as the accuracy a solver blind to
+    # frame order can reach: 1.0 when the answer survives time reversal (what moved, how far),
+    # 0.5 when reversal maps each answer to another (left <-> right) but keeps its pair (the
+    # axis), None (the default) when nothing order-free may tell it (chance). ``synth audit``
+    # holds the family's mean / max probes to it; each family states why in its docstring.
+    order_free_ceiling: ClassVar[float | None] = None
+
     def answers(self, fixed: dict[str, Any]) -> list[str]:
         """The answer set balanced over the dataset: ``answer_set``, unless a family's depends on
         fixed params (8 directions, 3 objects) and overrides this."""

@@ -12,7 +12,8 @@ No shortcut: every object sits in its own cell of a 2 x 2 grid, and a moving obj
 is drawn exactly like a static object's position, so any single frame shows the same kind of
 layout whatever the answer; which objects move is a random subset; the total count does not
 depend on how many move; the question and options never change. Only the change between frames
-tells the answer.
+tells the answer. Order-free summaries may tell it (a mover leaves a streak in the mean or max
+image): the answer survives time reversal (``order_free_ceiling = 1.0``).
 
 Oracle: per chromatic colour, the centroid of its bright pixels in every frame; a colour that
 is present throughout counts as moving when its centroid travels more than 4 px from where it
@@ -49,6 +50,7 @@ class CountMoving(Task):
     name = "count_moving"
     description = "how many of the 3-4 objects moved (0-3)"
     answer_set = ("0", "1", "2", "3")
+    order_free_ceiling = 1.0
 
     def build(self, draw: ParamDraw, answer: str, clip: Clip) -> Sample:
         options = self.answers(draw.fixed)

@@ -16,7 +16,9 @@ No shortcut: each object is scaled by its distance so both project to the same s
 no shadows on each other, and where they appear at mid-clip is drawn independently of which is
 closer, so a single frame shows two equal-sized objects and says nothing. The cue is motion
 parallax, visible only over time: the camera slides sideways at constant speed, and the closer
-object sweeps across the image faster (by the depth ratio, 1.6-2x).
+object sweeps across the image faster (by the depth ratio, 1.6-2x). Order-free summaries may
+tell it (the longer streak in the mean or max image): the answer survives time reversal
+(``order_free_ceiling = 1.0``).
 
 Oracle: tracks each option's colour and answers the one whose centroid travelled further
 between the first and the last third of the clip.
@@ -49,6 +51,7 @@ class DepthOrder(Task):
     name = "depth_order"
     description = "which of two objects is closer to the camera (projected sizes equalised)"
     answer_set = tuple(OPTION_POSITIONS)
+    order_free_ceiling = 1.0
 
     def build(self, draw: ParamDraw, answer: str, clip: Clip) -> Sample:
         duration_s = clip.duration_s

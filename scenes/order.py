@@ -16,7 +16,9 @@ No shortcut: every object ends up having moved the same distance, each path cent
 midpoint drawn in its own cell, so the first and last frames look alike whatever the answer; in
 a middle frame an object may be mid-path or not yet started, but with the start position unseen
 a single frame cannot tell how far along it is. Options are sorted alphabetically, unrelated to
-the answer.
+the answer. Order-free summaries (the mean or max image) may not tell it: every object travels
+the same way, and time reversal turns the first to start into the last to stop (the default
+``order_free_ceiling``, chance).
 
 Oracle: per option, the centroid of the pixels of the colour it names; the object whose
 centroid first leaves its starting position by more than 1.5 px started first.

@@ -99,6 +99,8 @@ class ObjectsParams:
 @dataclass
 class WallParams:
     distance: Optional[float] = None  # ego_motion: metres from the objects to the textured wall behind
+    texture_x: Optional[float] = None  # ego_motion: where the wall's texture lies, metres (a fresh pattern per sample)
+    texture_y: Optional[float] = None
 
 
 @dataclass

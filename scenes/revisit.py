@@ -19,7 +19,9 @@ consistency) and ``color_change_s``.
 No shortcut: the question names the object by shape only, since its colour would give the
 answer away in the last frame; the colour before is seen only before the turn and the colour
 after only after it, and both are uniform over the palette whatever the answer, so no single
-frame tells; the question and options never change.
+frame tells; the question and options never change. Order-free summaries may tell it (both
+colours leave their trace in the mean or max image): a change survives time reversal
+(``order_free_ceiling = 1.0``).
 
 Oracle: the first and last frames share the camera pose and everything else is static, so the
 object changed colour exactly when the two frames differ (in more than a few pixels).
@@ -53,6 +55,7 @@ class Revisit(Task):
     name = "revisit"
     description = "did the object change colour while the camera was turned away (yes/no)"
     answer_set = ("yes", "no")
+    order_free_ceiling = 1.0
 
     def build(self, draw: ParamDraw, answer: str, clip: Clip) -> Sample:
         if clip.num_frames < MIN_FRAMES:

@@ -13,7 +13,9 @@ would not change a pixel, so they are left out.
 No shortcut: the mid-clip orientation is drawn uniformly and independently of the direction,
 so the middle frame (a shape at some angle) says nothing; the spin rate is at most 8 degrees
 per frame at 15 fps, far below the shapes' symmetry angles (90 degrees for a square), so
-consecutive frames are never ambiguous.
+consecutive frames are never ambiguous. Order-free summaries (the clip's mean or max image)
+may not tell it either: time reversal turns clockwise into counter-clockwise (the default
+``order_free_ceiling``, chance).
 
 Oracle: rotational optical flow on the object's mask (the question's colour, blurred): between
 consecutive frames, the least-squares angle of a rotation about the mask's centroid that

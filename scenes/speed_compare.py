@@ -14,7 +14,9 @@ never overlap.
 No shortcut: the midpoints, sizes and headings are drawn independently of which is faster, so
 a single frame (two objects somewhere in their lanes) says nothing; there is no motion blur by
 default (``camera.shutter_deg=0``). Fixing ``speed_compare.faster`` swaps which object gets the
-faster speed and changes nothing else.
+faster speed and changes nothing else. Order-free summaries may tell it (the faster object
+leaves the longer streak in the clip's mean or max image): the answer survives time reversal
+(``order_free_ceiling = 1.0``).
 
 Oracle: tracks each option's colour (chromaticity mask centroid) and answers the one whose
 centroid travelled further between the first and the last third of the clip.
@@ -51,6 +53,7 @@ class SpeedCompare(Task):
     name = "speed_compare"
     description = "which of two objects moved faster"
     answer_set = tuple(OPTION_POSITIONS)
+    order_free_ceiling = 1.0
 
     def build(self, draw: ParamDraw, answer: str, clip: Clip) -> Sample:
         duration_s = clip.duration_s

@@ -16,6 +16,8 @@ side it turns to. Other parameters: ``object.*`` (colour, shape, size, ``rotatio
 No shortcut: where the object is at mid-clip is drawn independently of the path, inside a
 room that fits every path type, and every parameter is drawn for every path type, so the
 middle frame (an object somewhere) says nothing; only the shape of the path over time does.
+Order-free summaries may tell it (the path's trace in the max image): its shape survives time
+reversal (``order_free_ceiling = 1.0``).
 
 Oracle: tracks the question's colour and measures how much the heading turned between the
 first 30 % and the last 30 % of the clip: under 25 degrees is straight, over 100 degrees is
@@ -80,6 +82,7 @@ class Trajectory(Task):
     name = "trajectory"
     description = "straight, curved, or bouncing path"
     answer_set = tuple(OPTIONS)
+    order_free_ceiling = 1.0
 
     def build(self, draw: ParamDraw, answer: str, clip: Clip) -> Sample:
         duration_s = clip.duration_s

@@ -56,6 +56,8 @@ No shortcut: the question names the target by shape only (no other object shares
 target stands 15-25 degrees off the axis on either side, before and after a position change
 (which mirrors it), and its colour before and after are drawn from the same palette, so no
 single frame tells; the path, its length and the time away do not depend on the answer.
+Order-free summaries may tell it (a change leaves both looks in the mean image): a change
+survives time reversal (``order_free_ceiling = 1.0``).
 
 Oracle: the first and last frames share the camera pose and everything but the target is
 static, so the target changed exactly when the two frames differ in more than a few pixels.
@@ -102,6 +104,7 @@ class World(Task):
     name = "world"
     description = "world-model bench: did the target change while the camera was away (yes/no)"
     answer_set = ("yes", "no")
+    order_free_ceiling = 1.0
 
     def build(self, draw: ParamDraw, answer: str, clip: Clip) -> Sample:
         options = self.answers(draw.fixed)

@@ -45,6 +45,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "calibrate": ("synth.cli.calibrate", "measure PSNR/SSIM of every degradation x severity"),
     "eval": ("synth.cli.evaluate", "run a model on a dataset and score it"),
     "report": ("synth.cli.report", "tables and plots over one or more evaluated datasets"),
+    "audit": ("synth.cli.audit", "learned shortcut probes: can one frame or the question text tell the answer?"),
     "probe": ("synth.cli.probe", "linear probes inside a video-LLM: where it loses what it saw"),
     "world": ("synth.cli.world", "run a world model on world clips and score revisit consistency"),
     "export": ("synth.cli.export", "export a dataset for another harness (lmms-eval)"),

@@ -408,6 +408,9 @@ def write_report(evaluations: list[Evaluation], out_dir: Path, title: str, world
     from synth.probe.run import probe_section
 
     lines += probe_section(evaluations, out_dir)
+    from synth.eval.audit import audit_section
+
+    lines += audit_section([ev.root for ev in evaluations])
     path = out_dir / "report.md"
     path.write_text("\n".join(lines) + "\n")
     return path

@@ -1,0 +1,299 @@
+"""Shortcut audit: can one frame, the question text, or an order-free summary of a clip tell the
+answer? A learned probe answers that honestly (a solver written by hand only finds what its
+author thought of).
+
+Each *probe* is a standardised logistic regression (scikit-learn ``StandardScaler`` +
+``LogisticRegressionCV``, its regularisation picked by an inner grouped cross-validation) from one
+*feature* of a sample to its ``answer_index``, scored on held-out samples: outer ``GroupKFold``
+over the manifest's ``group``, so samples of one base scene (a sweep) never sit on both sides.
+
+Features (``audit.features``):
+
+* ``first``, ``middle``, ``last`` or an integer frame index (negative counts from the end): one
+  frame, area-averaged to ``size`` x ``size`` x 3 (``middle`` is frame ``T // 2``);
+* ``text``: the question and its options, as a bag of words;
+* ``mean``, ``max``: order-free summaries of the whole clip (the per-pixel mean / max over time,
+  area-averaged the same way).
+
+Verdicts: a single-frame or text probe is a ``shortcut`` when its held-out accuracy exceeds
+chance by more than ``margin``. Order-free summaries may legitimately tell part of the answer: a
+family declares how much in :attr:`synth.scenes.base.Task.order_free_ceiling` (the answer that
+survives time reversal), and a summary probe is a ``shortcut`` only above that ceiling (or
+chance, whichever is higher) plus the margin; above chance but within it, it is ``allowed``.
+Chance is the accuracy of always naming the most common answer (``1 / options`` when balanced).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from synth.errors import UserError
+from synth.eval.stats import wilson_interval
+from synth.video import read_clip
+
+SUMMARIES = ("mean", "max")
+NAMED_FRAMES = ("first", "middle", "last")
+DEFAULT_FEATURES = ("first", "middle", "last", "text", "mean", "max")
+# The regularisation strengths the inner cross-validation picks from (inverse L2 weight).
+C_GRID = (0.001, 0.01, 0.1, 1.0)
+INNER_FOLDS = 3
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One probe input: ``kind`` is ``frame`` (then ``index`` is set), ``text`` or ``summary``."""
+
+    name: str
+    kind: str
+    index: int | None = None
+
+    @property
+    def strict(self) -> bool:
+        """Whether ``audit.strict`` counts this probe: single frames and text always."""
+        return self.kind in ("frame", "text")
+
+    def frame_index(self, num_frames: int) -> int:
+        """The frame a ``frame`` feature reads from a clip of ``num_frames`` frames."""
+        named = {"first": 0, "middle": num_frames // 2, "last": num_frames - 1}
+        index = named.get(self.name, self.index)
+        return index + num_frames if index < 0 else index
+
+
+def parse_features(names: list) -> list[Feature]:
+    """Features from ``audit.features`` values (names or integer frame indices); UserError on bad ones."""
+    if not names:
+        raise UserError("audit.features: empty; allowed first, middle, last, text, mean, max or frame indices")
+    out: list[Feature] = []
+    for raw in names:
+        name = str(raw).strip()
+        if name in NAMED_FRAMES:
+            out.append(Feature(name, "frame"))
+        elif name == "text":
+            out.append(Feature(name, "text"))
+        elif name in SUMMARIES:
+            out.append(Feature(name, "summary"))
+        elif _is_int(name):
+            out.append(Feature(f"frame {int(name)}", "frame", int(name)))
+        else:
+            raise UserError(
+                f"audit.features: unknown feature '{name}'; allowed first, middle, last, text, mean, max "
+                "or an integer frame index"
+            )
+    if len({f.name for f in out}) != len(out):
+        raise UserError("audit.features: a feature is listed twice")
+    return out
+
+
+def _is_int(text: str) -> bool:
+    try:
+        int(text)
+    except ValueError:
+        return False
+    return True
+
+
+def downsample(image: np.ndarray, size: int) -> np.ndarray:
+    """Area-average an (H, W, 3) image (any dtype, 0..255) to (size * size * 3,) float32 in [0, 1]."""
+    import cv2
+
+    small = cv2.resize(np.asarray(image, dtype=np.float32), (size, size), interpolation=cv2.INTER_AREA)
+    return (small / 255.0).reshape(-1)
+
+
+def sample_features(frames: np.ndarray, record: dict, features: list[Feature], size: int) -> dict[str, object]:
+    """Every feature of one sample: image features as (size*size*3,) float32, ``text`` as a string.
+    ``frames``: the decoded clip, uint8 (T, H, W, 3)."""
+    out: dict[str, object] = {}
+    for f in features:
+        if f.kind == "text":
+            out[f.name] = record["question"] + " || " + " | ".join(record["options"])
+        elif f.kind == "summary":
+            summary = frames.mean(axis=0) if f.name == "mean" else frames.max(axis=0)
+            out[f.name] = downsample(summary, size)
+        else:
+            out[f.name] = downsample(frames[f.frame_index(len(frames))], size)
+    return out
+
+
+def check_frames(records: list[dict], features: list[Feature]) -> None:
+    """Every frame feature must exist in every clip (by the manifest's ``num_frames``)."""
+    for f in features:
+        if f.kind != "frame" or f.index is None:
+            continue
+        for r in records:
+            t = int(r["num_frames"])
+            if not -t <= f.index < t:
+                raise UserError(
+                    f"audit.features: frame {f.index} is outside sample {r['id']}'s {t} frames "
+                    f"(allowed {-t}..{t - 1})"
+                )
+
+
+def _probe_model(kind: str, train_y: np.ndarray, train_groups: np.ndarray):
+    """An unfitted standardised logistic regression whose C is picked by a grouped inner
+    cross-validation over the training rows; ``text`` gets a bag-of-words front end."""
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.linear_model import LogisticRegressionCV
+    from sklearn.model_selection import GroupKFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    inner = GroupKFold(n_splits=min(INNER_FOLDS, len(np.unique(train_groups))))
+    splits = list(inner.split(np.zeros(len(train_y)), train_y, train_groups))
+    logistic = LogisticRegressionCV(Cs=list(C_GRID), cv=splits, tol=1e-3, max_iter=2000)
+    if kind == "text":
+        return make_pipeline(CountVectorizer(), StandardScaler(with_mean=False), logistic)
+    return make_pipeline(StandardScaler(), logistic)
+
+
+def held_out_predictions(kind: str, x: list | np.ndarray, y: np.ndarray, groups: np.ndarray, folds: int) -> np.ndarray:
+    """Predicted ``y`` of every sample by a probe fitted on the other groups (outer GroupKFold)."""
+    from sklearn.model_selection import GroupKFold
+    from threadpoolctl import threadpool_limits
+
+    x = np.asarray(x, dtype=object) if kind == "text" else np.asarray(x, dtype=np.float32)
+    predicted = np.empty_like(y)
+    for train, test in GroupKFold(n_splits=folds).split(np.zeros(len(y)), y, groups):
+        classes = np.unique(y[train])
+        if len(classes) < 2 or len(np.unique(groups[train])) < 2:  # nothing to learn: the one answer seen
+            predicted[test] = np.bincount(y[train]).argmax()
+            continue
+        model = _probe_model(kind, y[train], groups[train])
+        # One BLAS thread: these fits are small, and threads only fight over the cores (10-20x
+        # slower on a busy machine).
+        with threadpool_limits(1), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # convergence and single-class inner-fold notices
+            model.fit(x[train], y[train])
+        predicted[test] = model.predict(x[test])
+    return predicted
+
+
+def verdict(accuracy: float, chance: float, margin: float, feature: Feature, ceiling: float | None) -> tuple[str, float]:
+    """``(verdict, limit)``: ``shortcut`` above ``limit``; a summary probe above chance + margin but
+    within its family's order-free ceiling is ``allowed``; else ``ok``."""
+    limit = chance + margin
+    if feature.kind == "summary" and ceiling is not None:
+        allowed_limit = max(chance, ceiling) + margin
+        if accuracy > allowed_limit:
+            return "shortcut", allowed_limit
+        return ("allowed" if accuracy > limit else "ok"), allowed_limit
+    return ("shortcut" if accuracy > limit else "ok"), limit
+
+
+def audit(
+    root: Path,
+    records: list[dict],
+    features: list[Feature],
+    *,
+    folds: int = 5,
+    margin: float = 0.1,
+    size: int = 12,
+    ceilings: Callable[[str], float | None] = lambda task: None,
+) -> dict:
+    """Run every probe on every task family in ``records``; the content of ``audit.json``.
+
+    ``ceilings(task)``: the family's order-free ceiling (None: chance). Clips are decoded one at a
+    time (memory: one clip) and reduced to the features at once.
+    """
+    check_frames(records, features)
+    by_task: dict[str, list[dict]] = {}
+    for r in records:
+        by_task.setdefault(r["task"], []).append(r)
+    probes = []
+    needs_video = any(f.kind != "text" for f in features)
+    for task, items in by_task.items():
+        groups = np.array([str(r.get("group", r["id"])) for r in items])
+        n_groups = len(np.unique(groups))
+        if n_groups < 2:
+            raise UserError(f"data={root}: task {task} has {n_groups} group(s); the audit needs at least 2 (more samples)")
+        task_folds = min(folds, n_groups)
+        y = np.array([int(r["answer_index"]) for r in items])
+        columns: dict[str, list] = {f.name: [] for f in features}
+        for r in items:
+            frames = read_clip(root / r["video"])[0] if needs_video else np.zeros((1, 1, 1, 3), np.uint8)
+            for name, value in sample_features(frames, r, features, size).items():
+                columns[name].append(value)
+        chance = float(np.bincount(y).max() / len(y))
+        ceiling = ceilings(task)
+        for f in features:
+            predicted = held_out_predictions(f.kind, columns[f.name], y, groups, task_folds)
+            correct = int((predicted == y).sum())
+            accuracy = correct / len(y)
+            lo, hi = wilson_interval(correct, len(y))
+            result, limit = verdict(accuracy, chance, margin, f, ceiling)
+            probes.append({
+                "task": task, "feature": f.name, "kind": f.kind, "n": len(y), "correct": correct,
+                "accuracy": accuracy, "ci95": [lo, hi], "chance": chance, "limit": limit,
+                "order_free_ceiling": ceiling if f.kind == "summary" else None,
+                "strict": f.strict, "verdict": result,
+            })  # fmt: skip
+    failing = [p for p in probes if p["verdict"] == "shortcut" and p["strict"]]
+    return {
+        "format": FORMAT_VERSION,
+        "data": str(root),
+        "n": len(records),
+        "features": [f.name for f in features],
+        "image_size": [size, size, 3],
+        "folds": folds,
+        "margin": margin,
+        "probe": "StandardScaler + LogisticRegressionCV (Cs " + ", ".join(map(str, C_GRID)) + f", inner GroupKFold {INNER_FOLDS})",
+        "probes": probes,
+        "shortcuts": [f"{p['task']}/{p['feature']}" for p in probes if p["verdict"] == "shortcut"],
+        "passed": not failing,
+    }
+
+
+def table(result: dict) -> str:
+    """The audit as a markdown table (one row per probe)."""
+    lines = [
+        "| family | feature | accuracy [95 % CI] | chance | limit | n | verdict |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for p in result["probes"]:
+        lo, hi = p["ci95"]
+        mark = f"**{p['verdict']}**" if p["verdict"] == "shortcut" else p["verdict"]
+        lines.append(
+            f"| {p['task']} | {p['feature']} | {p['accuracy']:.3f} [{lo:.3f}, {hi:.3f}] | {p['chance']:.3f} "
+            f"| {p['limit']:.3f} | {p['n']} | {mark} |"
+        )
+    return "\n".join(lines)
+
+
+def strict_failure(result: dict) -> str | None:
+    """The one-line error of ``audit.strict=true``, or None when every counted probe is within its limit."""
+    bad = [p for p in result["probes"] if p["strict"] and p["verdict"] == "shortcut"]
+    if not bad:
+        return None
+    worst = ", ".join(f"{p['task']}/{p['feature']} {p['accuracy']:.3f} > {p['limit']:.3f}" for p in bad)
+    return f"audit.strict: {len(bad)} probe(s) above chance + margin {result['margin']:g}: {worst}"
+
+
+def audit_section(roots: list[Path]) -> list[str]:
+    """Markdown lines of the ``synth report`` section: the audit of every dataset in ``roots``
+    that has ``evals/audit/audit.json`` (none: no section)."""
+    lines: list[str] = []
+    for root in dict.fromkeys(Path(r) for r in roots):
+        path = root / "evals" / "audit" / "audit.json"
+        if not path.is_file():
+            continue
+        result = json.loads(path.read_text())
+        if not lines:
+            lines += [
+                "## Shortcut audit",
+                "",
+                "Learned probes (`synth audit`: standardised logistic regression on one frame area-averaged to "
+                "a few pixels, on the question text, or on the clip's mean / max image; held-out groups). "
+                "A single-frame or text probe above chance + margin is a shortcut; order-free summaries are "
+                "held to what each family declares they may tell.",
+                "",
+            ]
+        verdict = "passed" if result["passed"] else "FAILED: " + ", ".join(result["shortcuts"])
+        lines += [f"`{root}` (n = {result['n']}, margin {result['margin']:g}): {verdict}", "", table(result), ""]
+    return lines
