@@ -2,8 +2,8 @@
 
 Question: "Which direction did the red cube move?" Options: ``left``, ``right``, ``up``,
 ``down`` (fixed order), and with ``motion.directions=8`` also ``up-left``, ``up-right``,
-``down-left``, ``down-right``. Answer set (balanced): the options, recorded as
-``motion.direction``.
+``down-left``, ``down-right``; ``motion.include_static=true`` adds ``no movement`` last (the
+object rests). Answer set (balanced): the options, recorded as ``motion.direction``.
 
 Parameters: ``object.*`` (shape, colour, size in metres, ``rotation_deg`` about the viewing
 axis, texture), ``motion.speed`` (m/s, so the object travels 25-40 % of the view's width
@@ -27,12 +27,20 @@ probe on one frame stays within chance + 0.1 (``synth audit``; figures in docs/t
 the earlier design (a path kept inside the view, travelling 30-60 %) gave 0.50 on the first
 frame. Order-free summaries show the path's axis (a horizontal or vertical streak) but not its
 sense: time reversal maps left to right and up to down (``order_free_ceiling = 0.5``).
+A resting object (``no movement``) sits where a mover would be at a random moment: a mover's
+path (``motion.speed``, midpoint) is drawn as for every sample, then a heading
+(``motion.rest_heading``) and a moment (``motion.rest_phase``, 0..1 over the part of the clip in
+which that path's centre is in view) place it on the path, so in any one frame its position is
+spread like a visible mover's (both are drawn for every sample of such a set, keeping sweeps
+paired). Order-free summaries do tell a resting object (a blob, no streak) from a mover: that
+survives time reversal, so with 4 directions they may reach (1 + 4 x 0.5) / 5 = 0.6.
 
 Oracle: the pixels that differ from the per-pixel temporal median (the static background and
 distractors drop out); the median step of their centroid between consecutive frames gives the
 motion (robust to the jump when the object enters or leaves across an edge and only its
 shadow was moving before), and the option whose unit vector best matches it (image y flipped
-to point up) is the answer.
+to point up) is the answer; with ``no movement`` among the options, (almost) no moving pixels
+or a median step that adds up to less than 4 % of the frame's smaller side over the clip answer it.
 """
 
 from __future__ import annotations
@@ -77,21 +85,45 @@ DIRECTIONS: dict[str, tuple[float, float]] = {
 }
 
 
+STATIC = "no movement"
+# Oracle: motion adding up to less than this share of the frame's smaller side over the clip is
+# no movement (a mover travels at least 25 % of the view).
+STILL_FRACTION = 0.04
+
+
+def _visible_moments(mid: tuple[float, float], heading: tuple[float, float], travel: float, half: float) -> tuple[float, float]:
+    """The moments u in [0, 1] (fraction of the clip) at which the centre of a path through
+    ``mid`` at mid-clip (u = 0.5), ``travel`` metres along unit ``heading``, lies in the square
+    of half-side ``half``: an interval holding 0.5 when ``mid`` is inside."""
+    lo, hi = 0.0, 1.0
+    for m, h in zip(mid, heading):
+        if abs(h) > 1e-9:
+            a, b = sorted(((-half - m) / (h * travel) + 0.5, (half - m) / (h * travel) + 0.5))
+            lo, hi = max(lo, a), min(hi, b)
+    return lo, hi
+
+
 class Direction(Task):
     name = "direction"
-    description = "which way did the object move (4-way; motion.directions=8 adds diagonals)"
+    description = "which way did the object move (4-way; motion.directions=8 adds diagonals; motion.include_static adds no movement)"
     order_free_ceiling = 0.5
 
     def answers(self, fixed: dict) -> list[str]:
         count = int(fixed.get("motion.directions", 4))
         if count not in (4, 8):
             raise ValueError(f"motion.directions={count}: allowed 4 or 8")
-        return list(DIRECTIONS)[:count]
+        static = fixed.get("motion.include_static", False)
+        if static not in (True, False):
+            raise ValueError(f"motion.include_static={static}: allowed true or false")
+        return list(DIRECTIONS)[:count] + ([STATIC] if static else [])
 
     def build(self, draw: ParamDraw, answer: str, clip: Clip) -> Sample:
         duration_s = clip.duration_s
         options = self.answers(draw.fixed)
-        draw.given("motion.directions", len(options))
+        headings = [o for o in options if o != STATIC]
+        draw.given("motion.directions", len(headings))
+        if STATIC in options:
+            draw.given("motion.include_static", True)
         cam = camera(draw)
         half = view_half_extent(cam)
         look = object_look(draw, SHAPES, tuple(COLORS))
@@ -106,9 +138,18 @@ class Direction(Task):
         travel = speed * duration_s
         mid_x = draw.uniform("motion.mid_x", -half, half)
         mid_y = draw.uniform("motion.mid_y", -half, half)
-        dx, dy = DIRECTIONS[direction]
-        velocity = (dx * speed, dy * speed, 0.0)
-        start = (mid_x - dx * travel / 2, mid_y - dy * travel / 2, 0.0)
+        if STATIC in options:  # where a resting object sits: on a mover's path, at a moment it is in view
+            rest = DIRECTIONS[draw.choice("motion.rest_heading", headings)]
+            lo, hi = _visible_moments((mid_x, mid_y), rest, travel, half)
+            moment = lo + draw.uniform("motion.rest_phase", 0.0, 1.0) * (hi - lo)
+        if direction == STATIC:
+            velocity = (0.0, 0.0, 0.0)
+            offset = (moment - 0.5) * travel
+            start = (mid_x + rest[0] * offset, mid_y + rest[1] * offset, 0.0)
+        else:
+            dx, dy = DIRECTIONS[direction]
+            velocity = (dx * speed, dy * speed, 0.0)
+            start = (mid_x - dx * travel / 2, mid_y - dy * travel / 2, 0.0)
         obj = look_object("object", look, size, rotation, position=start, motion=Motion(velocity=velocity))
         obj.material.texture = texture(draw)
         count = draw.given("distractors.count", 0)
@@ -123,12 +164,16 @@ class Direction(Task):
     @staticmethod
     def oracle(frames: np.ndarray, question: str, options: list[str]) -> int:
         """Median step of the moving pixels' centroid between consecutive frames; the option whose
-        unit vector best matches it (image y flipped to point up)."""
+        unit vector best matches it (image y flipped to point up), or ``no movement`` if offered
+        and (almost) nothing moved."""
+        still = options.index(STATIC) if STATIC in options else None
         c = centroids(foreground(frames))
         c = c[np.isfinite(c).all(axis=1)]
-        if len(c) < 2:  # nothing moved: no evidence, a fixed guess
-            return 0
+        if len(c) < 2:  # nothing moved: no movement, or without that option no evidence (a fixed guess)
+            return still if still is not None else 0
         d = np.median(np.diff(c, axis=0), axis=0)
+        if still is not None and np.hypot(*d) * (len(frames) - 1) < STILL_FRACTION * min(frames.shape[1:3]):
+            return still
         motion = np.array([d[0], -d[1]])
         scores = [np.dot(motion, DIRECTIONS.get(o, (0.0, 0.0))) for o in options]
         return int(np.argmax(scores))

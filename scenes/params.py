@@ -36,6 +36,9 @@ class ObjectParams:
 class MotionParams:
     direction: Optional[str] = None  # left | right | up | down (+ up-left ... with directions=8)
     directions: int = 4  # 4 or 8 answer directions for task `direction`
+    include_static: bool = False  # direction: add "no movement" (the object rests) to the answers
+    rest_heading: Optional[str] = None  # direction, resting object: the path it rests on (a direction)
+    rest_phase: Optional[float] = None  # direction, resting object: where on that path's visible part (0..1)
     speed: Optional[float] = None  # m/s
     mid_x: Optional[float] = None  # trajectory midpoint, metres from the view centre
     mid_y: Optional[float] = None

@@ -257,3 +257,28 @@ def test_photo_background_is_upright(renderer, tmp_path):
     frame = renderer.render(scene, np.array([0.0]), 10.0)[0].astype(int)
     top, bottom = frame[: SIZE // 2 - 4], frame[SIZE // 2 + 4 :]
     assert (top[..., 2] > 200).all() and (bottom[..., 1] > 150).all() and (bottom[..., 2] < 100).all()
+
+
+def test_direction_static_class_is_balanced_solvable_and_still(tmp_path):
+    from synth import scenes
+    from synth.cli import main
+    from synth.dataset import read_manifest
+    from synth.eval.export_train import training_items
+    from synth.video import read_clip
+
+    out = tmp_path / "ds"
+    args = ["task=direction", "n=20", "motion.include_static=true", "render.width=48", "render.height=48",
+            "clip.fps=8", "clip.seconds=1", "progress=false", f"out={out}"]  # fmt: skip
+    assert main(["generate", *args]) == 0
+    records = read_manifest(out)
+    assert sorted(r["answer"] for r in records) == sorted(["left", "right", "up", "down", "no movement"] * 4)
+    solved = 0
+    for r, item in zip(records, training_items(records)):
+        assert r["options"] == ["left", "right", "up", "down", "no movement"]
+        frames, _ = read_clip(out / r["video"])
+        solved += scenes.oracle_for("direction")(frames, r["question"], r["options"]) == r["answer_index"]
+        centres = np.array(r["tracks"][0]["center_px"])
+        still = r["answer"] == "no movement"
+        assert (np.ptp(centres, axis=0).max() < 1e-6) == still
+        assert (np.abs(item["objects"][0]["motion"]).max() == 0.0) == still  # DeltaDirect target: no motion
+    assert solved / len(records) >= 0.95
