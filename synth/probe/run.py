@@ -142,34 +142,38 @@ def probe_markdown(doc: dict, heading: str = "#") -> str:
 
 
 def plot_probe(doc: dict, path: Path) -> None:
-    """Score by stage (last-position and visual-mean LLM readings as two lines), verbal and chance lines."""
+    """Score by stage, vision encoder to last LLM layer: the direct readings (vision, projector,
+    last prompt position) and the LLM's visual-token readings as two lines with their 95 %
+    intervals, the controls as grey crosses, the verbal accuracy and chance as horizontal lines."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     stages = doc["stages"]
-    main = [s for s in stages if not s["name"].endswith(".visual")]
-    visual = {s["name"].removesuffix(".visual"): s for s in stages if s["name"].endswith(".visual")}
-    xs = list(range(len(main)))
-    fig, ax = plt.subplots(figsize=(max(5.0, 0.45 * len(main) + 2), 3.4))
-    scores = [s["score"] for s in main]
-    lo = [s["score"] - s["ci95"][0] for s in main]
-    hi = [s["ci95"][1] - s["score"] for s in main]
-    ax.errorbar(xs, scores, yerr=[lo, hi], marker="o", capsize=3, label="probe (last prompt position)")
-    vx = [i for i, s in enumerate(main) if s["name"] in visual]
-    if vx:
-        ax.plot(vx, [visual[main[i]["name"]]["score"] for i in vx], marker="s", ls="--", label="probe (visual-token mean)")
-    ax.plot(xs, [s["control"] for s in main], marker="x", ls=":", color="grey", label="control (permuted labels)")
+    bases = list(dict.fromkeys(s["name"].removesuffix(".visual") for s in stages))
+    at = {b: i for i, b in enumerate(bases)}
+    fig, ax = plt.subplots(figsize=(max(6.4, 0.5 * len(bases) + 2.5), 3.6))
+    per_cell = doc["target"].startswith("gt.")
+    for visual, style, label in ((False, "-", "probe (vision, projector, last prompt position)"),
+                                 (True, "--", "probe (LLM visual tokens" + (", per cell)" if per_cell else ", mean)"))):  # fmt: skip
+        line = [s for s in stages if s["name"].endswith(".visual") == visual]
+        if not line:
+            continue
+        xs = [at[s["name"].removesuffix(".visual")] for s in line]
+        err = [[s["score"] - s["ci95"][0] for s in line], [s["ci95"][1] - s["score"] for s in line]]
+        ax.errorbar(xs, [s["score"] for s in line], yerr=err, marker="o" if not visual else "s", ls=style, capsize=3,
+                    label=label)  # fmt: skip
+    ax.plot([at[s["name"].removesuffix(".visual")] for s in stages], [s["control"] for s in stages], "x",
+            color="grey", label="control (permuted labels)")  # fmt: skip
     if doc["metric"] == "accuracy":
         ax.axhline(doc["verbal_accuracy"], color="C3", label="verbal accuracy")
     ax.axhline(doc["chance"], color="grey", ls="--", lw=1, label="chance")
-    ax.set_xticks(xs, [s["name"] for s in main], rotation=45, ha="right")
+    ax.set_xticks(range(len(bases)), bases, rotation=45, ha="right")
     ax.set_ylabel(doc["metric"])
-    ax.set_title(f"{doc['model']}: {doc['target']}")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    ax.set_title(f"{doc['model']}: {doc['target']} (n={doc['n']})")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=2, fontsize=8)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)
 
 
