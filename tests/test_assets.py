@@ -267,11 +267,11 @@ def test_direction_static_class_is_balanced_solvable_and_still(tmp_path):
     from synth.video import read_clip
 
     out = tmp_path / "ds"
-    args = ["task=direction", "n=20", "motion.include_static=true", "render.width=48", "render.height=48",
+    args = ["task=direction", "n=10", "motion.include_static=true", "render.width=48", "render.height=48",
             "clip.fps=8", "clip.seconds=1", "progress=false", f"out={out}"]  # fmt: skip
     assert main(["generate", *args]) == 0
     records = read_manifest(out)
-    assert sorted(r["answer"] for r in records) == sorted(["left", "right", "up", "down", "no movement"] * 4)
+    assert sorted(r["answer"] for r in records) == sorted(["left", "right", "up", "down", "no movement"] * 2)
     solved = 0
     for r, item in zip(records, training_items(records)):
         assert r["options"] == ["left", "right", "up", "down", "no movement"]
