@@ -116,3 +116,36 @@ def test_chunks_equal_the_whole_decode(tmp_path):
     chunks = list(iter_frames(src, chunk=6))
     assert [len(c[2]) for c in chunks] == [6, 6, 6, 2]
     assert np.array_equal(np.concatenate([c[2] for c in chunks]), read_clip(src)[0])
+
+
+def test_degrade_memory_does_not_grow_with_clip_length(tmp_path, monkeypatch):
+    """`synth degrade` holds a bounded number of frames, whatever the clip length (no timing): the
+    frames decoded but not yet handed to the encoder stay under a chunk plus the stages' margins."""
+    import synth.cli.degrade as degrade_cli
+
+    pulled, written, peak = [0], [0], [0]
+    real_iter, real_write = degrade_cli.iter_frames, degrade_cli.ClipWriter.write
+
+    def counting_iter(*args, **kwargs):
+        for chunk in real_iter(*args, **kwargs):
+            pulled[0] += len(chunk[2])
+            peak[0] = max(peak[0], pulled[0] - written[0])
+            yield chunk
+
+    def counting_write(self, frames):
+        written[0] += len(frames)
+        real_write(self, frames)
+
+    monkeypatch.setattr(degrade_cli, "MAX_CHUNK", 4)  # small chunks: short clips span many
+    monkeypatch.setattr(degrade_cli, "iter_frames", counting_iter)
+    monkeypatch.setattr(degrade_cli.ClipWriter, "write", counting_write)
+    peaks = []
+    for seconds in (2, 6):
+        src = tmp_path / f"s{seconds}.mp4"
+        make(src, "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", seconds=seconds, size="32x16")
+        pulled[0] = written[0] = peak[0] = 0
+        assert main(["degrade", f"src={src}", f"out={tmp_path / f'o{seconds}.mp4'}", "degradation=[rolling_shutter]",
+                     "degradation.rolling_shutter.readout_frac=0.5"]) == 0  # fmt: skip
+        assert written[0] == pulled[0] == 10 * seconds
+        peaks.append(peak[0])
+    assert peaks[0] == peaks[1] == 4 + 1  # one chunk and the stage's one-frame margin
