@@ -170,3 +170,24 @@ def test_geometry_target_on_generated_ground_truth(tmp_path):
         frames = np.isfinite(np.asarray(depth[idx]))
         valid += sum(frames[t0:t0 + 2, y0:y0 + 28, x0:x0 + 28].any() for t0 in (0, 2) for y0 in (0, 28) for x0 in (0, 28))
     assert all(s["n"] == valid for s in doc["stages"]) and valid > 0
+
+
+def test_qwen2_5_window_order_is_put_back_in_raster_order(tmp_path):
+    """Qwen2.5-VL's vision tower runs in window order and un-permutes only after its merger: the
+    probe's layout of the merger's output must equal the tower's own raster-order output."""
+    import torch
+
+    from synth.probe.stages import Recorder, Stage, _qwen25_unit_order, grid_layout
+
+    hf = build_model(HFModelConfig(path=str(build_tiny("qwen2_5_vl", tmp_path / "m"))))
+    visual = hf.model.model.visual
+    grid = torch.tensor([[2, 8, 8]])  # 8 x 8 patches: 4 x 4 merged units in 4 windows of 2 x 2
+    pixels = torch.randn(2 * 8 * 8, 3 * 2 * 14 * 14)
+    recorder = Recorder(hf.model, [Stage("projector", "projector", "model.visual.merger")])
+    recorder.first_pass()
+    with torch.inference_mode():
+        raster = visual(pixels, grid_thw=grid).pooler_output
+    order = _qwen25_unit_order(hf.model, grid[0])
+    assert not torch.equal(order, torch.arange(len(order)))  # the windows do reorder the units
+    laid_out = grid_layout(recorder.records[("model.visual.merger", "output")][0], grid[0], 2, True, order)
+    torch.testing.assert_close(laid_out, raster.reshape(2, 4, 4, -1))

@@ -253,10 +253,15 @@ def llm_visual_grid(hidden, projector_grid):
 
 
 def _qwen25_unit_order(model, grid_thw):
+    """Qwen2.5-VL's window order of merged units (the order its merger sees them in)."""
     visual = find_module(model, "visual")[1]
-    if not hasattr(visual, "get_window_index"):
-        return None
-    window_index, _ = visual.get_window_index(grid_thw[None].to(next(visual.parameters()).device))
+    grid = grid_thw[None].to(next(visual.parameters()).device)
+    if hasattr(visual, "get_window_index"):  # transformers 4.x
+        return visual.get_window_index(grid)[0].cpu()
+    from transformers.models.qwen2_5_vl.modeling_qwen2_5_vl import get_vision_window_index
+
+    window_index, _ = get_vision_window_index(grid, spatial_merge_size=visual.spatial_merge_size,
+                                              window_size=visual.window_size, patch_size=visual.patch_size, kwargs={})  # fmt: skip
     return window_index.cpu()
 
 
