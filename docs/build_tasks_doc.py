@@ -2,7 +2,8 @@
 
 Run from the repository root::
 
-    .venv/bin/python docs/build_tasks_doc.py [--families direction,rotation] [--eval-n 24]
+    .venv/bin/python docs/build_tasks_doc.py [--families direction,rotation] [--eval-n 24] [--audit-n 400]
+    .venv/bin/python docs/build_tasks_doc.py --audit-only [--keep data/audit_doc]   # the audit section alone
 
 For every family in ``scenes.TASKS`` (in that order) it
 
@@ -10,8 +11,13 @@ For every family in ``scenes.TASKS`` (in that order) it
    decodes sample 0 and saves 6 evenly spaced frames side by side as the strip;
 2. generates a clean evaluation set (``n=24 seed=1``, 96x72, 15 fps, 2 s) and runs
    ``synth eval model=oracle`` and ``model=single_frame`` on it;
-3. writes the markdown: a summary table, then one section per family with the strip, the
-   example item, the answer set, the example's parameters and the family's docstring.
+3. generates an audit set (``n=400 seed=1``, 64x64, 8 fps, 2 s) and runs ``synth audit`` and
+   ``synth eval model=oracle`` on it (the oracle shows the answer is visible at that size);
+4. writes the markdown: a summary table, the shortcut audit table, then one section per family
+   with the strip, the example item, the answer set, the example's parameters and the family's
+   docstring.
+
+``--audit-only`` does step 3 and replaces just the audit section of the existing file.
 
 Everything is seeded, so a rerun on the same renderer gives the same pictures and figures.
 Nothing but the two outputs above is written into the tree (the datasets live in a temp dir).
@@ -46,6 +52,11 @@ GAP_PX = 4
 CLIP_ARGS = ["clip.fps=15", "clip.seconds=2", "progress=false"]
 EXAMPLE_ARGS = ["n=4", "seed=1", "render.width=160", "render.height=120", *CLIP_ARGS]
 EVAL_SEED = 1
+AUDIT_ARGS = ["render.width=64", "render.height=64", "clip.fps=8", "progress=false"]
+# Clip length of an audit set, seconds: 2, or longer where a family's question needs it.
+AUDIT_SECONDS = {"world": 4}
+AUDIT_FEATURES = ("first", "middle", "last", "text", "mean", "max")
+AUDIT_BEGIN, AUDIT_END = "<!-- audit:begin -->", "<!-- audit:end -->"
 # Which example sample a strip shows: the first record that passes the test (default: sample 0).
 # count_moving's sample 0 has answer "0" (nothing moves), which illustrates nothing.
 EXAMPLE_PICK = {"count_moving": lambda rec: rec["answer"] not in ("0", "1")}
@@ -192,10 +203,68 @@ def acc_ci(m: dict) -> str:
     return f"{pct(m['accuracy'])} [{100 * lo:.0f}–{100 * hi:.0f}]"
 
 
+# -- shortcut audit ---------------------------------------------------------------------------
+
+
+def audit_family(name: str, n: int, tmp: Path) -> dict:
+    """``synth audit`` and the oracle on a fresh set of ``n`` clips: audit.json plus ``oracle``."""
+    data = tmp / f"{name}_audit"
+    generate(name, data, [f"n={n}", f"seed={EVAL_SEED}", *AUDIT_ARGS, f"clip.seconds={AUDIT_SECONDS.get(name, 2)}"])
+    cli("audit", f"data={data}")
+    result = json.loads((data / "evals" / "audit" / "audit.json").read_text())
+    result["oracle"] = evaluate(data, "oracle")
+    return result
+
+
+def audit_markdown(audits: dict[str, dict], n: int) -> str:
+    """The audit section, between the markers ``--audit-only`` replaces."""
+    out = [AUDIT_BEGIN, "## Shortcut audit", ""]
+    out.append(
+        f"`synth audit` on a fresh clean set per family (`synth generate task=NAME n={n} seed={EVAL_SEED} "
+        "render.width=64 render.height=64 clip.fps=8 clip.seconds=2` (`world`: 4 s, out, away and back), then "
+        "`synth audit data=DIR`): held-out "
+        "accuracy of a standardised logistic regression (scikit-learn, 5-fold GroupKFold on `group`) reading "
+        "the answer from one frame area-averaged to 12x12x3 pixels (first, middle, last), from the question "
+        "and options (bag of words), or from the clip's per-pixel mean / max image. A single-frame or text "
+        "probe above chance + 0.1 is a shortcut (bold; `audit.strict=true` then fails). The mean / max "
+        "probes may legitimately beat chance where the answer survives time reversal: each family declares "
+        "how far (`order_free_ceiling`; *axis* = 0.5, the direction's axis but not its sense; *any* = 1.0) "
+        "and its *No shortcut* paragraph says why. The oracle column is `synth eval model=oracle` on the "
+        "same clips: the answer is visible at this size."
+    )
+    out += ["", "| family | n | chance | first | middle | last | text | mean | max | order-free may tell | oracle | verdict |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, res in audits.items():
+        probes = {p["feature"]: p for p in res["probes"]}
+        cells = []
+        for feature in AUDIT_FEATURES:
+            p = probes[feature]
+            text = f"{p['accuracy']:.2f}"
+            cells.append(f"**{text}**" if p["verdict"] == "shortcut" else text)
+        chance = next(iter(probes.values()))["chance"]
+        ceiling = scenes.TASKS[name].order_free_ceiling
+        may = {None: "chance", 0.5: "axis", 1.0: "any"}.get(ceiling) or f"{ceiling:g}"
+        verdict = "pass" if res["passed"] else "shortcut: " + ", ".join(s.split("/")[1] for s in res["shortcuts"])
+        out.append(f"| [{name}](#{name}) | {res['n']} | {chance:.2f} | " + " | ".join(cells)
+                   + f" | {may} | {acc_ci(res['oracle'])} | {verdict} |")
+    out += ["", AUDIT_END]
+    return "\n".join(out)
+
+
+def replace_audit(doc: str, section: str) -> str:
+    """``doc`` with its audit section replaced (or inserted before the per-family sections)."""
+    if AUDIT_BEGIN in doc:
+        head, rest = doc.split(AUDIT_BEGIN, 1)
+        return head + section + rest.split(AUDIT_END, 1)[1]
+    anchor = "Each section below shows a sample"
+    head, rest = doc.split(anchor, 1)
+    return head + section + "\n\n" + anchor + rest
+
+
 # -- main -------------------------------------------------------------------------------------
 
 
-def build(families: list[str], eval_n: int, tmp: Path) -> dict:
+def build(families: list[str], eval_n: int, tmp: Path, audit_n: int) -> dict:
     IMG_DIR.mkdir(parents=True, exist_ok=True)
     results: dict[str, dict] = {}
     renderer = ""
@@ -231,7 +300,18 @@ def build(families: list[str], eval_n: int, tmp: Path) -> dict:
         }
         log(f"    oracle {acc_ci(oracle)}  single_frame {acc_ci(single)}  chance {pct(oracle['chance'])}"
             f"  ({time.perf_counter() - t0:.1f} s)")
-    return {"families": results, "renderer": renderer, "eval_n": eval_n}
+    audits = build_audits(families, audit_n, tmp)
+    return {"families": results, "renderer": renderer, "eval_n": eval_n, "audits": audits, "audit_n": audit_n}
+
+
+def build_audits(families: list[str], n: int, tmp: Path) -> dict[str, dict]:
+    audits = {}
+    for k, name in enumerate(families, 1):
+        t0 = time.perf_counter()
+        log(f"[{k}/{len(families)}] {name}: audit set n={n}, synth audit, oracle")
+        audits[name] = audit_family(name, n, tmp)
+        log(f"    {'pass' if audits[name]['passed'] else 'SHORTCUT'}  ({time.perf_counter() - t0:.1f} s)")
+    return audits
 
 
 def render_markdown(res: dict) -> str:
@@ -262,7 +342,8 @@ def render_markdown(res: dict) -> str:
     w("* **No shortcut.** Every family is built so that no single frame gives the answer away: whatever "
       "a still image shows (position, size, orientation, colour) is drawn independently of the answer, "
       "and the question text and options never depend on it. Only the change between frames tells. "
-      "Each section's *No shortcut* paragraph gives the family's argument.")
+      "Each section's *No shortcut* paragraph gives the family's argument, and `synth audit` tests it "
+      "with learned probes ([Shortcut audit](#shortcut-audit)).")
     w("* **Oracles.** Every family ships a pixel-only solver (`scenes.oracle_for(task)`): it sees the "
       "decoded frames and the question text, never `params` or `tracks`. `synth eval data=DIR model=oracle` "
       "runs it; a high score proves the answer is visible in the video (use it as a sanity check of a "
@@ -272,7 +353,7 @@ def render_markdown(res: dict) -> str:
       "(the *single-frame picks* column: the option letter it chose), and with balanced answers a constant answer scores exactly "
       "chance. It confirms that answer balance defeats a constant guess and that the oracles do not "
       "read the answer off a still, but it is not an independent test of the no-shortcut argument: "
-      "that rests on how each family draws its parameters (below), and on models such as `blind`.")
+      "the shortcut audit below is.")
     w("")
     w("## Summary")
     w("")
@@ -286,6 +367,8 @@ def render_markdown(res: dict) -> str:
         answers = ", ".join(f"`{a}`" for a in r["answers"])
         w(f"| [{name}](#{name}) | {answers} | {acc_ci(r['oracle'])} | "
           f"{acc_ci(r['single'])} | {pct(r['oracle']['chance'])} | {answer_spread(r['single'])} |")
+    w("")
+    w(audit_markdown(res["audits"], res["audit_n"]))
     w("")
     w("Each section below shows a sample (sample 0 unless noted) of `synth generate task=NAME n=4 seed=1 render.width=160 "
       "render.height=120 clip.fps=15 clip.seconds=2`: six evenly spaced frames, first to last, left to right.")
@@ -336,7 +419,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--families", default="", help="comma-separated subset (default: all, in scenes.TASKS order)")
     ap.add_argument("--eval-n", type=int, default=24)
-    ap.add_argument("--keep", default="", help="keep the generated datasets in this directory")
+    ap.add_argument("--audit-n", type=int, default=400)
+    ap.add_argument("--audit-only", action="store_true", help="rebuild only the shortcut audit section")
+    ap.add_argument("--keep", default="", help="keep the generated datasets in this directory (reruns reuse them)")
     args = ap.parse_args()
     families = [f for f in args.families.split(",") if f] or list(scenes.TASKS)
     unknown = [f for f in families if f not in scenes.TASKS]
@@ -344,13 +429,15 @@ def main() -> None:
         raise SystemExit(f"--families: unknown {', '.join(unknown)}; allowed {', '.join(scenes.TASKS)}")
     families = [f for f in scenes.TASKS if f in families]
     t0 = time.perf_counter()
-    if args.keep:
-        tmp = Path(args.keep)
+    with tempfile.TemporaryDirectory(prefix="synth_tasks_doc_") as d:
+        tmp = Path(args.keep or d)
         tmp.mkdir(parents=True, exist_ok=True)
-        res = build(families, args.eval_n, tmp)
-    else:
-        with tempfile.TemporaryDirectory(prefix="synth_tasks_doc_") as d:
-            res = build(families, args.eval_n, Path(d))
+        if args.audit_only:
+            section = audit_markdown(build_audits(families, args.audit_n, tmp), args.audit_n)
+            DOC.write_text(replace_audit(DOC.read_text(encoding="utf-8"), section), encoding="utf-8")
+            log(f"wrote the audit section of {DOC.relative_to(ROOT)} ({time.perf_counter() - t0:.0f} s)")
+            return
+        res = build(families, args.eval_n, tmp, args.audit_n)
     DOC.write_text(render_markdown(res), encoding="utf-8")
     log(f"wrote {DOC.relative_to(ROOT)} and {len(families)} strips in {IMG_DIR.relative_to(ROOT)} "
         f"({time.perf_counter() - t0:.0f} s)")

@@ -180,7 +180,7 @@ def verdict(accuracy: float, chance: float, margin: float, feature: Feature, cei
     within its family's order-free ceiling is ``allowed``; else ``ok``."""
     limit = chance + margin
     if feature.kind == "summary" and ceiling is not None:
-        allowed_limit = max(chance, ceiling) + margin
+        allowed_limit = min(1.0, max(chance, ceiling) + margin)
         if accuracy > allowed_limit:
             return "shortcut", allowed_limit
         return ("allowed" if accuracy > limit else "ok"), allowed_limit
