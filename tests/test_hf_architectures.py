@@ -180,3 +180,25 @@ def test_eval_and_probe_end_to_end(arch, tiny, tmp_path):
     assert [s["name"] for s in doc["stages"]] == ["vision", "projector", "llm.1", "llm.1.visual"]
     assert doc["n"] == 4 and doc["metric"] == "accuracy" and all(s["dims"] > 0 for s in doc["stages"])
     assert (root / "evals" / arch / "probe" / "probe.png").stat().st_size > 0
+
+
+def test_batched_generation_answers_as_one_at_a_time(tiny, dataset, monkeypatch):
+    from synth.eval.hf_model import HFModel
+
+    root, _ = dataset
+    sizes, generate = [], HFModel.generate
+
+    def counting(self, inputs):
+        sizes.append(int(inputs["input_ids"].shape[0]))
+        return generate(self, inputs)
+
+    monkeypatch.setattr(HFModel, "generate", counting)
+    responses = {}
+    for batch in (1, 4):
+        args = ["eval", f"data={root}", "model=hf", f"model.path={tiny('qwen2_vl')}", "eval.frames=4",
+                "model.max_new_tokens=3", f"model.batch_size={batch}", f"model.label=b{batch}"]  # fmt: skip
+        assert main(args) == 0
+        lines = (root / "evals" / f"b{batch}" / "predictions.jsonl").read_text().splitlines()
+        responses[batch] = {json.loads(t)["id"]: json.loads(t)["response"] for t in lines}
+    assert sizes[:4] == [1, 1, 1, 1] and max(sizes[4:]) > 1  # the second run did batch
+    assert responses[1] == responses[4]

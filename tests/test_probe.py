@@ -191,3 +191,24 @@ def test_qwen2_5_window_order_is_put_back_in_raster_order(tmp_path):
     assert not torch.equal(order, torch.arange(len(order)))  # the windows do reorder the units
     laid_out = grid_layout(recorder.records[("model.visual.merger", "output")][0], grid[0], 2, True, order)
     torch.testing.assert_close(laid_out, raster.reshape(2, 4, 4, -1))
+
+
+@pytest.mark.parametrize("arch", ["qwen2_vl", "glm4v"])
+def test_grid_layout_matches_the_processors_patch_order(arch, tmp_path):
+    """Patches whose brightness encodes their (row, column) come out of the processor in merge
+    windows; laid out by the probe they must be back in raster order."""
+    from synth.probe.stages import grid_layout
+
+    hf = build_model(HFModelConfig(path=str(build_tiny(arch, tmp_path / "m"))))
+    rows, cols = np.meshgrid(np.arange(8), np.arange(8), indexing="ij")
+    level = (rows * 8 + cols) * 3 + 20  # 64 distinct brightness levels in 14-px blocks of a 112-px frame
+    frame = np.repeat(np.repeat(level, 14, 0), 14, 1).astype(np.uint8)[..., None].repeat(3, -1)
+    meta = {"total_num_frames": 2, "fps": 2.0, "frames_indices": [0, 1], "duration": 1.0, "height": 112, "width": 112}
+    size = {"shortest_edge": 56 * 56, "longest_edge": 2 * 56 * 56}  # a 56-px frame: 4 x 4 patches of 14 px
+    inputs = hf.processor.video_processor(videos=[np.stack([frame, frame])], video_metadata=[meta], size=size,
+                                          do_sample_frames=False, return_tensors="pt")  # fmt: skip
+    t, h, w = inputs["video_grid_thw"][0].tolist()
+    assert t == 1 and h == w == 4  # 4 x 4 patches: 2 x 2 merge windows, so the order matters
+    laid = grid_layout(inputs["pixel_values_videos"].float(), inputs["video_grid_thw"][0], 2, merged=False)
+    expected = level.reshape(4, 2, 4, 2).mean(axis=(1, 3))  # each patch covers 2 x 2 blocks
+    np.testing.assert_array_equal(np.argsort(laid.mean(-1).numpy().ravel()), np.argsort(expected.ravel()))
