@@ -221,7 +221,7 @@ def _chance_line(ax, chance: float | None) -> None:
 def _save(plt, fig, ax, path: Path, xlabel: str, ylabel: str = "accuracy") -> None:
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.set_ylim(0, 1.05)
+    ax.set_ylim(-0.03, 1.05)  # markers at 0 stay visible
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)
