@@ -172,3 +172,4 @@ class WorldParams:
     change: Optional[str] = None  # color | position (drawn) | presence (only when fixed)
     color_after: Optional[str] = None  # colour the target changes to, if it changes colour
     move_m: Optional[float] = None  # sideways shift of the target, if it changes position
+    start_presence: Optional[str] = None  # present | absent: the target at the start of a presence clip

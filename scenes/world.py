@@ -30,8 +30,9 @@ sized to fit the clip: the legs take at most half of the frames left after the c
 frames (``world.conditioning_frames``, K), and ``world.away_frames`` is drawn from what is left.
 
 Parameters: the ``world.*`` keys above, ``world.changes`` (the answer), ``world.change``
-(``color`` or ``position``, drawn; ``presence`` removes the target and only when fixed: a
-named object missing from the last frame gives the answer away in that frame alone),
+(``color`` or ``position``, drawn; ``presence`` only when fixed: it asks "had the <shape>
+appeared or disappeared?", and with ``world.start_presence`` (``present`` / ``absent``, drawn)
+the target is there at the start or not, and a change removes it or brings it),
 ``world.color_after``, ``world.move_m`` (a position change mirrors the target to the other
 side of the view axis: ``move_m`` is that shift, signed, metres along the camera's x),
 ``world.step_m`` and ``world.turn_rate_deg`` (the action units), ``objects.size``,
@@ -52,10 +53,25 @@ mouse unit), ``same_pose_pairs`` (``[i, j]``: ``i`` the first frame with the pos
 centre projects inside the image, in front of the camera), ``instance_ids`` (per object, its id
 in the ground-truth instance masks), ``change_frame`` (first frame after the change, or null).
 
-No shortcut: the question names the target by shape only (no other object shares it); the
-target stands 15-25 degrees off the axis on either side, before and after a position change
-(which mirrors it), and its colour before and after are drawn from the same palette, so no
-single frame tells; the path, its length and the time away do not depend on the answer.
+No shortcut: the question names the target by shape only (no other object shares it) and
+depends on the change kind, never on the answer; the path, its length and the time away do not
+depend on the answer either, and the path alone fixes the frame of a change. No single frame
+tells, per change kind:
+
+* ``color``: the colours of the four objects and the colour after are five different palette
+  colours drawn in turn, so the target's colour after a change is distributed as its colour
+  without one (uniform over the palette, different from the other objects');
+* ``position``: the target stands 15-25 degrees off the axis, on the left or the right with
+  equal odds whatever the answer, and a change mirrors it to the other side at the same distance,
+  so its side at the first and last frames (the start pose) is a fair coin for either answer;
+* ``presence``: a presence clip is one of four, with ``world.start_presence`` a fair coin drawn
+  apart from the answer: ``yes`` present -> absent or absent -> present, ``no`` present ->
+  present or absent -> absent. With every other draw equal, each frame of a ``yes`` clip is,
+  pixel for pixel, the same frame of a ``no`` clip: the one starting in the same state before
+  the change frame, the one starting in the other state from it (tests/test_world.py checks
+  this on rendered clips). So every single frame, first and last included, has the same
+  distribution under both answers: the target is visible in it with the same odds.
+
 Order-free summaries may tell it (a change leaves both looks in the mean image): a change
 survives time reversal (``order_free_ceiling = 1.0``).
 
@@ -90,6 +106,8 @@ PATHS = ("turn", "walk", "strafe", "orbit")
 DIRECTIONS = ("left", "right")
 DRAWN_CHANGES = ("color", "position")
 CHANGES = DRAWN_CHANGES + ("presence",)
+PRESENCES = ("present", "absent")  # world.start_presence: the target at the start of a presence clip
+GONE_M = (0.0, -100.0, 0.0)  # an absent target's offset: far below the floor, out of every view
 ROOM_HALF_M, ROOM_HEIGHT_M = 6.0, 3.0
 EYE_HEIGHT_M, PITCH_DEG = 1.2, -15.0
 OTHER_AZIMUTHS_DEG = (120.0, 180.0, 240.0)
@@ -171,18 +189,31 @@ class World(Task):
         if not gaps(in_view["target"]):
             raise ValueError(f"world.path={path}: the target never leaves the view; turn, walk or strafe further")
         change_frame = None
+        moved = frames_in_view(cam, _moved(target, move_m), clip) if change == "position" and changes == "yes" else []
         if changes == "yes":
-            moved = frames_in_view(cam, _moved(target, move_m), clip) if change == "position" else []
             change_frame = unseen_change_frame(in_view["target"], moved)
             if change_frame is None:
                 raise ValueError(f"world.move_m={move_m}: the camera would see the target arrive; move it less")
-            apply_change(target, change, color_after, move_m, change_frame, clip.fps)
-            if change != "color":
+        scene_lights = lights(draw)
+        # Drawn last, and only for presence, so colour and position clips keep every other draw.
+        present = draw.choice("world.start_presence", list(PRESENCES)) == "present" if change == "presence" else True
+        if changes == "yes":
+            apply_change(target, change, color_after, move_m, change_frame, clip.fps, present)
+            if change == "position":
                 in_view["target"] = [f for f in in_view["target"] if f < change_frame]
                 in_view["target"] += [f for f in moved if f >= change_frame]
+        elif not present:
+            target.motion = Motion(keyframes=[(0.0, GONE_M)])
+        if change == "presence":  # in view only while it stands there
+            in_view["target"] = [f for f in in_view["target"] if (change_frame is None or f < change_frame) == present]
 
-        scene = Scene(objects=[*objects, *room_nodes()], camera=cam, lights=lights(draw), background=Background())
-        question = f"When the camera came back, had the {looks['shapes'][0]} changed?"
+        scene = Scene(objects=[*objects, *room_nodes()], camera=cam, lights=scene_lights, background=Background())
+        shape = looks["shapes"][0]
+        question = (
+            f"When the camera came back, had the {shape} appeared or disappeared?"
+            if change == "presence"
+            else f"When the camera came back, had the {shape} changed?"
+        )
         extra = {
             "conditioning_frames": k,
             "intrinsics": intrinsics(cam, clip.width, clip.height).round(6).tolist(),
@@ -262,16 +293,23 @@ def room_nodes() -> list[Node]:
     ]
 
 
-def apply_change(target: Node, change: str, color_after: str, move_m: float, frame: int, fps: float) -> None:
+def apply_change(
+    target: Node, change: str, color_after: str, move_m: float, frame: int, fps: float, present: bool = True
+) -> None:
     """Change ``target`` between frames ``frame - 1`` and ``frame``: its colour, its place
-    (``move_m`` along x) or its presence (it drops far below the floor)."""
+    (``move_m`` along x) or its presence: ``present`` (there at the start) it drops
+    :data:`GONE_M` below its place, else it comes up from there."""
     t = (frame - 0.5) / fps
     if change == "color":
         target.material.color_after = srgb_to_linear(COLORS[color_after])
         target.material.color_change_s = t
         return
-    offset = (move_m, 0.0, 0.0) if change == "position" else (0.0, -100.0, 0.0)
-    target.motion = Motion(keyframes=[(t - 0.25 / fps, (0.0, 0.0, 0.0)), (t + 0.25 / fps, offset)])
+    here = (0.0, 0.0, 0.0)
+    if change == "position":
+        before, after = here, (move_m, 0.0, 0.0)
+    else:
+        before, after = (here, GONE_M) if present else (GONE_M, here)
+    target.motion = Motion(keyframes=[(t - 0.25 / fps, before), (t + 0.25 / fps, after)])
 
 
 # -- actions and camera path ------------------------------------------------------------------

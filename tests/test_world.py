@@ -2,6 +2,7 @@
 CIEDE2000 matches its published test pairs, and the reference models prove the score (oracle
 perfect, sliding_window exactly past its window, frozen and noise at the bottom)."""
 
+import itertools
 import json
 import math
 import re
@@ -15,6 +16,7 @@ import pytest
 from synth import scenes
 from synth.cli import main
 from synth.dataset import read_manifest
+from synth.renderer import Renderer
 from synth.sampling import ParamDraw
 from synth.scenes.base import Clip
 from synth.scenes.world import KEYS, camera_to_world, intrinsics, unseen_change_frame
@@ -103,6 +105,49 @@ def test_change_is_placed_where_the_camera_sees_neither_state():
         seen = sample.extra["in_view"]["target"]
         assert frame not in seen and frame in range(1, 30)
     assert away_frames([0, 1, 5, 6, 20], 6) == 3 and away_frames([0, 1, 5, 6, 20], 20) == 13
+
+
+@pytest.mark.parametrize("path", ["turn", "strafe"])
+def test_presence_frames_carry_no_answer(path):
+    """Presence changes go both ways, so every frame of a ``yes`` clip is, pixel for pixel, the
+    same frame of a ``no`` clip with the same draws (starting in the same state before the
+    change, in the other state from it): with ``world.start_presence`` a fair coin apart from the
+    answer, no single frame (the first and last included) tells the answer. The target is seen
+    in the first frame exactly when it starts present, and in the last when it ends present."""
+    clip = Clip(15.0, 30, 32, 32)
+    renderer = Renderer(clip.width, clip.height)
+    try:
+        frames, records = {}, {}
+        for answer, start in itertools.product(("yes", "no"), ("present", "absent")):
+            fixed = {"world.change": "presence", "world.start_presence": start}
+            sample, _ = _build(path, seed=4, answer=answer, clip=clip, **fixed)
+            frames[answer, start] = renderer.render(sample.scene, clip.times, clip.fps)
+            records[answer, start] = sample
+    finally:
+        renderer.release()
+    change = records["yes", "present"].extra["change_frame"]
+    assert change == records["yes", "absent"].extra["change_frame"] and 0 < change < clip.num_frames - 1
+    other = {"present": "absent", "absent": "present"}
+    for start in ("present", "absent"):
+        yes = frames["yes", start]
+        assert np.array_equal(yes[:change], frames["no", start][:change])
+        assert np.array_equal(yes[change:], frames["no", other[start]][change:])
+        assert np.abs(yes[0].astype(int) - yes[-1]).max() > 60  # the oracle's evidence: first and last differ
+        assert np.array_equal(frames["no", start][0], frames["no", start][-1])
+    ends = {key: (0 in s.extra["in_view"]["target"], clip.num_frames - 1 in s.extra["in_view"]["target"])
+            for key, s in records.items()}  # fmt: skip
+    assert ends == {("yes", "present"): (True, False), ("yes", "absent"): (False, True),
+                    ("no", "present"): (True, True), ("no", "absent"): (False, False)}  # fmt: skip
+    questions = {s.question for s in records.values()}
+    assert len(questions) == 1 and "appeared or disappeared" in questions.pop()
+
+
+def test_list_models_names_world_models(capsys):
+    assert main(["list", "models"]) == 0
+    lines = [line.split(maxsplit=1) for line in capsys.readouterr().out.splitlines()]
+    world = [name for name, command in lines if command == "synth world"]
+    assert world == ["oracle", "sliding_window", "frozen", "noise", "command", "python"]
+    assert ["oracle", "synth eval"] in lines
 
 
 def test_object_scores_see_colour_place_and_absence():
