@@ -75,17 +75,24 @@ def _register_mesh(name: str, data: np.ndarray) -> str:
     return name
 
 
-def load_image(path: str | Path, key: str, repeat: bool = False) -> str:
-    """Register the image file at ``path`` as RGBA and return its key; ``key`` names the config
-    key in errors (``ValueError``: one line naming the key, the path and the problem)."""
+def _read_rgba(path: str | Path, key: str) -> np.ndarray:
+    """``uint8 (H, W, 4)`` of the image file at ``path``; ``ValueError`` (one line naming ``key``,
+    the path and the problem) if it is missing or not an image."""
     from PIL import Image, UnidentifiedImageError
 
+    if not Path(path).is_file():
+        raise ValueError(f"{key}={path}: no such file")
     try:
         with Image.open(path) as im:
-            rgba = np.asarray(im.convert("RGBA"))
+            return np.asarray(im.convert("RGBA"))
     except (OSError, UnidentifiedImageError, ValueError) as exc:
         raise ValueError(f"{key}={path}: not a readable image ({type(exc).__name__}); allowed {', '.join(IMAGE_SUFFIXES)}") from None
-    return _register_image(rgba, repeat)
+
+
+def load_image(path: str | Path, key: str, repeat: bool = False) -> str:
+    """Register the image file at ``path`` as RGBA (tiled if ``repeat``) and return its key;
+    ``key`` names the config key in errors."""
+    return _register_image(_read_rgba(path, key), repeat)
 
 
 def _linear(srgb_u8: np.ndarray) -> np.ndarray:
@@ -160,17 +167,8 @@ def load_sprite(path: str | Path, key: str = "object.sprite") -> Asset:
     side 1 m. The renderer discards texels below the cut-off in every pass, so instance masks,
     visibility and shadows follow the alpha. Raises ``ValueError`` (one line) for a file that is
     not an image or has no opaque texel."""
-    from PIL import Image, UnidentifiedImageError
-
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"{key}={path}: no such file")
+    rgba = _read_rgba(path, key)
     sha = file_sha256(path)
-    try:
-        with Image.open(path) as im:
-            rgba = np.asarray(im.convert("RGBA"))
-    except (OSError, UnidentifiedImageError, ValueError) as exc:
-        raise ValueError(f"{key}={path}: not a readable image ({type(exc).__name__}); a PNG with an alpha channel") from None
     rows, cols = np.nonzero(rgba[..., 3] >= ALPHA_CUTOFF * 255)
     if not len(rows):
         raise ValueError(f"{key}={path}: no texel has alpha >= {ALPHA_CUTOFF} (nothing to cut out)")
@@ -218,13 +216,7 @@ def load_photo_crop(path: str | Path, key: str, aspect: float, scale: float, fx:
     """Register a crop of the photo at ``path`` and return its key: the largest rectangle of
     width / height ``aspect`` inside the photo, shrunk by ``scale`` (0..1], its top-left corner at
     fractions ``fx``, ``fy`` (0..1) of the room left in the photo."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as im:
-            rgba = np.asarray(im.convert("RGBA"))
-    except (OSError, UnidentifiedImageError, ValueError) as exc:
-        raise ValueError(f"{key}={path}: not a readable image ({type(exc).__name__}); allowed {', '.join(IMAGE_SUFFIXES)}") from None
+    rgba = _read_rgba(path, key)
     h, w = rgba.shape[:2]
     cw = min(w, h * aspect) * scale
     ch = cw / aspect
