@@ -166,6 +166,7 @@ class HFModel(Model):
         self.device = self.model.device
         self.concurrency = cfg.batch_size
         self._batcher = _Batcher(self._generate_batch, cfg.batch_size)
+        self._likelihood_lock = threading.Lock()  # one likelihood pass at a time: it batches options itself
 
     def default_label(self) -> str:
         return Path(self.cfg.path.rstrip("/")).name
@@ -233,6 +234,12 @@ class HFModel(Model):
         texts = [prompt + c for c in conts]
         n_cont = [len(tokenizer(t, add_special_tokens=False)["input_ids"]) - n_prompt for t in texts]
         video = self.video(clip, record)
+        with self._likelihood_lock:
+            return self._score(texts, video, n_cont)
+
+    def _score(self, texts: list[str], video, n_cont: list[int]) -> list[float]:
+        """Summed log-probability of the last ``n_cont[i]`` tokens of each ``texts[i]`` with ``video``
+        (right padding, ``model.batch_size`` sequences per pass)."""
         scores = []
         for start in range(0, len(texts), self.cfg.batch_size):
             chunk = slice(start, start + self.cfg.batch_size)
