@@ -118,7 +118,10 @@ def sample_features(frames: np.ndarray, record: dict, features: list[Feature], s
             summary = frames.mean(axis=0) if f.name == "mean" else frames.max(axis=0)
             out[f.name] = downsample(summary, size)
         else:
-            out[f.name] = downsample(frames[f.frame_index(len(frames))], size)
+            index = f.frame_index(len(frames))
+            if not 0 <= index < len(frames):
+                raise UserError(f"{record['video']}: {f.name} is past its {len(frames)} decoded frames")
+            out[f.name] = downsample(frames[index], size)
     return out
 
 
