@@ -226,13 +226,24 @@ def _convert(data: Any, have: str, want: str) -> Any:
 Items = Iterator[tuple[Any, Any]]  # (frames, depth or None) chunks of one clip, in order
 
 
-def _converted(items: Items, have: str, want: str) -> Items:
+def _boxes(items: Items) -> Iterator[list[tuple[Any, Any]]]:
+    """Each item of ``items`` in a one-element list for the consumer to ``pop``: a suspended
+    generator keeps its local variables, so a chunk bound to a loop variable would stay in memory
+    while every later stage works; popped out of its box, it lives only as long as it is used."""
     for item in items:
-        data, depth = item
-        del item  # a suspended generator keeps its locals: hold no chunk while downstream works
-        out = _convert(data, have, want)
-        del data
-        yield out, (None if want == "uint8" else depth)
+        box = [item]
+        del item
+        yield box
+
+
+def _convert_item(item: tuple[Any, Any], have: str, want: str) -> tuple[Any, Any]:
+    data, depth = item
+    return _convert(data, have, want), (None if want == "uint8" else depth)
+
+
+def _converted(items: Items, have: str, want: str) -> Items:
+    for box in _boxes(items):
+        yield _convert_item(box.pop(), have, want)
 
 
 class _Frames:
@@ -303,9 +314,8 @@ def _windowed(spec: Spec, params: Params, items: Items, fps: float, seed: int) -
         held.release_before(ready - before)
         return piece
 
-    for item in items:
-        held.add(*item)
-        del item
+    for box in _boxes(items):
+        held.add(*box.pop())
         if held.end - after > done:
             yield run(held.end - after)
     if held.end > done:
@@ -318,15 +328,19 @@ def _retimed(spec: Spec, params: Params, items: Items, fps: float, seed: int) ->
     decrease, so frames before the last one shown are released."""
     held = _Frames()
     emitted = 0
-    for item in items:
-        held.add(*item)
-        del item
+    for box in _boxes(items):
+        held.add(*box.pop())
         idx, _ = _retime(spec, params, held.end, fps, seed)
         if len(idx) > emitted:
-            piece = held.take(idx[emitted:])
-            emitted = len(idx)
-            held.release_before(int(idx[-1]))
-            yield piece
+            first, emitted = emitted, len(idx)
+            yield _take_and_release(held, idx[first:])
+
+
+def _take_and_release(held: _Frames, index: torch.Tensor) -> tuple[Any, Any]:
+    """The frames at ``index`` (ascending); frames before the last of them are let go."""
+    piece = held.take(index)
+    held.release_before(int(index[-1]))
+    return piece
 
 
 def _coded(spec: Spec, params: Params, items: Items, fps: float) -> Items:
@@ -334,15 +348,11 @@ def _coded(spec: Spec, params: Params, items: Items, fps: float) -> Items:
     (:class:`codec.RoundTrip`)."""
     trip = None
     try:
-        for item in items:
-            frames = item[0]
-            del item
+        for box in _boxes(items):
             if trip is None:
-                _, h, w, _ = frames.shape
+                _, h, w, _ = box[0][0].shape
                 trip = RoundTrip(w, h, fps, **params.resolved())
-            done = trip.feed(frames)
-            del frames
-            yield done, None
+            yield trip.feed(box.pop()[0]), None
         if trip is not None:
             yield trip.finish(), None
             trip = None
