@@ -344,3 +344,4 @@ def _main(args: list[str]) -> int:
     except KeyboardInterrupt:
         return _fail("interrupted")
     return 0
+
