@@ -4,6 +4,7 @@ likelihood scoring and batching, and `synth eval` + `synth probe` end to end on 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -145,6 +146,9 @@ def test_load_errors_are_one_line(tmp_path, tiny, monkeypatch, capsys, dataset):
     for bad in ("model.dtype=float8", "model.batch_size=0", "model.device_map=balanced", "eval.scoring=best"):
         assert main(["eval", f"data={root}", "model=hf", f"model.path={tiny('qwen2_vl')}", bad]) == 2
         assert bad.split("=")[0] in capsys.readouterr().err
+    if importlib.util.find_spec("accelerate") is None:  # device_map=auto names what it needs
+        assert main(["eval", f"data={root}", "model=hf", f"model.path={tiny('qwen2_vl')}", "model.device_map=auto"]) == 2
+        assert "accelerate" in capsys.readouterr().err
 
 
 def test_likelihood_scores_each_option_and_padding_changes_nothing(tiny, dataset):
