@@ -184,7 +184,7 @@ def test_qwen2_5_window_order_is_put_back_in_raster_order(tmp_path):
     grid = torch.tensor([[2, 8, 8]])  # 8 x 8 patches: 4 x 4 merged units in 4 windows of 2 x 2
     pixels = torch.randn(2 * 8 * 8, 3 * 2 * 14 * 14)
     recorder = Recorder(hf.model, [Stage("projector", "projector", "model.visual.merger")])
-    recorder.first_pass()
+    recorder.first_pass(visual_mask=None)  # no decoder layer is read here
     with torch.inference_mode():
         raster = visual(pixels, grid_thw=grid).pooler_output
     order = _qwen25_unit_order(hf.model, grid[0])

@@ -62,8 +62,10 @@ def collect(root: Path, records: list[dict], hf, stages: list[Stage], frames: in
     todo = [r for r in records if str(r["id"]) not in done]
     log(f"probe {hf.label}: {len(records)} samples, {len(done)} cached, {len(todo)} to run")
     if todo:
-        recorder = Recorder(hf.model, stages)
-        visual_ids = visual_token_ids(hf.model, hf.processor)
+        import torch
+
+        recorder = Recorder(hf.model, stages, visual_tokens=bool(geometry))
+        visual_ids = torch.as_tensor(visual_token_ids(hf.model, hf.processor))
         try:
             with open(index_path, "a") as append:
                 for i, record in enumerate(todo):
@@ -71,10 +73,10 @@ def collect(root: Path, records: list[dict], hf, stages: list[Stage], frames: in
                     clip = Clip(root / record["video"], frames)
                     video = hf.video(clip, record)
                     inputs = hf.inputs([hf.prompt(ask)], [video])
-                    recorder.first_pass()
+                    recorder.first_pass(torch.isin(inputs["input_ids"][0].cpu(), visual_ids))
                     response = hf.generate(inputs)[0]
                     recorder.armed = False
-                    arrays = stage_features(hf.model, stages, recorder, inputs, visual_ids, pool, cells=bool(geometry))
+                    arrays = stage_features(hf.model, stages, recorder, inputs, pool, cells=bool(geometry))
                     if geometry:
                         arrays["target"] = gt_target(root, record, geometry, video[1]["frames_indices"], pool)
                     _save_npz(cache / f"{record['id']}.npz", arrays)

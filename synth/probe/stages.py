@@ -138,11 +138,17 @@ def _first_tensor(value):
 
 
 class Recorder:
-    """Forward hooks on ``stages``' modules; ``armed`` recording keeps every call's tensor."""
+    """Forward hooks on ``stages``' modules; while ``armed`` they keep every call's tensor on the
+    CPU, except decoder layers: from their first call (the prompt's pass) they keep only what
+    the stages read (the last position and the visual-token mean; every visual token with
+    ``visual_tokens``), computed where the layer runs, so a long prompt costs no copy of it."""
 
-    def __init__(self, model, stages: list[Stage]):
+    def __init__(self, model, stages: list[Stage], visual_tokens: bool = False):
         self.records: dict[tuple[str, str], list] = {}
         self._handles = []
+        self._layer_keys = {(s.module, s.read) for s in stages if s.kind in ("llm", "llm_visual")}
+        self._visual_tokens = visual_tokens
+        self.visual_mask = None
         modules = dict(model.named_modules())
         keys = {(s.module, s.read) for s in stages}
         spec = SPECS.get(getattr(model.config, "model_type", ""))
@@ -164,15 +170,27 @@ class Recorder:
                 return None
             value = output if key[1] == "output" else (args if args else tuple(kwargs.values()))
             tensor = _first_tensor(value)
-            if tensor is not None:
+            if tensor is None:
+                return None
+            if key not in self._layer_keys:
                 self.records.setdefault(key, []).append(tensor.detach().float().cpu())
+            elif key not in self.records:  # later calls are decoding steps
+                hidden = tensor.detach()[0]  # (L, D): one sequence
+                mask = self.visual_mask.to(hidden.device)
+                visual = hidden[mask].float()
+                reading = {"last": hidden[-1].float().cpu(), "visual_mean": visual.mean(0).cpu() if len(visual) else None}
+                if self._visual_tokens:
+                    reading["visual"] = visual.cpu()
+                self.records[key] = [reading]
             return None
 
         return hook
 
-    def first_pass(self):
-        """Record during the next forward pass only (the prompt's, when ``generate`` runs)."""
+    def first_pass(self, visual_mask) -> None:
+        """Record from the next forward pass (the prompt's, when ``generate`` runs);
+        ``visual_mask``: (L,) bool, the prompt's visual-token positions."""
         self.records = {}
+        self.visual_mask = visual_mask
         self.armed = True
 
     def remove(self) -> None:
@@ -265,16 +283,16 @@ def _qwen25_unit_order(model, grid_thw):
     return window_index.cpu()
 
 
-def stage_features(model, stages: list[Stage], recorder: Recorder, inputs, visual_ids: list[int],
-                   pool: tuple[int, int, int], cells: bool = False) -> dict[str, np.ndarray]:  # fmt: skip
+def stage_features(model, stages: list[Stage], recorder: Recorder, inputs, pool: tuple[int, int, int],
+                   cells: bool = False) -> dict[str, np.ndarray]:  # fmt: skip
     """Each stage's feature vector (float16) from the tensors ``recorder`` kept in one pass;
     ``cells``: one vector per pooled cell, (cells, D), for vision, projector and llm.<i>.visual."""
     import torch
 
     model_type = getattr(model.config, "model_type", "")
     spec = SPECS.get(model_type)
-    input_ids = inputs["input_ids"][0].cpu()
-    visual_mask = torch.isin(input_ids, torch.as_tensor(visual_ids))
+    n_tokens = inputs["input_ids"].shape[1]
+
     def visual_grid(kind: str, calls):
         tokens = torch.cat([c.reshape(-1, *c.shape[-2:]) if c.ndim > 2 else c for c in calls], dim=0)
         if spec[3] == "grid":
@@ -292,19 +310,21 @@ def stage_features(model, stages: list[Stage], recorder: Recorder, inputs, visua
         if stage.kind in ("vision", "projector"):
             out[stage.name] = pool_grid(visual_grid(stage.kind, calls), pool, cells)
             continue
-        hidden = calls[0]  # the prompt's pass
-        if cells and stage.kind == "llm_visual":
+        reading = calls[0]  # the prompt's pass
+        if stage.kind == "module":
+            sequence = reading.ndim == 3 and reading.shape[1] == n_tokens
+            vector = reading[0, -1] if sequence else reading.reshape(-1, reading.shape[-1]).mean(0)
+        elif stage.kind == "llm":
+            vector = reading["last"]
+        elif reading["visual_mean"] is None:
+            raise UserError("probe: no visual-token positions found in the prompt")
+        elif cells:
             projector = visual_grid("projector", recorder.records[(find_module(model, spec[2])[0], "output")])
-            out[stage.name] = pool_grid(llm_visual_grid(hidden[0, visual_mask], projector), pool, cells=True)
+            out[stage.name] = pool_grid(llm_visual_grid(reading["visual"], projector), pool, cells=True)
             continue
-        if stage.kind == "module" and not (hidden.ndim == 3 and hidden.shape[1] == len(input_ids)):
-            out[stage.name] = hidden.reshape(-1, hidden.shape[-1]).mean(0).numpy().astype(np.float16)
-        elif stage.kind in ("llm", "module"):
-            out[stage.name] = hidden[0, -1].numpy().astype(np.float16)
         else:
-            if not visual_mask.any():
-                raise UserError("probe: no visual-token positions found in the prompt")
-            out[stage.name] = hidden[0, visual_mask].mean(0).numpy().astype(np.float16)
+            vector = reading["visual_mean"]
+        out[stage.name] = vector.numpy().astype(np.float16)
     return out
 
 
