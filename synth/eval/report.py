@@ -347,6 +347,7 @@ def _robustness_section(models: dict[str, list[Outcome]], title: str, suffix: st
                     f"| {model} | {name} | {axis}={level:g} | {_fmt(s)} | {drop} | {len(paired)} | {test['b']} "
                     f"| {test['c']} | {test['p_exact']:.3g} | {test['chi2_cc']:.3g} | {test['p_chi2_cc']:.3g} |"
                 )
+            points.sort(key=lambda p: p[0])  # clean at 0 may lie right of the levels (ev < 0)
             _curve(ax, [p[0] for p in points], [p[1] for p in points], model, _style(styles[model]))
         _chance_line(ax, summarize(drawn)["chance"])
         names[name] = f"robustness_{_slug(name)}{suffix}.png"
