@@ -209,7 +209,8 @@ def acc_ci(m: dict) -> str:
 def audit_family(name: str, n: int, tmp: Path) -> dict:
     """``synth audit`` and the oracle on a fresh set of ``n`` clips: audit.json plus ``oracle``."""
     data = tmp / f"{name}_audit"
-    generate(name, data, [f"n={n}", f"seed={EVAL_SEED}", *AUDIT_ARGS, f"clip.seconds={AUDIT_SECONDS.get(name, 2)}"])
+    if not (data / "dataset.json").is_file():  # a finished set in --keep is reused as it is
+        generate(name, data, [f"n={n}", f"seed={EVAL_SEED}", *AUDIT_ARGS, f"clip.seconds={AUDIT_SECONDS.get(name, 2)}"])
     cli("audit", f"data={data}")
     result = json.loads((data / "evals" / "audit" / "audit.json").read_text())
     result["oracle"] = evaluate(data, "oracle")
@@ -421,7 +422,7 @@ def main() -> None:
     ap.add_argument("--eval-n", type=int, default=24)
     ap.add_argument("--audit-n", type=int, default=400)
     ap.add_argument("--audit-only", action="store_true", help="rebuild only the shortcut audit section")
-    ap.add_argument("--keep", default="", help="keep the generated datasets in this directory (reruns reuse them)")
+    ap.add_argument("--keep", default="", help="keep the generated datasets in this directory (reruns reuse finished audit sets)")
     args = ap.parse_args()
     families = [f for f in args.families.split(",") if f] or list(scenes.TASKS)
     unknown = [f for f in families if f not in scenes.TASKS]
