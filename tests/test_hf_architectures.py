@@ -41,14 +41,16 @@ def square_frames(direction: str, offset: tuple[int, int] = (0, 0), size: int = 
 def write_direction_dataset(root: Path, n: int, jitter: bool = False) -> tuple[Path, list[dict]]:
     """``n`` direction samples (answers cycle over the four directions, option order rotates);
     siblings ``2k`` and ``2k + 1`` share a group (a paired sweep). ``jitter``: each clip starts
-    up to 6 px off the centre (seeded)."""
+    up to 6 px off the centre and the option order is drawn (seeded), so no regular design lets
+    a probe anti-learn across folds."""
     (root / "clips").mkdir(parents=True)
     settings = EncodeSettings(crf=10, preset="ultrafast")
     rng = np.random.default_rng(0)
     records = []
     for i in range(n):
         direction = OPTIONS[i % 4]
-        options = OPTIONS[i // 4 % 4 :] + OPTIONS[: i // 4 % 4]
+        turn = int(rng.integers(4)) if jitter else i // 4 % 4
+        options = OPTIONS[turn:] + OPTIONS[:turn]
         sample_id = f"s{i:03d}"
         offset = tuple(int(v) for v in rng.integers(-6, 7, size=2)) if jitter else (0, 0)
         write_clip(square_frames(direction, offset), root / "clips" / f"{sample_id}.mp4", FPS, settings)

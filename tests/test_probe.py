@@ -86,7 +86,7 @@ def test_group_identity_does_not_leak_under_group_folds():
     assert grouped["score"] <= 0.4  # chance is 0.25 (ci95 of 80 samples reaches about +-0.1)
     leaky = out_of_fold(x, labels, groups.astype(str), False, 5, splits=KFold(5, shuffle=True, random_state=0).split(x))
     # a sibling in the training folds gives the answer away (both siblings land in one test fold
-    # about a fifth of the time, so about 0.8 is the most this can reach)
+    # about a fifth of the time, and then it cannot)
     assert (leaky == labels).mean() >= 0.6
 
 

@@ -6,8 +6,9 @@
 * numeric targets: standardised ``RidgeCV`` (alpha chosen by inner CV), R² of the pooled
   out-of-fold predictions with a 95 % bootstrap interval over groups; chance = 0.
 
-Outer folds are ``GroupKFold`` on the record's ``group`` (paired siblings of a sweep never sit on
-both sides of a split); the inner folds are grouped too. The control task (Hewitt & Liang 2019)
+Outer folds are grouped on the record's ``group`` (paired siblings of a sweep never sit on both
+sides of a split): ``StratifiedGroupKFold`` for classes, ``GroupKFold`` for numbers; the inner
+folds are grouped too. The control task (Hewitt & Liang 2019)
 fits the same probe to the labels permuted across the dataset (seeded): a probe that reads the
 stage scores well above its control; one that memorises scores the same on both.
 """
@@ -37,12 +38,26 @@ def chance_level(labels: list) -> float:
     return float(counts.max() / counts.sum())
 
 
-def _inner_splits(x, y, groups, n_splits: int):
-    """Grouped inner folds, or None when the training part holds a single group."""
-    from sklearn.model_selection import GroupKFold
+def group_folds(x, y, groups, n_splits: int, numeric: bool):
+    """(train, test) index pairs that keep each group on one side: ``GroupKFold`` for numeric
+    targets, ``StratifiedGroupKFold`` for classes (folds also balance the classes, so a probe
+    that knows nothing scores chance rather than below it; ``GroupKFold`` when every class has
+    fewer members than folds); None when fewer than 2 groups."""
+    import warnings
+
+    from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
 
     k = min(n_splits, len(np.unique(groups)))
-    return list(GroupKFold(n_splits=k).split(x, y, groups)) if k >= 2 else None
+    if k < 2:
+        return None
+    if not numeric:
+        with warnings.catch_warnings():  # "the least populated class has fewer members than n_splits"
+            warnings.simplefilter("ignore", UserWarning)
+            try:
+                return list(StratifiedGroupKFold(n_splits=k).split(x, y, groups))
+            except ValueError:  # every class has fewer members than folds: nothing to stratify
+                pass
+    return list(GroupKFold(n_splits=k).split(x, y, groups))
 
 
 def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray, numeric: bool, folds: int, splits=None) -> np.ndarray:
@@ -50,18 +65,17 @@ def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray, numeric: bool,
 
     Args:
         x: (n, dims) float features; y: (n,) labels (class codes or floats); groups: (n,) ids.
-        splits: outer (train, test) index pairs (default ``GroupKFold(min(folds, groups))`` on ``groups``).
+        splits: outer (train, test) index pairs (default :func:`group_folds` with ``folds``).
     """
     from sklearn.linear_model import LogisticRegression, LogisticRegressionCV, Ridge, RidgeCV
-    from sklearn.model_selection import GroupKFold
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     if splits is None:
-        splits = GroupKFold(n_splits=min(folds, len(np.unique(groups)))).split(x, y, groups)
+        splits = group_folds(x, y, groups, folds, numeric)
     predictions = np.zeros(y.shape, dtype=float if numeric else y.dtype)
     for train, test in splits:
-        inner = _inner_splits(x[train], y[train], groups[train], 3)
+        inner = group_folds(x[train], y[train], groups[train], 3, numeric)
         if numeric:
             probe = RidgeCV(alphas=ALPHA_GRID, cv=inner) if inner else Ridge(alpha=1.0)
         elif len(np.unique(y[train])) < 2:  # one class in training: the probe can only say it
