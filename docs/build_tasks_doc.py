@@ -209,10 +209,13 @@ def acc_ci(m: dict) -> str:
 def audit_family(name: str, n: int, tmp: Path) -> dict:
     """``synth audit`` and the oracle on a fresh set of ``n`` clips: audit.json plus ``oracle``."""
     data = tmp / f"{name}_audit"
-    if not (data / "dataset.json").is_file():  # a finished set in --keep is reused as it is
+    # A finished set in --keep is reused as it is, with its audit (delete DIR/evals/audit to re-measure).
+    if not (data / "dataset.json").is_file():
         generate(name, data, [f"n={n}", f"seed={EVAL_SEED}", *AUDIT_ARGS, f"clip.seconds={AUDIT_SECONDS.get(name, 2)}"])
-    cli("audit", f"data={data}")
-    result = json.loads((data / "evals" / "audit" / "audit.json").read_text())
+    audit_json = data / "evals" / "audit" / "audit.json"
+    if not audit_json.is_file():
+        cli("audit", f"data={data}")
+    result = json.loads(audit_json.read_text())
     result["oracle"] = evaluate(data, "oracle")
     return result
 
