@@ -10,7 +10,7 @@ probe.md, probe.png and the feature cache (features/, float16, resumable).
   probe.stages=auto         auto, or a list: probe.stages=[vision,projector,llm.0,llm.8]
   probe.modules=[]          extra modules to read by name: probe.modules=[model.visual.blocks.0]
   probe.pool=[4,2,2]        vision/projector tokens pooled to (time bins, rows, columns)
-  probe.folds=5             GroupKFold folds over the records' group
+  probe.folds=5             outer folds grouped on the records' group (stratified for classes)
   probe.seed=0              the control task's label permutation
   eval.frames=8             frames sampled per clip (as synth eval)
   eval.limit=0              first N samples only (0 = all)
