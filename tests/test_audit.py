@@ -17,7 +17,7 @@ from synth.eval.stats import wilson_interval
 
 # Small clips: the probes see 12 x 12 pixels, so larger renders would only cost time.
 CLIP = ["render.width=32", "render.height=32", "clip.fps=6", "clip.seconds=2", "progress=false", "seed=5"]
-N_FAMILY = 64
+N_FAMILY = 56
 # Families whose questions need a longer clip (world: out, away and back).
 LONGER = {"world": ["clip.seconds=4"]}
 MARGIN = 0.1
@@ -38,7 +38,7 @@ def result(data: Path) -> dict:
 
 def significant_shortcuts(res: dict) -> list[str]:
     """Single-frame and text probes whose 95 % Wilson lower bound is above chance + margin: at
-    n = 64 a point estimate would cross the margin by luck in some of the ~44 probes, a lower
+    n = 56 a point estimate would cross the margin by luck in some of the ~44 probes, a lower
     bound above it does not (the CLI itself, meant for n >= 400, compares the point estimate)."""
     bad = []
     for p in res["probes"]:
