@@ -129,3 +129,16 @@ def test_preview_labels_rows_and_columns(tmp_path):
     label_column, header = sheet[:, : width - 4 * 32], sheet[: height - 2 * 32, width - 4 * 32 :]
     assert (label_column < 100).sum() > 50 and (header < 100).sum() > 50  # dark text on white
 
+
+
+def test_synth_report_keeps_runs_with_other_frame_counts_apart(tmp_path):
+    """Through the CLI: the same model at eval.frames=4 on one dataset and 8 on its copy."""
+    from test_eval_support import make_dataset
+
+    a, b = make_dataset(tmp_path / "a", n=4), make_dataset(tmp_path / "b", n=4)
+    assert main(["eval", f"data={a}", "model=random", "eval.frames=4"]) == 0
+    assert main(["eval", f"data={b}", "model=random"]) == 0
+    assert main(["report", f"data={a}", f"data={b}", f"out={tmp_path / 'r'}"]) == 0
+    text = (tmp_path / "r" / "report.md").read_text()
+    assert "## Accuracy by condition (variant `mcq`, 4 frames)" in text
+    assert "## Accuracy by condition (variant `mcq`, 8 frames)" in text

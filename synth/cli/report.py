@@ -38,7 +38,8 @@ def load_evaluations(root: Path) -> list[Evaluation]:
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise UserError(f"{metrics_path}: not a synth eval metrics file ({exc}); rerun `synth eval`") from None
         predictions = read_predictions(metrics_path.parent / "predictions.jsonl")
-        found.append(Evaluation(root, metrics_path.parent.name, records, predictions, variants, circular))
+        # frames: a run mode of its own (reports never pool 8-frame and 16-frame runs)
+        found.append(Evaluation(root, metrics_path.parent.name, records, predictions, variants, circular, metrics.get("frames")))
     return found
 
 
