@@ -119,6 +119,14 @@ def test_multirun_records_its_value_as_the_sweep_and_the_report_draws_it(tmp_pat
     assert (tmp_path / "report" / "sweep_object.rotation_deg.png").is_file()
 
 
+def test_multirun_without_out_puts_each_job_below_the_default_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    small = ["n=1", "render.width=32", "render.height=32", "clip.fps=4", "clip.seconds=1", "progress=false"]
+    assert main(["generate", "-m", "object.rotation_deg=0,10", *small]) == 0
+    for value in (0, 10):
+        assert (tmp_path / "data" / "direction" / f"object.rotation_deg={value}" / "dataset.json").is_file()
+
+
 def test_preview_labels_rows_and_columns(tmp_path):
     root = tmp_path / "ds"
     assert main(["generate", "n=2", f"out={root}", "render.width=32", "render.height=32", "clip.fps=4",

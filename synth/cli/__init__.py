@@ -8,9 +8,10 @@ Every command is a module in this package exposing
 * optionally ``validate(cfg)`` (checks run for every value of a multirun before any job),
   ``POSITIONAL`` (the field a bare first argument fills, e.g. ``synth list tasks``),
   ``register(cs, overrides)`` (extra config groups; it sees the overrides, so it can skip
-  groups they do not use), ``DEFAULTS`` (the Hydra defaults list) and
-  ``multirun_job(cfg, swept_keys) -> cfg`` (adjusts one multirun job's config). List-typed fields may
-  be given more than once (``data=A data=B``).
+  groups they do not use), ``DEFAULTS`` (the Hydra defaults list),
+  ``multirun_job(cfg, swept_keys) -> cfg`` (adjusts one multirun job's config) and
+  ``default_out(cfg) -> str`` (where ``out`` points when not given; multirun jobs go below it).
+  List-typed fields may be given more than once (``data=A data=B``).
 
 Single runs are composed with Hydra's compose API, so nothing is written besides the
 command's own output. ``-m/--multirun`` (and launcher overrides) go through ``hydra.main``
@@ -267,8 +268,9 @@ def _multirun(name: str, mod: Any, overrides: list[str]) -> None:
     def task(cfg: Any) -> None:
         obj = _to_object(cfg)
         job = [o for o in HydraConfig.get().overrides.task if o.split("=", 1)[0] in swept]
-        if has_out and obj.out and job:
-            obj.out = f"{obj.out.rstrip('/')}/{','.join(job)}"
+        base = (obj.out or (mod.default_out(obj) if hasattr(mod, "default_out") else "")) if has_out else ""
+        if base and job:
+            obj.out = f"{base.rstrip('/')}/{','.join(job)}"
         if job and hasattr(mod, "multirun_job"):  # e.g. generate records the swept value as the sweep
             obj = mod.multirun_job(obj, [o.split("=", 1)[0] for o in job])
         _run_job(mod, obj)

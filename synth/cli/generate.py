@@ -383,10 +383,15 @@ class Progress:
             print(text, file=sys.stderr, flush=True)
 
 
+def default_out(cfg: Any) -> str:
+    """Where a dataset goes without ``out=``."""
+    return f"data/{cfg.task}"
+
+
 def generate(cfg: Any) -> Path:
     """Validate, then render every missing sample of ``cfg`` into ``cfg.out``; returns the path."""
     validate(cfg)
-    root = Path(cfg.out or f"data/{cfg.task}")
+    root = Path(cfg.out or default_out(cfg))
     writer = DatasetWriter(root, identity(cfg), overwrite=cfg.overwrite)
     todo = [j for j in jobs_of(cfg) if not writer.done(j.sample_id(cfg))]
     progress = Progress(len(todo), cfg.progress, f"generate {cfg.task}")
