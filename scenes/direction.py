@@ -45,8 +45,6 @@ to point up) is the answer; with ``no movement`` among the options, moving pixel
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from synth.scenes.base import (
@@ -69,20 +67,10 @@ from synth.scenes.base import (
 )
 from synth.sampling import ParamDraw
 from synth.scene import Motion, Scene
+from synth.tracks import DIRECTIONS
 
 # How far the object travels over the clip, as a share of the view's width (min, max).
 TRAVEL = (0.25, 0.4)
-# Image-plane unit vectors (x right, y up) of each answer.
-DIRECTIONS: dict[str, tuple[float, float]] = {
-    "left": (-1.0, 0.0),
-    "right": (1.0, 0.0),
-    "up": (0.0, 1.0),
-    "down": (0.0, -1.0),
-    "up-left": (-math.sqrt(0.5), math.sqrt(0.5)),
-    "up-right": (math.sqrt(0.5), math.sqrt(0.5)),
-    "down-left": (-math.sqrt(0.5), -math.sqrt(0.5)),
-    "down-right": (math.sqrt(0.5), -math.sqrt(0.5)),
-}
 
 
 STATIC = "no movement"

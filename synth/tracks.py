@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import numpy as np
@@ -11,6 +12,17 @@ from synth.scene import Scene
 
 # Central difference step for velocities; motion is analytic, so a small step is exact enough.
 _VELOCITY_STEP_S = 1e-4
+# Image-plane unit vectors (x right, y up) of the direction names that questions and answers use.
+DIRECTIONS: dict[str, tuple[float, float]] = {
+    "left": (-1.0, 0.0),
+    "right": (1.0, 0.0),
+    "up": (0.0, 1.0),
+    "down": (0.0, -1.0),
+    "up-left": (-math.sqrt(0.5), math.sqrt(0.5)),
+    "up-right": (math.sqrt(0.5), math.sqrt(0.5)),
+    "down-left": (-math.sqrt(0.5), -math.sqrt(0.5)),
+    "down-right": (math.sqrt(0.5), -math.sqrt(0.5)),
+}
 # Keys of a track that hold one entry per frame.
 PER_FRAME_KEYS = ("center_px", "bbox_px", "visible", "position", "velocity")
 

@@ -22,25 +22,13 @@ reports their pooled motion.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from synth.eval.frames import Clip
 from synth.eval.models import Model, _reply_for_option
 from synth.eval.prompts import Ask
+from synth.tracks import DIRECTIONS
 
-# Image-plane unit vectors (x right, y up) of the direction options.
-DIRECTIONS: dict[str, tuple[float, float]] = {
-    "left": (-1.0, 0.0),
-    "right": (1.0, 0.0),
-    "up": (0.0, 1.0),
-    "down": (0.0, -1.0),
-    "up-left": (-math.sqrt(0.5), math.sqrt(0.5)),
-    "up-right": (math.sqrt(0.5), math.sqrt(0.5)),
-    "down-left": (-math.sqrt(0.5), -math.sqrt(0.5)),
-    "down-right": (math.sqrt(0.5), -math.sqrt(0.5)),
-}
 APPROACH = ("toward", "away")
 MOVERS = ("the camera", "the object")
 
