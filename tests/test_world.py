@@ -16,6 +16,7 @@ import pytest
 from synth import scenes
 from synth.cli import main
 from synth.dataset import read_manifest
+from synth.eval.frames import sample_indices
 from synth.renderer import Renderer
 from synth.sampling import ParamDraw
 from synth.scenes.base import Clip
@@ -322,3 +323,22 @@ def test_command_and_python_models_speak_the_protocol(world_set, tmp_path, monke
     capsys.readouterr()
     assert main(["world", f"data={bare}", "model=oracle"]) == 2
     assert "has no ground truth" in capsys.readouterr().err and not (bare / "evals").exists()
+
+
+def test_oracle_reads_the_change_off_sampled_frames_at_different_poses():
+    """`synth eval` gives the oracle 8 of the 32 frames (2, 6, ..., 30): the first is a step into
+    the path, the last at the start pose. Comparing pixels would call every such ``no`` clip
+    changed; comparing the objects (less the camera's shift) gets each change kind right."""
+    clip = Clip(8.0, 32, 48, 48)
+    picks = sample_indices(clip.num_frames, 8)
+    oracle = scenes.oracle_for("world")
+    renderer = Renderer(clip.width, clip.height)
+    try:
+        for answer, change in (("no", "color"), ("yes", "color"), ("yes", "position")):
+            sample, _ = _build("turn", seed=3, answer=answer, clip=clip, **{"world.change": change, "world.away_frames": 0})
+            c2w = np.array(sample.extra["camera_to_world"])
+            assert not np.allclose(c2w[picks[0]], c2w[picks[-1]], atol=1e-6)  # the poses differ
+            frames = renderer.render(sample.scene, clip.times, clip.fps)[picks]
+            assert sample.options[oracle(frames, sample.question, sample.options)] == answer, (answer, change)
+    finally:
+        renderer.release()
