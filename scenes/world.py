@@ -75,16 +75,17 @@ tells, per change kind:
 Order-free summaries may tell it (a change leaves both looks in the mean image): a change
 survives time reversal (``order_free_ceiling = 1.0``).
 
-Oracle: it compares the first and last frames it is given. They need not share the camera
-pose: a model sees frames sampled from the clip (``synth eval``: 8 of them, at segment
-centres), and the first and last of those may lie one or more steps into the path, at different
-poses (comparing them pixel for pixel then says "changed" for most ``no`` clips: 56 % at 8 of 32
-frames). So it compares objects, not pixels: the camera's shift between the two frames is read
-off the whole image by phase correlation (walls and floor dominate it), then each palette colour
-(the objects'; walls, floor and ceiling are too grey for any) is found in both frames. The
-target changed when a colour is in one frame and not the other (a colour change or a presence
-change), or when a colour's centroid, less the camera's shift, moved by more than a quarter of
-the width (a position change mirrors the target across the view axis, 30-50 degrees).
+Oracle: it compares the first and last frames it is given. When they share the camera pose
+(phase correlation of the two frames finds no shift), everything but the target is static and
+the target changed exactly when they differ in more than a few pixels (revisit's test). But a
+model sees frames sampled from the clip (``synth eval``: 8 of them, at segment centres), and
+the first and last of those may lie a step or more into the path, at different poses (the pixel
+test then calls most ``no`` clips changed: 56 % at 8 of 32 frames). There it compares objects,
+not pixels: each palette colour (the objects'; walls, floor and ceiling are too grey for any)
+is looked for in both frames, and the target changed when a colour is in view in one frame and
+absent from the other (a colour or presence change), or when its centroid, less the camera's
+shift (read off the whole image, walls and floor dominating it), moved by more than a quarter
+of the width (a position change mirrors the target across the view axis, 30-50 degrees).
 """
 
 from __future__ import annotations
@@ -105,6 +106,7 @@ from synth.scenes.base import (
     distinct_colors,
     lights,
 )
+from synth.scenes.revisit import Revisit
 from synth.sampling import ParamDraw
 from synth.scene import Background, Camera, Material, Motion, Node, Scene, srgb_to_linear
 
@@ -245,13 +247,18 @@ class World(Task):
 
     @staticmethod
     def oracle(frames: np.ndarray, question: str, options: list[str]) -> int:
-        """``yes`` when :func:`objects_differ` between the first and last frames."""
-        return options.index("yes" if objects_differ(frames[0], frames[-1]) else "no")
+        """Between the first and last frames: at the same pose (no :func:`camera_shift`), revisit's
+        pixel test; else ``yes`` when :func:`objects_differ`."""
+        shift = camera_shift(frames[0], frames[-1])
+        if np.abs(shift).max() < SAME_POSE_PX:
+            return Revisit.oracle(frames, question, options)
+        return options.index("yes" if objects_differ(frames[0], frames[-1], shift) else "no")
 
 
 # -- the oracle ------------------------------------------------------------------------------
 
-MIN_OBJECT_PIXELS = 4  # fewer pixels of a palette colour than this: no object of that colour in view
+SAME_POSE_PX = 0.5  # a camera shift below this (pixels, either axis): the two frames share the pose
+MIN_OBJECT_PIXELS = 4  # pixels of a palette colour from which an object of that colour is in view
 MOVED_WIDTHS = 0.25  # a centroid shift (less the camera's) beyond this share of the width: moved
 
 
@@ -267,16 +274,19 @@ def camera_shift(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.array([dx, dy])
 
 
-def objects_differ(a: np.ndarray, b: np.ndarray) -> bool:
-    """Whether the objects seen in frames ``a`` and ``b`` ((H, W, 3) uint8, poses at most a few
-    steps apart) differ: a palette colour (:func:`color_tracks`) in one frame and not the other,
-    or its centroid, less :func:`camera_shift`, moved more than ``MOVED_WIDTHS`` of the width."""
-    shift = camera_shift(a, b)
-    for before, after in color_tracks(np.stack([a, b]), list(CHROMATIC_COLORS), MIN_OBJECT_PIXELS).values():
-        seen = np.isfinite(before[0]), np.isfinite(after[0])
-        if seen[0] != seen[1]:
+def objects_differ(a: np.ndarray, b: np.ndarray, shift: np.ndarray) -> bool:
+    """Whether the objects seen in frames ``a`` and ``b`` ((H, W, 3) uint8, poses a few steps
+    apart, ``shift`` their :func:`camera_shift`) differ: a palette colour (:func:`color_tracks`)
+    in view in one frame (``MIN_OBJECT_PIXELS``) and not a pixel of it in the other, or its
+    centroid, less ``shift``, moved more than ``MOVED_WIDTHS`` of the width."""
+    pair = np.stack([a, b])
+    seen = color_tracks(pair, list(CHROMATIC_COLORS), MIN_OBJECT_PIXELS)
+    any_pixel = color_tracks(pair, list(CHROMATIC_COLORS), 1)
+    for color, track in seen.items():
+        in_view, some = np.isfinite(track[:, 0]), np.isfinite(any_pixel[color][:, 0])
+        if (in_view[0] and not some[1]) or (in_view[1] and not some[0]):
             return True
-        if all(seen) and abs(after[0] - before[0] - shift[0]) > MOVED_WIDTHS * a.shape[1]:
+        if in_view.all() and abs(track[1, 0] - track[0, 0] - shift[0]) > MOVED_WIDTHS * a.shape[1]:
             return True
     return False
 
