@@ -299,15 +299,18 @@ def _run_leaving_nothing(mod: Any, cfg: Any) -> None:
 
 
 def _keep_freed_memory() -> None:
-    """Ask glibc to keep large freed buffers instead of returning each to the OS: every clip
+    """Ask glibc to keep freed buffers up to 32 MiB instead of returning each to the OS: every clip
     allocates the same frame-sized tensors again, and faulting their pages back in cost more than
-    the arithmetic of many degradation stages (+45 % frames/s on the full stack, `synth bench`)."""
+    the arithmetic of many degradation stages (+45 % frames/s on the full stack, `synth bench`;
+    a 32-frame 256² chunk is 25 MB). Larger buffers (multi-frame 1080p windows) are still mmapped
+    and returned when freed: kept on the heap, their varying sizes fragmented it and `synth
+    degrade` of a 1080p clip grew past 2 GB (docs/performance.md)."""
     try:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:  # not glibc: nothing to tune
         return
     m_trim_threshold, m_mmap_threshold = -1, -3
-    libc.mallopt(m_mmap_threshold, 1 << 30)
+    libc.mallopt(m_mmap_threshold, 32 << 20)
     libc.mallopt(m_trim_threshold, (1 << 31) - 1)
 
 
