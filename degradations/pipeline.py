@@ -183,7 +183,9 @@ class Pipeline:
         trimmed), retiming maps output to input indices as frames arrive, the codec is one running
         encoder, and random draws are keyed by frame index: the frames out equal :meth:`apply` on
         the whole clip (bit-exact; float work on windows may round differently by at most 1 DN),
-        whatever the chunk sizes. Memory: a chunk plus the stages' margins and the codec's lag.
+        whatever the chunk sizes. Memory: a chunk plus the stages' margins and the codec's lag;
+        with frames of :data:`_TRIM_PIXELS` or more, the heap's free pages go back to the OS
+        after each chunk, so a long clip does not fragment it.
         ``codec=False`` leaves the codec stage out: the caller encodes the file itself with
         :attr:`codec`'s settings, so the file holds that encoder's own bitstream.
         """
