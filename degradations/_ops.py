@@ -72,10 +72,19 @@ def cached(fn):  # type: ignore[no-untyped-def]
     return build
 
 
+# Kernels with at least this many taps (after dropping all-zero rows and columns) are applied
+# through the FFT: direct depthwise convolution costs taps x pixels, the FFT a few log(pixels)
+# per pixel. Measured on 2 CPU cores: at 1920x1080 a 39x39 disc (defocus at severity 3) takes
+# 0.41 s a frame directly and 0.11 s through the FFT; at 256² a 7x7 disc is faster directly.
+FFT_TAPS = 400
+
+
 def convolve(video: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
     """Convolve each frame with its own normalised kernel, reflect-padded borders.
 
-    ``video``: (T, C, H, W); ``kernels``: (k, k) for all frames or (T, k, k), k odd.
+    ``video``: (T, C, H, W); ``kernels``: (k, k) for all frames or (T, k, k), k odd. Kernels of
+    :data:`FFT_TAPS` taps or more go through the FFT (same result within float rounding, about
+    1e-6); the method depends only on the kernel, never on how many frames come at once.
     """
     t, c, h, w = video.shape
     k = kernels.shape[-1]
@@ -93,8 +102,24 @@ def convolve(video: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
         r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
         ker = ker[:, r0:r1, c0:c1]
         x = x[..., r0 : r0 + h + r1 - r0 - 1, c0 : c0 + w + c1 - c0 - 1]
-    weight = ker.repeat_interleave(c, dim=0).unsqueeze(1).to(video.dtype)
+    ker = ker.to(video.dtype)
+    if ker.shape[-2] * ker.shape[-1] >= FFT_TAPS and video.dtype in (torch.float32, torch.float64):
+        return _fft_correlate(x.reshape(t, c, *x.shape[-2:]), ker)
+    weight = ker.repeat_interleave(c, dim=0).unsqueeze(1)
     return F.conv2d(x, weight, groups=t * c).reshape(t, c, h, w)
+
+
+def _fft_correlate(x: torch.Tensor, ker: torch.Tensor) -> torch.Tensor:
+    """``conv2d`` without padding (cross-correlation, "valid" part) through the FFT.
+
+    ``x``: (T, C, H + kh - 1, W + kw - 1) padded frames; ``ker``: (T, kh, kw); returns (T, C, H, W).
+    Correlating with ``ker`` is convolving with it flipped; the circular convolution's wrapped
+    rows and columns all fall in the first kh - 1 / kw - 1, which are cut."""
+    kh, kw = ker.shape[-2:]
+    size = x.shape[-2:]
+    spectrum = torch.fft.rfft2(x)
+    spectrum.mul_(torch.fft.rfft2(ker.flip(-1, -2), s=size).unsqueeze(1))
+    return torch.fft.irfft2(spectrum, s=size)[..., kh - 1 :, kw - 1 :].contiguous()
 
 
 def splat_kernel(points: torch.Tensor, size: int) -> torch.Tensor:
