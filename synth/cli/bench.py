@@ -371,7 +371,8 @@ def run(cfg: Config) -> None:
 
 def _line(row: Row) -> str:
     name, value, unit, goal = row
-    shown = "" if value != value else f"{value:,.1f}"  # NaN: an information row
+    # NaN: an information row; ratios get two decimals, where 1.76 and 1.84 both read "1.8" with one
+    shown = "" if value != value else f"{value:,.2f}" if unit == "x" else f"{value:,.1f}"
     if isinstance(goal, (int, float)):
         goal = f">= {goal:g}"
     return f"| {name} | {shown} | {unit} | {goal or ''} |"
