@@ -116,3 +116,26 @@ def test_fast_paths_keep_autograd_and_values(fn):
     assert x.grad is not None and torch.isfinite(x.grad).all()
     with torch.no_grad():
         assert torch.allclose(fn(x), y, atol=1e-6)
+
+
+@pytest.mark.parametrize("per_frame", [False, True])
+def test_fft_convolution_matches_direct_and_ignores_chunking(per_frame):
+    """Kernels of FFT_TAPS taps or more go through the FFT: the result equals direct reflect-padded
+    convolution (conv2d with the flipped kernel) within float rounding, and a frame's result does
+    not depend on the frames it came with."""
+    from synth.degradations._ops import FFT_TAPS, convolve
+
+    video = clip(3, 40, 56)
+    g = torch.Generator().manual_seed(1)
+    kernels = torch.rand(3, 23, 23, generator=g) if per_frame else disc_kernel(11.0)
+    assert kernels.shape[-1] ** 2 >= FFT_TAPS
+    out = convolve(video, kernels)
+    ker = kernels if per_frame else kernels.expand(3, -1, -1)
+    pad = ker.shape[-1] // 2
+    padded = F.pad(video, (pad, pad, pad, pad), mode="reflect")
+    direct = torch.stack([F.conv2d(padded[i : i + 1], ker[i].flip(-1, -2).expand(3, 1, -1, -1), groups=3)[0]
+                          for i in range(3)])  # fmt: skip
+    assert out.shape == video.shape
+    assert torch.allclose(out, direct, rtol=0, atol=1e-5 * float(ker.sum(dim=(-1, -2)).max()))
+    one = convolve(video[1:2], kernels[1:2] if per_frame else kernels)
+    assert torch.equal(one[0], out[1])
