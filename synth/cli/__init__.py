@@ -349,4 +349,3 @@ def _main(args: list[str]) -> int:
     except KeyboardInterrupt:
         return _fail("interrupted")
     return 0
-
