@@ -27,6 +27,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from synth.errors import UserError
+from synth.io import write_atomic
 from synth.video import EncodeSettings, count_frames, probe, read_frames, sha256_file, write_clip
 
 FORMAT_VERSION = 2  # 2: ground truth as gt/<id>/<array>.npy written frame by frame (1: gt/<id>.npz)
@@ -301,7 +302,7 @@ class DatasetWriter:
         (self.root / "clips").mkdir(parents=True, exist_ok=True)
         (self.root / "gt").mkdir(exist_ok=True)
         if not config_path.is_file():
-            _atomic_write(config_path, _to_yaml(config))
+            write_atomic(config_path, _to_yaml(config))
         self._repair_manifest()
         self.records = read_manifest(self.root, key)
         self._done = {r["id"] for r in self.records}
@@ -351,7 +352,7 @@ class DatasetWriter:
         for tmp in self.root.glob("*/.tmp-*"):
             _remove(tmp)
         card = build_card(self.records, self.config, card_extra or {})
-        _atomic_write(self.root / CARD, json.dumps(card, indent=2, sort_keys=True) + "\n")
+        write_atomic(self.root / CARD, json.dumps(card, indent=2, sort_keys=True) + "\n")
         write_preview(self.root, self.records[:4])
         return card
 
@@ -399,12 +400,6 @@ def _append_line(path: Path, line: str) -> None:
             raise
     finally:
         os.close(fd)
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".tmp-{path.name}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def write_preview(root: Path, records: Iterable[dict], frames_per_clip: int = 4) -> None:

@@ -16,13 +16,13 @@ shows it.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, List
 
 from synth.dataset import read_manifest
 from synth.errors import UserError
+from synth.io import write_atomic
 from synth.eval.audit import DEFAULT_FEATURES, audit, parse_features, strict_failure, table
 
 AUDIT_DIR = Path("evals") / "audit"
@@ -66,9 +66,7 @@ def run(cfg: Config) -> None:
     result = audit(root, records, features, folds=keys.folds, margin=keys.margin, size=keys.size, ceilings=_ceiling)
     out = root / AUDIT_DIR / "audit.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".tmp-{out.name}")
-    tmp.write_text(json.dumps(result, indent=2) + "\n")
-    os.replace(tmp, out)
+    write_atomic(out, json.dumps(result, indent=2) + "\n")
     print(table(result))
     print(f"-> {out}")
     failure = strict_failure(result)

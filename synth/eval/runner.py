@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from synth.eval.metrics import compute_metrics
 from synth.eval.models import Model
 from synth.eval.parsing import match_text, parse_answer
 from synth.eval.prompts import VARIANTS, Ask, build_asks
+from synth.io import write_atomic
 
 SCORINGS = ("generate", "likelihood")
 
@@ -172,18 +172,12 @@ def evaluate(root: Path, records: list[dict], model: Model, settings: EvalSettin
         model.close()
 
     ordered = [cached[key] for key in wanted if key in cached]
-    _write_atomic(predictions_path, "".join(json.dumps(line) + "\n" for line in ordered + kept_for_later))
+    write_atomic(predictions_path, "".join(json.dumps(line) + "\n" for line in ordered + kept_for_later))
     metrics = compute_metrics(records, ordered, settings.variants, settings.circular)
     metrics["model"] = model.label
     metrics["frames"] = settings.frames
-    _write_atomic(out_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+    write_atomic(out_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")
     evaluation = Evaluation(root, model.label, records, ordered, settings.variants, settings.circular)
     write_single_report(evaluation, out_dir)
     return metrics
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 

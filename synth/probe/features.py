@@ -10,8 +10,8 @@ else is computed again, as in ``synth eval``'s cache.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +19,7 @@ import numpy as np
 from synth.eval.frames import Clip
 from synth.eval.prompts import build_asks
 from synth.eval.runner import read_predictions, score
+from synth.io import write_atomic
 from synth.probe.geometry import gt_target
 from synth.probe.stages import Recorder, Stage, stage_features, visual_token_ids
 
@@ -35,10 +36,9 @@ def run_fingerprint(model_fp: dict, frames: int, stages: list[Stage], pool: tupl
 
 
 def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        np.savez(fh, **arrays)
-    os.replace(tmp, path)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    write_atomic(path, buffer.getvalue())
 
 
 def collect(root: Path, records: list[dict], hf, stages: list[Stage], frames: int, pool, out_dir: Path,
@@ -91,9 +91,7 @@ def collect(root: Path, records: list[dict], hf, stages: list[Stage], frames: in
         finally:
             recorder.remove()
     ordered = [done[str(r["id"])] for r in records]
-    tmp = index_path.with_name(index_path.name + ".tmp")
-    tmp.write_text("".join(json.dumps(line) + "\n" for line in ordered))
-    os.replace(tmp, index_path)
+    write_atomic(index_path, "".join(json.dumps(line) + "\n" for line in ordered))
     return {line["id"]: line for line in ordered}
 
 

@@ -10,13 +10,13 @@ projector minus the verbal accuracy; null for R² targets) and ``stages``: in mo
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from synth.errors import UserError
+from synth.io import write_atomic
 from synth.eval.stats import wilson_interval
 from synth.probe.features import collect, load_stage
 from synth.probe.geometry import GT_TARGETS
@@ -110,16 +110,10 @@ def run_probe(root: Path, records: list[dict], hf, settings: ProbeSettings, log=
         results.append({"name": stage.name, **probe_stage(x, labels, groups, settings.folds, settings.seed)})
     doc = {"model": hf.label, "frames": settings.frames, "pool": list(pool),
            **summarize(settings.target, labels, [answers[i] for i in ids], results)}  # fmt: skip
-    _write(out_dir / "probe.json", json.dumps(doc, indent=2) + "\n")
-    _write(out_dir / "probe.md", probe_markdown(doc))
+    write_atomic(out_dir / "probe.json", json.dumps(doc, indent=2) + "\n")
+    write_atomic(out_dir / "probe.md", probe_markdown(doc))
     plot_probe(doc, out_dir / "probe.png")
     return doc
-
-
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def probe_markdown(doc: dict, heading: str = "#") -> str:

@@ -24,7 +24,8 @@ import numpy as np
 
 from synth.dataset import read_gt
 from synth.errors import UserError
-from synth.eval.runner import _write_atomic, read_predictions
+from synth.eval.runner import read_predictions
+from synth.io import write_atomic
 from synth.world.metrics import lab, object_scores, psnr, ssim
 from synth.world.models import Truth, WorldModel
 from synth.world.revisits import revisits
@@ -79,7 +80,7 @@ def export_inputs(root: Path, record: dict, frames: np.ndarray) -> tuple[dict, l
         "action_units": extra["action_units"],
     }
     if not (folder / "inputs.json").is_file():
-        _write_atomic(folder / "inputs.json", json.dumps({**inputs, "conditioning": [Path(p).name for p in pngs]}) + "\n")
+        write_atomic(folder / "inputs.json", json.dumps({**inputs, "conditioning": [Path(p).name for p in pngs]}) + "\n")
     request = {
         **inputs,
         "conditioning": frames[:k].copy(),
@@ -237,7 +238,7 @@ def run_world(
         torch.set_num_threads(threads)
         model.close()
     ordered = [cached[r["id"]] for r in records if r["id"] in cached]
-    _write_atomic(lines_path, "".join(json.dumps(line) + "\n" for line in ordered + kept))
+    write_atomic(lines_path, "".join(json.dumps(line) + "\n" for line in ordered + kept))
     summary = summarize([rv for line in ordered for rv in line["revisits"]], bin_frames)
-    _write_atomic(out_dir / "world.json", json.dumps(summary, indent=2) + "\n")
+    write_atomic(out_dir / "world.json", json.dumps(summary, indent=2) + "\n")
     return summary
