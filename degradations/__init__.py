@@ -11,21 +11,40 @@ Composable: ``Pipeline([("lens", {"k1": -0.2}), ("low_light", {"severity": 3})])
 orders the stages physically and returns uint8 sRGB; ``degrade_video`` does the same for external
 8-bit footage after unprocessing it. ``REGISTRY`` is the table of names, stages, ranges and
 severity levels 1..5.
+
+The public names load lazily (PEP 562): importing the package, or its torch-free modules
+(``color`` for the sRGB curve on colours and numpy arrays, ``codec``'s table), does not import
+torch; the first use of a torch-backed name does.
 """
 
-from synth.degradations.atmosphere import fog, rain, snow
-from synth.degradations.codec import compression, resample
-from synth.degradations.color import linear_to_srgb, srgb_to_linear, to_uint8, unprocess
-from synth.degradations.isp import denoise, sharpen, tone, white_balance
-from synth.degradations.motion import camera_shake, frame_drop, motion_blur, rolling_shutter
-from synth.degradations.optics import chromatic_aberration, defocus, fisheye, lens, vignette
-from synth.degradations.pipeline import Pipeline, degrade_stream, degrade_video
-from synth.degradations.registry import REGISTRY, STAGES, ParamError, Spec
-from synth.degradations.sensor import low_light
+from __future__ import annotations
 
-__all__ = [
-    "REGISTRY", "STAGES", "ParamError", "Pipeline", "Spec", "camera_shake", "chromatic_aberration",
-    "compression", "defocus", "degrade_stream", "degrade_video", "denoise", "fisheye", "fog", "frame_drop", "lens",
-    "linear_to_srgb", "low_light", "motion_blur", "rain", "resample", "rolling_shutter", "sharpen",
-    "snow", "srgb_to_linear", "to_uint8", "tone", "unprocess", "vignette", "white_balance",
-]  # fmt: skip
+import importlib
+from typing import Any
+
+# public name -> module of this package that defines it
+_HOMES = {
+    "fog": "atmosphere", "rain": "atmosphere", "snow": "atmosphere",
+    "compression": "codec", "resample": "codec",
+    "linear_to_srgb": "color", "srgb_to_linear": "color", "to_uint8": "color", "unprocess": "color",
+    "denoise": "isp", "sharpen": "isp", "tone": "isp", "white_balance": "isp",
+    "camera_shake": "motion", "frame_drop": "motion", "motion_blur": "motion", "rolling_shutter": "motion",
+    "chromatic_aberration": "optics", "defocus": "optics", "fisheye": "optics", "lens": "optics", "vignette": "optics",
+    "Pipeline": "pipeline", "degrade_stream": "pipeline", "degrade_video": "pipeline",
+    "REGISTRY": "registry", "STAGES": "registry", "ParamError": "registry", "Spec": "registry",
+    "low_light": "sensor",
+}  # fmt: skip
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOMES])

@@ -20,7 +20,8 @@ import numpy as np
 
 from synth import assets
 from synth.sampling import ParamDraw
-from synth.scene import TEXTURES, Background, Camera, Light, Material, Motion, Node, Scene, srgb_to_linear
+from synth.degradations.color import srgb_to_linear
+from synth.scene import TEXTURES, Background, Camera, Light, Material, Motion, Node, Scene
 
 # Named colours (sRGB picks, far apart in hue so names are unambiguous).
 COLORS: dict[str, tuple[float, float, float]] = {
@@ -486,16 +487,13 @@ def object_mask(frames: np.ndarray, color: str, contrast: float = 25.0, min_chro
     border = np.concatenate([f[:, :, :2], f[:, :, -2:]], axis=2)
     row_background = np.median(border, axis=2, keepdims=True)
     differs = np.linalg.norm(f - row_background, axis=-1) > contrast
-    hue, chroma = _chroma_direction(np.asarray(srgb_to_linear_array(f / 255.0)))
+    hue, chroma = _chroma_direction(srgb_to_linear(f / 255.0))
     names = [c for c in COLORS if c != "white"]
     refs, _ = _chroma_direction(np.array([srgb_to_linear(COLORS[c]) for c in names]))
     nearest = np.argmax(hue @ refs.T, axis=-1)
     return differs & (chroma > min_chroma) & (nearest == names.index(color))
 
 
-def srgb_to_linear_array(srgb: np.ndarray) -> np.ndarray:
-    """:func:`synth.scene.srgb_to_linear` for arrays (values in [0, 1])."""
-    return np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
 
 
 def color_track(frames: np.ndarray, color: str) -> np.ndarray:

@@ -44,7 +44,8 @@ from synth.scenes.base import (
     view_half_extent,
 )
 from synth.sampling import ParamDraw
-from synth.scene import Camera, Scene, srgb_to_linear
+from synth.degradations.color import srgb_to_linear
+from synth.scene import Camera, Scene
 
 TURN_DIRECTIONS = {"left": 1.0, "right": -1.0}  # sign of the yaw (counter-clockwise seen from above)
 MIN_FRAMES = 8

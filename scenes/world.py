@@ -108,7 +108,8 @@ from synth.scenes.base import (
 )
 from synth.scenes.revisit import Revisit
 from synth.sampling import ParamDraw
-from synth.scene import Background, Camera, Material, Motion, Node, Scene, srgb_to_linear
+from synth.degradations.color import srgb_to_linear
+from synth.scene import Background, Camera, Material, Motion, Node, Scene
 
 KEYS = ("W", "S", "A", "D")  # forward, back, strafe left, strafe right: one-hot per frame
 UNDO_KEY = {"W": "S", "S": "W", "A": "D", "D": "A"}

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from synth.degradations.color import srgb_to_linear
+
 MESH_SUFFIXES = (".obj", ".glb", ".gltf", ".ply")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 ALPHA_CUTOFF = 0.5  # as in shaders: texels with less alpha are not part of the object
@@ -96,8 +98,8 @@ def load_image(path: str | Path, key: str, repeat: bool = False) -> str:
 
 
 def _linear(srgb_u8: np.ndarray) -> np.ndarray:
-    c = srgb_u8.astype(np.float64) / 255.0
-    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    """uint8 sRGB codes (any shape) -> float64 linear light in [0, 1]."""
+    return srgb_to_linear(srgb_u8.astype(np.float64) / 255.0)
 
 
 def _unit_box(points: np.ndarray) -> tuple[np.ndarray, float]:

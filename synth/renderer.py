@@ -22,6 +22,7 @@ import moderngl
 import numpy as np
 
 from synth import assets, geometry
+from synth.degradations.color import srgb_to_linear
 from synth.scene import BACKGROUND_KINDS, TEXTURES, Scene, cross
 
 _SHADOW_EXTENT_MARGIN = 1.2
@@ -302,7 +303,7 @@ class Renderer:
 
                 rgba, repeat = np.asarray(Image.open(path).convert("RGBA")), False
             c = rgba[::-1].astype(np.float32) / 255.0
-            c[..., :3] = np.where(c[..., :3] <= 0.04045, c[..., :3] / 12.92, ((c[..., :3] + 0.055) / 1.055) ** 2.4)
+            c[..., :3] = srgb_to_linear(c[..., :3])
             tex = self.ctx.texture((c.shape[1], c.shape[0]), 4, np.ascontiguousarray(c).tobytes(), dtype="f4")
             tex.build_mipmaps()
             tex.repeat_x = tex.repeat_y = repeat

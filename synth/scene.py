@@ -4,7 +4,8 @@ A task builds a :class:`Scene`; the renderer draws it. Nothing here touches GL.
 Conventions (shared with the renderer and the ground truth):
 
 * World space is right-handed, metres, +y up. Time ``t`` is in seconds.
-* Colours are LINEAR RGB in [0, 1] (convert sRGB picks with :func:`srgb_to_linear`).
+* Colours are LINEAR RGB in [0, 1] (convert sRGB picks with
+  :func:`synth.degradations.color.srgb_to_linear`).
 * Every node's transform is a function of time: ``Node.matrix(t)`` (4x4, column
   vectors, ``world = M @ [x, y, z, 1]``), composed from its parent's.
 * Meshes are unit-sized about their origin (see :mod:`synth.geometry`), so a node's
@@ -21,13 +22,6 @@ from typing import Sequence
 import numpy as np
 
 Vec3 = tuple[float, float, float]
-
-
-def srgb_to_linear(rgb: Sequence[float]) -> Vec3:
-    """IEC 61966-2-1 sRGB transfer inverse for a colour with components in [0, 1]."""
-    c = np.asarray(rgb, dtype=np.float64)
-    lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-    return tuple(float(v) for v in lin)
 
 
 def rotation_matrix(axis: Sequence[float], angle_rad: float) -> np.ndarray:
