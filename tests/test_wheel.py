@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SOURCES = ("pyproject.toml", "README.md", "synth", "scenes", "degradations", "shaders")
+SOURCES = ("pyproject.toml", "setup.py", "README.md", "synth", "scenes", "degradations", "shaders")
 
 
 def _run(args: list, cwd: Path, env: dict) -> subprocess.CompletedProcess:
@@ -60,6 +60,10 @@ def test_the_wheel_holds_one_top_level_package_and_the_shaders(wheel):
     for package in ("scenes", "degradations"):
         modules = {p.name for p in (REPO / package).glob("*.py")}
         assert modules <= {Path(n).name for n in names if n.startswith(f"synth/{package}/")}, package
+    # Every package folder lands in the wheel without being listed anywhere (setup.py finds them).
+    for folder, name in (("synth", "synth"), ("scenes", "synth/scenes"), ("degradations", "synth/degradations")):
+        for init in (REPO / folder).rglob("__init__.py"):
+            assert f"{name}/{init.relative_to(REPO / folder).as_posix()}" in names, init
 
 
 def test_a_fresh_venv_with_only_the_wheel_generates_degrades_and_evaluates(wheel, tmp_path):
