@@ -13,15 +13,18 @@ import subprocess
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import imageio_ffmpeg
 import numpy as np
-import torch
-import torch.nn.functional as F
+
+if TYPE_CHECKING:
+    import torch
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 
+# The one codec table (the camera model's codec stage and synth.video's clip writer both read it; importing
+# this module does not import torch).
 # codec -> (ffmpeg encoder, container suffix it is delivered in, quality range of `crf`, name ffmpeg reports)
 CODECS = {
     "h264": ("libx264", ".mp4", (0, 51), "h264"),
@@ -285,6 +288,8 @@ def resample(video: torch.Tensor, scale: float = 1.0, up_mode: str = "bilinear")
 
     ``video``: (T, 3, H, W) float32 display-encoded 0..1; same shape out, clipped to 0..1.
     """
+    import torch.nn.functional as F
+
     if scale >= 1.0:
         return video
     _, _, h, w = video.shape

@@ -133,16 +133,17 @@ class Spec:
 def _params_class(name: str, fn: Callable[..., Any]) -> type:
     """``<Name>Params`` dataclass from ``fn``'s keyword parameters (plain types, for Hydra); each
     field defaults to None (not set), the function's defaults are kept in ``_defaults``."""
-    sig = inspect.signature(fn, eval_str=True)
     fields: list[tuple[str, Any, Any]] = []
     defaults: dict[str, Any] = {}
-    for p in sig.parameters.values():
+    for p in inspect.signature(fn).parameters.values():
         if p.name in CONTEXT_ARGS:
-            continue
+            continue  # their annotations (torch types) are not evaluated: a module may import torch lazily
         if isinstance(p.default, (list, tuple)):
             tp, defaults[p.name] = typing.List[float], list(p.default)
         else:
-            tp, defaults[p.name] = p.annotation, p.default
+            annotation = p.annotation
+            tp = eval(annotation, fn.__globals__) if isinstance(annotation, str) else annotation
+            defaults[p.name] = p.default
         fields.append((p.name, typing.Optional[tp], dataclasses.field(default=None)))
     fields.append(("severity", int, dataclasses.field(default=0)))
     cls_name = "".join(part.title() for part in name.split("_")) + "Params"

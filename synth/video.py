@@ -20,21 +20,14 @@ from fractions import Fraction
 from pathlib import Path
 from queue import Queue
 
-import imageio_ffmpeg
 import numpy as np
 
+from synth.degradations.codec import CODECS, FFMPEG
 from synth.errors import MediaError, UserError
 
-FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
-
-# codec name -> (ffmpeg encoder, container extension, CRF range)
-ENCODERS = {
-    "h264": ("libx264", ".mp4", (0, 51)),
-    "hevc": ("libx265", ".mp4", (0, 51)),
-    "vp9": ("libvpx-vp9", ".webm", (0, 63)),
-    "av1": ("libaom-av1", ".mp4", (0, 63)),
-    "ffv1": ("ffv1", ".mkv", None),
-}
+# codecs a clip may be encoded with (lossless clips use FFV1, see EncodeSettings); per-frame JPEG is
+# a degradation only
+CLIP_CODECS = tuple(c for c in CODECS if c != "jpeg")
 
 
 @dataclass
@@ -50,15 +43,15 @@ class EncodeSettings:
 
     @property
     def extension(self) -> str:
-        return ".mkv" if self.lossless else ENCODERS[self.codec][1]
+        return ".mkv" if self.lossless else CODECS[self.codec][1]
 
     def validate(self, prefix: str = "video") -> None:
         if self.lossless:
             return
-        if self.codec not in ENCODERS or self.codec == "ffv1":
-            allowed = ", ".join(c for c in ENCODERS if c != "ffv1")
+        if self.codec not in CLIP_CODECS:
+            allowed = ", ".join(CLIP_CODECS)
             raise UserError(f"{prefix}.codec={self.codec}: allowed {allowed} (or {prefix}.lossless=true)")
-        lo, hi = ENCODERS[self.codec][2]
+        lo, hi = CODECS[self.codec][2]
         if not lo <= self.crf <= hi:
             raise UserError(f"{prefix}.crf={self.crf}: allowed {lo}..{hi} for {self.codec}")
         if self.gop < 0:
@@ -74,7 +67,7 @@ class EncodeSettings:
     def ffmpeg_args(self) -> list[str]:
         if self.lossless:
             return ["-c:v", "ffv1", "-level", "3", "-pix_fmt", "bgr0", "-g", "1"]
-        encoder = ENCODERS[self.codec][0]
+        encoder = CODECS[self.codec][0]
         args = ["-c:v", encoder, "-pix_fmt", self.pix_fmt, "-crf", str(self.crf)]
         if self.codec in ("h264", "hevc"):
             args += ["-preset", self.preset]
