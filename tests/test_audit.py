@@ -13,7 +13,7 @@ import pytest
 
 from synth import scenes
 from synth.cli import main
-from synth.eval.stats import wilson_interval
+from synth.scoring.stats import wilson_interval
 
 # Small clips: the probes see 12 x 12 pixels, so larger renders would only cost time.
 CLIP = ["render.width=32", "render.height=32", "clip.fps=6", "clip.seconds=2", "progress=false", "seed=5"]

@@ -20,7 +20,7 @@ from test_eval_support import make_dataset
 from PIL import Image
 
 from synth.cli import main
-from synth.eval.frames import Clip
+from synth.models.frames import SampledClip
 
 LMMS_PATH = Path(os.environ.get("SYNTH_LMMS_EVAL_PATH", Path(__file__).parents[1] / ".venv" / "lmms-eval"))
 pytestmark = pytest.mark.skipif(
@@ -79,6 +79,6 @@ def test_export_hands_lmms_eval_synth_s_own_frames(tmp_path):
     assert main(["export", "lmms-eval", f"data={root}", f"out={out}", "task=synth_probe", "frames=5", "visual=frames"]) == 0
     result = probe(out, tmp_path)
     assert result["kwargs"]["default"] == {"visual": "frames", "frames": 5}
-    clip = Clip(root / "clips" / "s000.mp4", 5)
+    clip = SampledClip(root / "clips" / "s000.mp4", 5)
     expected = [hashlib.md5(Image.fromarray(f).convert("RGB").tobytes()).hexdigest() for f in clip.frames]
     assert len(clip.indices) == 5 and result["visual"] == expected

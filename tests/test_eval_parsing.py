@@ -2,9 +2,9 @@
 
 import pytest
 
-from synth.eval.parsing import parse_answer
-from synth.eval.prompts import MCQ_INSTRUCTION, NONE_OF_THE_ABOVE, build_asks
-from synth.eval.runner import score
+from synth.models.parsing import parse_answer
+from synth.models.prompts import MCQ_INSTRUCTION, NONE_OF_THE_ABOVE, build_asks
+from synth.scoring.answers import score
 
 OPTIONS = ["left", "right", "up", "down"]
 

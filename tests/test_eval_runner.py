@@ -11,14 +11,9 @@ from test_eval_support import make_dataset, oracle_for
 from synth.cli import main
 from synth.dataset import read_manifest
 from synth.errors import UserError
-from synth.eval.models import (
-    BlindModelConfig,
-    OracleModelConfig,
-    RandomModelConfig,
-    SingleFrameModelConfig,
-    build_model,
-)
 from synth.eval.runner import EvalSettings, evaluate
+from synth.models.configs import BlindModelConfig, OracleModelConfig, RandomModelConfig, SingleFrameModelConfig
+from synth.models.registry import build_model
 
 # A subprocess model: answers the option whose text is "right" on clean clips, the first option on
 # noisy ones, and logs every request so tests can count what was asked.

@@ -5,7 +5,7 @@ import math
 import pytest
 from scipy import stats
 
-from synth.eval.stats import mcnemar, wilson_interval
+from synth.scoring.stats import mcnemar, wilson_interval
 
 
 @pytest.mark.parametrize("k,n", [(0, 10), (3, 10), (8, 10), (10, 10), (47, 100), (1, 3)])

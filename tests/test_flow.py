@@ -9,10 +9,10 @@ import pytest
 from test_eval_support import make_dataset
 
 from synth.cli import main
-from synth.eval.flow import DIRECTIONS, FlowModel, dense_flow, direction_votes, divergence, moving_share
-from synth.eval.models import FlowModelConfig
-from synth.eval.prompts import build_asks
-from synth.eval.runner import score
+from synth.models.configs import FlowModelConfig
+from synth.models.flow import DIRECTIONS, FlowModel, dense_flow, direction_votes, divergence, moving_share
+from synth.models.prompts import build_asks
+from synth.scoring.answers import score
 
 SIZE = 64
 
@@ -70,10 +70,10 @@ def test_flow_abstains_where_flow_cannot_answer(tmp_path):
     record = json.loads((root / "manifest.jsonl").read_text().splitlines()[0])
     record = {**record, "question": "Did it spin clockwise?", "options": ["clockwise", "counter-clockwise"],
               "answer_index": 0, "answer": "clockwise"}  # fmt: skip
-    from synth.eval.frames import Clip
+    from synth.models.frames import SampledClip
 
     ask = build_asks(record, "mcq", False)[0]
-    reply = FlowModel(FlowModelConfig()).answer(ask, Clip(root / record["video"], 8), record)
+    reply = FlowModel(FlowModelConfig()).answer(ask, SampledClip(root / record["video"], 8), record)
     assert reply.startswith("abstain") and score(ask, reply)["parsed"] is None
 
 

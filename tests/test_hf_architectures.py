@@ -15,9 +15,10 @@ pytest.importorskip("transformers")
 pytest.importorskip("torchvision")
 
 from synth.cli import main  # noqa: E402
-from synth.eval.frames import Clip  # noqa: E402
-from synth.eval.models import HFModelConfig, build_model  # noqa: E402
-from synth.eval.prompts import build_asks  # noqa: E402
+from synth.models.configs import HFModelConfig  # noqa: E402
+from synth.models.frames import SampledClip  # noqa: E402
+from synth.models.prompts import build_asks  # noqa: E402
+from synth.models.registry import build_model  # noqa: E402
 from synth.probe.tiny import ARCHITECTURES, build_tiny  # noqa: E402
 from synth.video import EncodeSettings, sha256_file, write_clip  # noqa: E402
 
@@ -89,7 +90,7 @@ def dataset(tmp_path_factory):
 
 def _processed(model_dir: Path, root: Path, record: dict, frames: int = 4):
     hf = build_model(HFModelConfig(path=str(model_dir)))
-    clip = Clip(root / record["video"], frames)
+    clip = SampledClip(root / record["video"], frames)
     video = hf.video(clip, record)
     inputs = hf.inputs([hf.prompt(build_asks(record, "mcq", False)[0])], [video])
     text = "".join(hf.processor.batch_decode(inputs["input_ids"])[0].split())  # the tiny tokenizer spaces words
@@ -159,7 +160,7 @@ def test_likelihood_scores_each_option_and_padding_changes_nothing(tiny, dataset
     ask = build_asks(record, "mcq", False)[0]
     one = build_model(HFModelConfig(path=str(tiny("qwen2_5_vl"))))
     four = build_model(HFModelConfig(path=str(tiny("qwen2_5_vl")), batch_size=4))
-    clip = Clip(root / record["video"], 4)
+    clip = SampledClip(root / record["video"], 4)
     alone, batched = one.option_logprobs(ask, clip, record), four.option_logprobs(ask, clip, record)
     assert len(alone) == 4 and all(v < 0 for v in alone)
     np.testing.assert_allclose(alone, batched, atol=1e-4)
@@ -189,7 +190,7 @@ def test_eval_and_probe_end_to_end(arch, tiny, tmp_path):
 
 
 def test_batched_generation_answers_as_one_at_a_time(tiny, dataset, monkeypatch):
-    from synth.eval.hf_model import HFModel
+    from synth.models.hf import HFModel
 
     root, _ = dataset
     sizes, generate = [], HFModel.generate

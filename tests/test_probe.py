@@ -16,7 +16,8 @@ pytest.importorskip("torchvision")
 from test_hf_architectures import write_direction_dataset  # noqa: E402
 
 from synth.cli import main  # noqa: E402
-from synth.eval.models import HFModelConfig, build_model  # noqa: E402
+from synth.models.configs import HFModelConfig  # noqa: E402
+from synth.models.registry import build_model  # noqa: E402
 from synth.probe.probes import out_of_fold, probe_stage  # noqa: E402
 from synth.probe.run import ProbeSettings, run_probe  # noqa: E402
 from synth.probe.tiny import build_tiny  # noqa: E402
@@ -91,7 +92,7 @@ def test_group_identity_does_not_leak_under_group_folds():
 
 
 def test_interrupted_probe_resumes_to_the_same_result(tmp_path, monkeypatch):
-    from synth.eval.hf_model import HFModel
+    from synth.models.hf import HFModel
 
     model_dir = build_tiny("qwen2_vl", tmp_path / "tiny-qwen2_vl")
     clean, _ = write_direction_dataset(tmp_path / "clean", 8)

@@ -10,7 +10,7 @@ import pytest
 
 import synth.cli.generate as generate
 from synth.dataset import GT_ARRAYS, GroundTruthWriter, read_gt
-from synth.eval.frames import Clip, sample_indices
+from synth.models.frames import SampledClip, sample_indices
 from synth.video import EncodeSettings, VideoWriter, count_frames, read_clip, read_frames, write_clip
 
 RNG = np.random.default_rng(3)
@@ -29,7 +29,7 @@ def test_chunked_writer_equals_one_write_and_picked_frames_decode_alone(tmp_path
     assert count_frames(tmp_path / "chunked.mkv") == len(FRAMES)
     picked = [12, 0, 5, 5]
     assert np.array_equal(read_frames(tmp_path / "chunked.mkv", picked), FRAMES[picked])
-    clip = Clip(tmp_path / "chunked.mkv", 4)
+    clip = SampledClip(tmp_path / "chunked.mkv", 4)
     assert clip.indices == sample_indices(len(FRAMES), 4)
     assert np.array_equal(clip.frames, FRAMES[clip.indices])
     assert np.array_equal(clip.middle_frame, FRAMES[[6]])

@@ -16,7 +16,7 @@ import pytest
 from synth import scenes
 from synth.cli import main
 from synth.dataset import read_manifest
-from synth.eval.frames import sample_indices
+from synth.models.frames import sample_indices
 from synth.renderer import Renderer
 from synth.sampling import ParamDraw
 from synth.scenes.base import Clip

@@ -22,8 +22,8 @@ from typing import Any, List
 
 from synth.dataset import read_manifest
 from synth.errors import UserError
-from synth.io import write_atomic
 from synth.eval.audit import DEFAULT_FEATURES, audit, parse_features, strict_failure, table
+from synth.io import write_atomic
 
 AUDIT_DIR = Path("evals") / "audit"
 

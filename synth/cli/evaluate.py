@@ -29,8 +29,8 @@ from omegaconf import MISSING
 
 from synth.dataset import open_dataset
 from synth.errors import UserError
-from synth.eval.models import MODEL_CONFIGS, build_model
 from synth.eval.runner import EvalSettings, evaluate
+from synth.models.registry import MODEL_CONFIGS, build_model
 
 DEFAULTS = [{"model": MISSING}]  # model= is required: no silent default
 

@@ -35,7 +35,7 @@ def run(cfg: Config) -> None:
         for name, spec in REGISTRY.items():
             print(f"{name:<{width}}  {spec.stage}")
     elif cfg.what == "models":
-        from synth.eval.models import MODEL_CONFIGS
+        from synth.models.registry import MODEL_CONFIGS
         from synth.world.models import WORLD_MODEL_CONFIGS
 
         names = [(name, "synth eval") for name in MODEL_CONFIGS] + [(name, "synth world") for name in WORLD_MODEL_CONFIGS]

@@ -29,7 +29,7 @@ from omegaconf import MISSING
 
 from synth.dataset import open_dataset
 from synth.errors import UserError
-from synth.eval.models import HFModelConfig
+from synth.models.configs import HFModelConfig
 
 DEFAULTS = [{"model": "hf"}]
 
@@ -74,7 +74,7 @@ def run(cfg: Config) -> None:
                              pool=list(cfg.probe.pool), folds=cfg.probe.folds, frames=cfg.eval.frames,
                              limit=cfg.eval.limit, seed=cfg.probe.seed)  # fmt: skip
     settings.validate()
-    from synth.eval.models import build_model
+    from synth.models.registry import build_model
 
     model = build_model(cfg.model)
     try:

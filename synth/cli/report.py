@@ -17,7 +17,7 @@ from typing import List
 from synth.dataset import read_manifest
 from synth.errors import UserError
 from synth.eval.report import Evaluation, write_report
-from synth.eval.runner import read_predictions
+from synth.results import read_predictions
 
 
 @dataclass

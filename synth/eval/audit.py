@@ -34,7 +34,7 @@ from typing import Callable
 import numpy as np
 
 from synth.errors import UserError
-from synth.eval.stats import wilson_interval
+from synth.scoring.stats import wilson_interval
 from synth.video import read_clip
 
 SUMMARIES = ("mean", "max")

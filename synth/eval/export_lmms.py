@@ -4,7 +4,7 @@ Layout written under ``out``::
 
     <task>.yaml          task config (dataset_path: json, test split = data/test.jsonl)
     utils.py             doc_to_visual / doc_to_text / process_results
-    synth_parsing.py     a copy of synth.eval.parsing, so lmms-eval scores answers exactly as synth does
+    synth_parsing.py     a copy of synth.models.parsing, so lmms-eval scores answers exactly as synth does
     data/test.jsonl      one doc per sample (prompt rendered by synth, options, answer index, metadata)
     data/clips/*.mp4     the clips
     data/frames/<id>/    the frames `synth eval` shows (PNG, ``eval.frames`` of them, same indices)
@@ -13,7 +13,7 @@ What a model sees is set in the YAML's ``lmms_eval_specific_kwargs`` (lmms-eval 
 ``doc_to_visual``): ``visual: video`` hands over the clip path, and the lmms-eval model class
 samples its own frames (its ``max_num_frames`` / ``max_frames_num`` model argument, 4 to 32 by
 class); ``visual: frames`` hands over synth's ``frames`` sampled frames as images, the ones
-``synth eval`` would show (:func:`synth.eval.frames.sample_indices`).
+``synth eval`` would show (:func:`synth.models.frames.sample_indices`).
 
 The task directory needs no synth install. ``data_files`` in the YAML is an absolute path
 (lmms-eval hands it to ``datasets.load_dataset``), so export again after moving the directory.
@@ -30,10 +30,10 @@ from pathlib import Path
 from PIL import Image
 
 from synth.errors import UserError
-from synth.eval import parsing
-from synth.eval.frames import sample_indices
-from synth.eval.metrics import condition_label
-from synth.eval.prompts import render_prompt
+from synth.models import parsing
+from synth.models.frames import sample_indices
+from synth.models.prompts import render_prompt
+from synth.scoring.metrics import condition_label
 from synth.video import read_frames
 
 VISUALS = ("video", "frames")

@@ -17,7 +17,7 @@ One item per sample (:func:`training_items`)::
                                   ends); [0, 0] where it moves < 1e-3 px per frame
         visible                   visible fraction of the object's pixels
 
-Phrasings come from :data:`synth.eval.phrasings.PHRASINGS`; the style (with ``style=mixed``),
+Phrasings come from :data:`synth.models.phrasings.PHRASINGS`; the style (with ``style=mixed``),
 the paraphrase and the option order of a multiple-choice item are drawn per sample from
 ``SeedSequence(seed, sample id)``, so an item does not depend on the order of the manifest.
 
@@ -41,9 +41,9 @@ from pathlib import Path
 import numpy as np
 
 from synth.errors import UserError
-from synth.eval.parsing import LETTERS
-from synth.eval.phrasings import PHRASINGS
-from synth.eval.prompts import MCQ_INSTRUCTION, OPEN_INSTRUCTION, render_prompt
+from synth.models.parsing import LETTERS
+from synth.models.phrasings import PHRASINGS
+from synth.models.prompts import MCQ_INSTRUCTION, OPEN_INSTRUCTION, render_prompt
 
 STYLES = ("mixed", "open", "mcq")
 STILL_PX_PER_FRAME = 1e-3

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from synth.eval.metrics import Outcome, condition_label, is_number, outcomes, summarize
-from synth.eval.stats import mcnemar
+from synth.scoring.metrics import Outcome, condition_label, is_number, outcomes, summarize
+from synth.scoring.stats import mcnemar
 
 # Condition labels longer than this are drawn and tabled under a short name.
 SHORT_LABEL_CHARS = 16
@@ -142,7 +142,7 @@ def condition_key(record: dict) -> str:
 def short_conditions(records: list[dict]) -> dict[str, str]:
     """:func:`condition_key` -> the name plots and tables use.
 
-    The condition's label (:func:`synth.eval.metrics.condition_label`: ``clean``, ``fog@2``)
+    The condition's label (:func:`synth.scoring.metrics.condition_label`: ``clean``, ``fog@2``)
     when it has at most :data:`SHORT_LABEL_CHARS` characters and no other condition shares it;
     otherwise its degradation names joined by ``+``, numbered ``#1, #2, ...`` where they repeat.
     """

@@ -20,12 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from synth.errors import UserError
-from synth.eval.frames import Clip
-from synth.eval.metrics import compute_metrics
-from synth.eval.models import Model
-from synth.eval.parsing import match_text, parse_answer
-from synth.eval.prompts import VARIANTS, Ask, build_asks
 from synth.io import write_atomic
+from synth.models.base import Model
+from synth.models.frames import SampledClip
+from synth.models.prompts import VARIANTS, Ask, build_asks
+from synth.results import read_predictions, write_predictions
+from synth.scoring.answers import score
+from synth.scoring.metrics import compute_metrics
 
 SCORINGS = ("generate", "likelihood")
 
@@ -56,39 +57,12 @@ class EvalSettings:
             raise UserError(f"eval.scoring={self.scoring}: allowed {', '.join(SCORINGS)}")
 
 
-def score(ask: Ask, response: str) -> dict:
-    """Parse ``response`` for ``ask``: the chosen option text (or None), correctness, choices offered."""
-    if ask.options:
-        index = parse_answer(response, list(ask.options))
-        parsed = None if index is None else ask.options[index]
-        correct = index is not None and index == ask.correct_index
-        choices = len(ask.options)
-    else:
-        index = match_text(response, list(ask.answer_set))
-        parsed = None if index is None else ask.answer_set[index]
-        correct = index is not None and index == ask.answer_index
-        choices = len(ask.answer_set)
-    return {"parsed": parsed, "correct": bool(correct), "choices": choices}
-
-
 def fingerprint(model: Model, settings: EvalSettings) -> str:
     run = {"model": model.fingerprint(), "frames": settings.frames}
     if settings.scoring != "generate":  # generation keeps the fingerprints it always had
         run["scoring"] = settings.scoring
     blob = json.dumps(run, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
-def read_predictions(path: Path) -> list[dict]:
-    if not path.is_file():
-        return []
-    lines = []
-    for text in path.read_text().splitlines():
-        try:
-            lines.append(json.loads(text))
-        except json.JSONDecodeError:  # a line cut short by an interruption: ask again
-            continue
-    return lines
 
 
 def evaluate(root: Path, records: list[dict], model: Model, settings: EvalSettings, log=print) -> dict:
@@ -133,7 +107,7 @@ def evaluate(root: Path, records: list[dict], model: Model, settings: EvalSettin
 
     def ask_record(item: tuple[dict, list[Ask]]) -> None:
         record, asks = item
-        clip = Clip(root / record["video"], settings.frames)
+        clip = SampledClip(root / record["video"], settings.frames)
         for ask in asks:
             if failed.is_set():
                 return
@@ -172,7 +146,7 @@ def evaluate(root: Path, records: list[dict], model: Model, settings: EvalSettin
         model.close()
 
     ordered = [cached[key] for key in wanted if key in cached]
-    write_atomic(predictions_path, "".join(json.dumps(line) + "\n" for line in ordered + kept_for_later))
+    write_predictions(predictions_path, ordered + kept_for_later)
     metrics = compute_metrics(records, ordered, settings.variants, settings.circular)
     metrics["model"] = model.label
     metrics["frames"] = settings.frames

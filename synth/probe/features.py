@@ -16,12 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from synth.eval.frames import Clip
-from synth.eval.prompts import build_asks
-from synth.eval.runner import read_predictions, score
 from synth.io import write_atomic
+from synth.models.frames import SampledClip
+from synth.models.prompts import build_asks
 from synth.probe.geometry import gt_target
 from synth.probe.stages import Recorder, Stage, stage_features, visual_token_ids
+from synth.results import read_predictions, write_predictions
+from synth.scoring.answers import score
 
 
 def features_dir(out_dir: Path, geometry: str = "") -> Path:
@@ -70,7 +71,7 @@ def collect(root: Path, records: list[dict], hf, stages: list[Stage], frames: in
             with open(index_path, "a") as append:
                 for i, record in enumerate(todo):
                     ask = build_asks(record, "mcq", False)[0]
-                    clip = Clip(root / record["video"], frames)
+                    clip = SampledClip(root / record["video"], frames)
                     video = hf.video(clip, record)
                     inputs = hf.inputs([hf.prompt(ask)], [video])
                     recorder.first_pass(torch.isin(inputs["input_ids"][0].cpu(), visual_ids))
@@ -91,7 +92,7 @@ def collect(root: Path, records: list[dict], hf, stages: list[Stage], frames: in
         finally:
             recorder.remove()
     ordered = [done[str(r["id"])] for r in records]
-    write_atomic(index_path, "".join(json.dumps(line) + "\n" for line in ordered))
+    write_predictions(index_path, ordered)
     return {line["id"]: line for line in ordered}
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synth.eval.stats import wilson_interval
+from synth.scoring.stats import wilson_interval
 
 C_GRID = (0.001, 0.01, 0.1, 1.0, 10.0)
 ALPHA_GRID = (0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0)

@@ -17,11 +17,11 @@ import numpy as np
 
 from synth.errors import UserError
 from synth.io import write_atomic
-from synth.eval.stats import wilson_interval
 from synth.probe.features import collect, load_stage
 from synth.probe.geometry import GT_TARGETS
 from synth.probe.probes import chance_level, is_numeric, probe_stage
 from synth.probe.stages import resolve_stages
+from synth.scoring.stats import wilson_interval
 
 
 @dataclass

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from synth.errors import UserError
-from synth.eval.models import CommandModel, Model, _readline
+from synth.models.base import CommandModel, Model, readline
 from synth.world.revisits import away_frames
 
 
@@ -222,7 +222,7 @@ class CommandWorldModel(CommandModel, WorldModel):
             proc.stdin.flush()
         except BrokenPipeError:
             raise UserError(f"model.cmd={self.cfg.cmd}: the process exited") from None
-        line = _readline(proc, self.cfg.timeout_s)
+        line = readline(proc, self.cfg.timeout_s)
         if not line:
             raise UserError(f"model.cmd={self.cfg.cmd}: no reply for {request['id']} (the process exited or timed out)")
         try:

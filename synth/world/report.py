@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from synth.eval.runner import read_predictions
+from synth.results import read_predictions
 from synth.world.runner import SUMMARY_KEYS
 
 BOOTSTRAP = 1000

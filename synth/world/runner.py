@@ -24,8 +24,8 @@ import numpy as np
 
 from synth.dataset import read_gt
 from synth.errors import UserError
-from synth.eval.runner import read_predictions
 from synth.io import write_atomic
+from synth.results import read_predictions, write_predictions
 from synth.world.metrics import lab, object_scores, psnr, ssim
 from synth.world.models import Truth, WorldModel
 from synth.world.revisits import revisits
@@ -238,7 +238,7 @@ def run_world(
         torch.set_num_threads(threads)
         model.close()
     ordered = [cached[r["id"]] for r in records if r["id"] in cached]
-    write_atomic(lines_path, "".join(json.dumps(line) + "\n" for line in ordered + kept))
+    write_predictions(lines_path, ordered + kept)
     summary = summarize([rv for line in ordered for rv in line["revisits"]], bin_frames)
     write_atomic(out_dir / "world.json", json.dumps(summary, indent=2) + "\n")
     return summary

@@ -1,6 +1,6 @@
 """``model=hf``: a local transformers video-LLM (AutoProcessor + AutoModelForImageTextToText).
 
-The frames are the ones :mod:`synth.eval.frames` samples; the processor is told exactly which
+The frames are the ones :mod:`synth.models.frames` samples; the processor is told exactly which
 they are (``do_sample_frames=False`` plus ``video_metadata``: the clip's true fps, the sampled
 frame indices and the clip's total frame count), so architectures that encode time read true
 times: Qwen2.5-VL's temporal positions (``second_per_grid_ts``), the timestamps Qwen3-VL, GLM-4.1V,
@@ -25,15 +25,15 @@ from pathlib import Path
 import numpy as np
 
 from synth.errors import UserError
-from synth.eval.frames import Clip
-from synth.eval.models import Model
-from synth.eval.prompts import Ask
+from synth.models.base import Model
+from synth.models.frames import SampledClip
+from synth.models.prompts import Ask
 
 DTYPES = ("float32", "bfloat16", "float16")
 BATCH_WAIT_S = 0.5  # how long a partial batch waits for more asks
 
 
-def video_metadata(clip: Clip, total_frames: int) -> dict:
+def video_metadata(clip: SampledClip, total_frames: int) -> dict:
     """What ``transformers`` needs to know about pre-sampled frames (its ``VideoMetadata`` fields).
 
     Args:
@@ -173,7 +173,7 @@ class HFModel(Model):
 
     # ------------------------------------------------------------ inputs
 
-    def video(self, clip: Clip, record: dict) -> tuple[np.ndarray, dict]:
+    def video(self, clip: SampledClip, record: dict) -> tuple[np.ndarray, dict]:
         """The frames and ``video_metadata`` handed to the processor for ``clip``."""
         frames = clip.frames
         total = int(record.get("num_frames") or max(clip.indices) + 1)
@@ -191,7 +191,7 @@ class HFModel(Model):
             text=texts,
             videos=[list(frames) for frames, _ in videos],
             video_metadata=[meta for _, meta in videos],
-            do_sample_frames=False,  # the frames are already sampled (synth.eval.frames)
+            do_sample_frames=False,  # the frames are already sampled (synth.models.frames)
             padding=True,
             return_tensors="pt",
         ).to(self.device)
@@ -209,12 +209,12 @@ class HFModel(Model):
         new_tokens = output[:, inputs["input_ids"].shape[1] :]
         return self.processor.batch_decode(new_tokens, skip_special_tokens=True)
 
-    def _generate_batch(self, items: list[tuple[Ask, Clip, dict]]) -> list[str]:
+    def _generate_batch(self, items: list[tuple[Ask, SampledClip, dict]]) -> list[str]:
         texts = [self.prompt(ask) for ask, _, _ in items]
         videos = [self.video(clip, record) for _, clip, record in items]
         return self.generate(self.inputs(texts, videos))
 
-    def answer(self, ask: Ask, clip: Clip, record: dict) -> str:
+    def answer(self, ask: Ask, clip: SampledClip, record: dict) -> str:
         if self.cfg.batch_size == 1:
             return self._generate_batch([(ask, clip, record)])[0]
         return self._batcher.submit((ask, clip, record))
@@ -225,7 +225,7 @@ class HFModel(Model):
         """What is scored after the prompt: the option letters, or the answer texts for ``open``."""
         return list(ask.letters) if ask.options else list(ask.answer_set)
 
-    def option_logprobs(self, ask: Ask, clip: Clip, record: dict) -> list[float]:
+    def option_logprobs(self, ask: Ask, clip: SampledClip, record: dict) -> list[float]:
         """Summed log-probability of each continuation after the prompt (one sequence per option)."""
         prompt = self.prompt(ask)
         tokenizer = self.processor.tokenizer

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from synth.eval.parsing import LETTERS
+from synth.models.parsing import LETTERS
 
 VARIANTS = ("mcq", "none_distractor", "none_answer", "open")
 NONE_OF_THE_ABOVE = "None of the above"

@@ -11,7 +11,7 @@ import json
 import math
 from dataclasses import dataclass
 
-from synth.eval.stats import wilson_interval
+from synth.scoring.stats import wilson_interval
 
 # Numeric params with more distinct values than this are reported in equal-count bins.
 MAX_DISTINCT_VALUES = 12

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from synth.eval.frames import Clip
-from synth.eval.models import Model, _reply_for_option
-from synth.eval.prompts import Ask
+from synth.models.base import Model, reply_for_option
+from synth.models.frames import SampledClip
+from synth.models.prompts import Ask
 from synth.tracks import DIRECTIONS
 
 APPROACH = ("toward", "away")
@@ -92,7 +92,7 @@ def moving_share(flow: np.ndarray, min_px: float) -> float:
 class FlowModel(Model):
     """Dense optical flow (OpenCV Farnebäck), voting the motion; see the module docstring."""
 
-    def answer(self, ask: Ask, clip: Clip, record: dict) -> str:
+    def answer(self, ask: Ask, clip: SampledClip, record: dict) -> str:
         vocabulary = set(ask.answer_set)
         frames = clip.frames
         if len(frames) < 2:
@@ -111,11 +111,11 @@ class FlowModel(Model):
             votes = direction_votes(flow, list(ask.answer_set), min_px)
             if not votes.any():
                 return "abstain: nothing moves"
-            return _reply_for_option(ask, ask.answer_set[int(np.argmax(votes))])
+            return reply_for_option(ask, ask.answer_set[int(np.argmax(votes))])
         if kind == "approach":
             outward = divergence(flow, min_px)
             if outward is None:
                 return "abstain: nothing moves"
-            return _reply_for_option(ask, "toward" if outward > 0 else "away")
+            return reply_for_option(ask, "toward" if outward > 0 else "away")
         camera = moving_share(flow, min_px) > self.cfg.camera_share
-        return _reply_for_option(ask, "the camera" if camera else "the object")
+        return reply_for_option(ask, "the camera" if camera else "the object")

@@ -22,7 +22,7 @@ def sample_indices(total: int, n: int) -> list[int]:
     return [int((i + 0.5) * total / n) for i in range(n)]
 
 
-class Clip:
+class SampledClip:
     """A dataset clip whose sampled frames are decoded on first use, and only those: memory holds
     ``n_frames`` frames whatever the clip's length. ``frames`` is (n, H, W, 3) uint8."""
 
