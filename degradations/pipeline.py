@@ -13,7 +13,7 @@ import torch
 
 from synth.degradations.codec import RoundTrip
 from synth.degradations.color import linear_to_srgb, to_uint8, unprocess
-from synth.degradations.geometry import POINT_MAPS
+from synth.degradations.point_maps import POINT_MAPS
 from synth.degradations.optics import source_coordinates
 from synth.degradations.registry import DOMAINS, REGISTRY, ParamError, Params, Spec, get
 

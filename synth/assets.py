@@ -9,7 +9,7 @@ shadows) works for files as for primitives.
 
 Registered meshes are float32 ``(N, 12)`` triangle lists: position xyz, unit normal xyz,
 texture uv, linear RGBA vertex colour; three vertices per triangle. Like the built-in shapes
-(:mod:`synth.geometry`) they fit a 1 m box centred on the origin (largest side 1 m, bounding-box
+(:mod:`synth.meshes`) they fit a 1 m box centred on the origin (largest side 1 m, bounding-box
 centre at the origin). Registered images are ``uint8 (H, W, 4)`` sRGB RGBA, top row first, with a
 ``repeat`` flag (tiled floors) or clamped at their edges.
 """
@@ -186,7 +186,7 @@ def load_sprite(path: str | Path, key: str = "object.sprite") -> Asset:
 
 
 def textured_plane(repeat: float) -> str:
-    """Register a unit plane in y = 0 facing +y (like ``geometry.plane``) whose UVs tile its
+    """Register a unit plane in y = 0 facing +y (like ``meshes.plane``) whose UVs tile its
     texture ``repeat`` times across, and return its shape name."""
     xz = np.array([[-0.5, 0.5], [0.5, 0.5], [0.5, -0.5], [-0.5, 0.5], [0.5, -0.5], [-0.5, -0.5]])
     uv = (xz * [1, -1] + 0.5) * repeat

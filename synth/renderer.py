@@ -21,7 +21,7 @@ from importlib import resources
 import moderngl
 import numpy as np
 
-from synth import assets, geometry
+from synth import assets, meshes
 from synth.degradations.color import srgb_to_linear
 from synth.scene import BACKGROUND_KINDS, TEXTURES, Scene, cross
 
@@ -192,7 +192,7 @@ class Renderer:
     def _vao(self, prog: moderngl.Program, shape: str) -> moderngl.VertexArray:
         key = (prog.glo, shape)
         if key not in self._vaos:
-            data = geometry.mesh(shape)
+            data = meshes.mesh(shape)
             if shape not in self._vbos:
                 self._vbos[shape] = self.ctx.buffer(data.tobytes())
             # Attributes the program does not read are skipped (the linker drops unused ones).
@@ -224,9 +224,9 @@ class Renderer:
         out: list[list[np.ndarray]] = [[] for _ in range(1 + MAX_POINT_LIGHTS)]
         # A shadow needs a caster and another receiver: one convex object only shadows its own
         # back, which N.L already darkens, so that case needs no shadow map.
-        if not instances or (len(instances) == 1 and instances[0][0].shape in geometry.CONVEX_SHAPES):
+        if not instances or (len(instances) == 1 and instances[0][0].shape in meshes.CONVEX_SHAPES):
             return out
-        corners = [m[:3, :3] @ geometry.bounds(n.shape).T + m[:3, 3:4] for n, m in instances]
+        corners = [m[:3, :3] @ meshes.bounds(n.shape).T + m[:3, 3:4] for n, m in instances]
         pts = np.concatenate([c.T for c in corners])
         centre = (pts.max(0) + pts.min(0)) / 2
         radius = max(float(np.linalg.norm(pts - centre, axis=1).max()) * _SHADOW_EXTENT_MARGIN, 1e-3)
@@ -371,7 +371,7 @@ class Renderer:
             _set(prog, "u_texture_scale", float(mat.texture_scale))
             _set(prog, "u_specular", float(mat.specular))
             _set(prog, "u_shininess", 2.0 / max(mat.roughness, 1e-3) ** 2 - 2.0)
-            _set(prog, "u_double_sided", geometry.double_sided(node.shape))
+            _set(prog, "u_double_sided", meshes.double_sided(node.shape))
             if mat.image:
                 self._image(mat.image).use(ALBEDO_UNIT)
                 _set(prog, "u_albedo_map", ALBEDO_UNIT)
@@ -500,7 +500,7 @@ class Renderer:
                 _set(prog, "m_model", model)
                 _set(prog, "m_model_next", model_next)
                 _set(prog, "u_instance", float(i + 1))
-                _set(prog, "u_double_sided", geometry.double_sided(node.shape))
+                _set(prog, "u_double_sided", meshes.double_sided(node.shape))
                 self._vao(prog, node.shape).render()
             geo = np.frombuffer(self.gt_tex[0].read(), np.float32).reshape(self.height, self.width, 4)[::-1]
             mot = np.frombuffer(self.gt_tex[1].read(), np.float32).reshape(self.height, self.width, 4)[::-1]
@@ -514,7 +514,7 @@ class Renderer:
         cam = scene.camera
         boxes = []
         for node, model in inst:
-            corners = geometry.bounds(node.shape) @ model[:3, :3].T + model[:3, 3]
+            corners = meshes.bounds(node.shape) @ model[:3, :3].T + model[:3, 3]
             px, depth = cam.project(corners, t, self.width, self.height)
             boxes.append(None if (depth <= cam.near).any() else (*(px.min(0) - 1), *(px.max(0) + 1)))
 

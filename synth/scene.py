@@ -8,7 +8,7 @@ Conventions (shared with the renderer and the ground truth):
   :func:`synth.degradations.color.srgb_to_linear`).
 * Every node's transform is a function of time: ``Node.matrix(t)`` (4x4, column
   vectors, ``world = M @ [x, y, z, 1]``), composed from its parent's.
-* Meshes are unit-sized about their origin (see :mod:`synth.geometry`), so a node's
+* Meshes are unit-sized about their origin (see :mod:`synth.meshes`), so a node's
   ``scale`` is its size in metres and its origin is the object's centre.
 """
 
@@ -136,7 +136,7 @@ TEXTURES = ("none", "checker", "stripes", "noise")
 
 @dataclass
 class Node:
-    """A scene-graph node. ``shape`` names a mesh in :data:`synth.geometry.SHAPES`, or one loaded
+    """A scene-graph node. ``shape`` names a mesh in :data:`synth.meshes.SHAPES`, or one loaded
     from a file and registered by :mod:`synth.assets`, or is None (a pure transform group).
     Rest pose: ``position`` (m), ``rotation_deg`` (XYZ Euler), ``scale`` (m per unit mesh, per
     axis). ``children`` inherit this node's transform."""

@@ -7,7 +7,7 @@ from typing import Callable
 
 import numpy as np
 
-from synth import geometry
+from synth import meshes
 from synth.scene import Scene
 
 # Central difference step for velocities; motion is analytic, so a small step is exact enough.
@@ -47,7 +47,7 @@ def tracks(scene: Scene, times: np.ndarray, width: int, height: int, visible: np
         after = scene.instances(t + _VELOCITY_STEP_S)
         for j, i in enumerate(ids):
             node, model = now[i]
-            corners = geometry.bounds(node.shape) @ model[:3, :3].T + model[:3, 3]
+            corners = meshes.bounds(node.shape) @ model[:3, :3].T + model[:3, 3]
             px, _ = cam.project(np.vstack([model[:3, 3], corners]), t, width, height)
             velocity = (after[i][1][:3, 3] - before[i][1][:3, 3]) / (2 * _VELOCITY_STEP_S)
             entry = out[j]

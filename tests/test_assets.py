@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from synth import assets, geometry
+from synth import assets, meshes
 from synth.renderer import Renderer
 from synth.scene import Background, Light, Material, Node, Scene
 from synth.tracks import tracks
@@ -51,7 +51,7 @@ def _mesh_files(tmp: Path) -> dict[str, Path]:
 def test_meshes_from_each_format_are_unit_sized_and_keep_their_colours(tmp_path, renderer):
     for name, path in _mesh_files(tmp_path).items():
         asset = assets.load_mesh(path)
-        data = geometry.mesh(asset.shape)
+        data = meshes.mesh(asset.shape)
         assert data.shape[1] == 12 and len(data) % 3 == 0, name
         lo, hi = data[:, :3].min(0), data[:, :3].max(0)
         np.testing.assert_allclose((lo + hi) / 2, 0.0, atol=1e-6)

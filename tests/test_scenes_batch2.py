@@ -11,7 +11,7 @@ import pytest
 
 from synth import scenes
 from synth.scenes.base import Clip
-from synth.geometry import bounds
+from synth.meshes import bounds
 from synth.renderer import Renderer
 from synth.sampling import ParamDraw, balanced_choice, sample_seed
 
@@ -86,7 +86,7 @@ def test_fixing_the_deciding_key_changes_only_the_answer(family):
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_every_shared_key_has_a_config_field(family):
-    from synth.cli.generate import NAMESPACES
+    from synth.generate import NAMESPACES
 
     _, params = build(family, 0)
     for key in params:
