@@ -11,7 +11,7 @@ import pytest
 
 import synth.degradations as D
 from synth.cli import main
-from synth.cli.degrade import sample_seed
+from synth.delivery import degrade_seed
 from synth.dataset import read_manifest
 from synth.video import EncodeSettings, probe, read_clip, write_clip
 
@@ -42,7 +42,7 @@ def test_file_is_the_codecs_stream_and_equals_the_in_pipeline_round_trip(src_cli
     assert probe(out)["codec"] == name  # the asked bitstream, not video.codec's h264
     got, fps = read_clip(out)
     pipe = D.Pipeline([("low_light", {"ev": -2.0}), ("compression", params)])
-    expect = D.degrade_video(frames, pipe, fps=12.0, seed=sample_seed(2, src.name))
+    expect = D.degrade_video(frames, pipe, fps=12.0, seed=degrade_seed(2, src.name))
     assert fps == 12.0 and np.array_equal(got, expect)  # no second generation of loss
 
 

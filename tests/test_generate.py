@@ -106,7 +106,7 @@ def test_lossless_video_is_bit_exact_ffv1(tmp_path):
     synth("generate", *SMALL, "n=1", f"out={out}", "video.lossless=true")
     r = read_manifest(out)[0]
     assert r["video"].endswith(".mkv") and probe(out / r["video"])["codec"] == "ffv1"
-    from synth.cli.generate import ClipConfig, Config, Job, RenderConfig, SampleMaker, VideoConfig, build_sample
+    from synth.generate import ClipConfig, Config, Job, RenderConfig, SampleMaker, VideoConfig, build_sample
 
     cfg = Config(render=RenderConfig(64, 48), clip=ClipConfig(8.0, 1.0), video=VideoConfig(lossless=True))
     maker = SampleMaker(cfg)

@@ -8,7 +8,7 @@ import pytest
 
 import synth.degradations as D
 from synth.cli import main
-from synth.cli.degrade import sample_seed
+from synth.delivery import degrade_seed
 from synth.dataset import read_gt, read_manifest
 
 BRIGHT_ON_BLACK = ["background.kind=solid", "background.color=black", "object.color=white", "light.ambient=0.35",
@@ -45,7 +45,7 @@ def test_lens_and_frame_drops_move_gt_with_the_tracks(clean, tmp_path):
     c, r = read_manifest(clean)[0], read_manifest(out)[0]
     gt, src = read_gt(out, r["id"]), read_gt(clean, c["id"])
     pipe = D.Pipeline([("lens", LENS), ("frame_drop", {"drop_prob": 0.5})])
-    shown, _ = pipe.frame_indices(c["num_frames"], c["fps"], sample_seed(3, c["id"]))
+    shown, _ = pipe.frame_indices(c["num_frames"], c["fps"], degrade_seed(3, c["id"]))
     assert len(set(shown.tolist())) < len(shown)  # some frames were dropped (repeats)
     assert gt["depth"].shape == (r["num_frames"], 48, 64)
     # re-indexed by the drops, warped by the lens's own map

@@ -121,10 +121,10 @@ def test_chunks_equal_the_whole_decode(tmp_path):
 def test_degrade_memory_does_not_grow_with_clip_length(tmp_path, monkeypatch):
     """`synth degrade` holds a bounded number of frames, whatever the clip length (no timing): the
     frames decoded but not yet handed to the encoder stay under a chunk plus the stages' margins."""
-    import synth.cli.degrade as degrade_cli
+    import synth.delivery as delivery
 
     pulled, written, peak = [0], [0], [0]
-    real_iter, real_write = degrade_cli.iter_frames, degrade_cli.ClipWriter.write
+    real_iter, real_write = delivery.iter_frames, delivery.ClipWriter.write
 
     def counting_iter(*args, **kwargs):
         for chunk in real_iter(*args, **kwargs):
@@ -136,9 +136,9 @@ def test_degrade_memory_does_not_grow_with_clip_length(tmp_path, monkeypatch):
         written[0] += len(frames)
         real_write(self, frames)
 
-    monkeypatch.setattr(degrade_cli, "MAX_CHUNK", 4)  # small chunks: short clips span many
-    monkeypatch.setattr(degrade_cli, "iter_frames", counting_iter)
-    monkeypatch.setattr(degrade_cli.ClipWriter, "write", counting_write)
+    monkeypatch.setattr(delivery, "MAX_CHUNK", 4)  # small chunks: short clips span many
+    monkeypatch.setattr(delivery, "iter_frames", counting_iter)
+    monkeypatch.setattr(delivery.ClipWriter, "write", counting_write)
     peaks = []
     for seconds in (2, 6):
         src = tmp_path / f"s{seconds}.mp4"

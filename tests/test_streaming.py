@@ -8,7 +8,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-import synth.cli.generate as generate
+import synth.generate as generate
 from synth.dataset import GT_ARRAYS, GroundTruthWriter, read_gt
 from synth.models.frames import SampledClip, sample_indices
 from synth.video import EncodeSettings, VideoWriter, count_frames, read_clip, read_frames, write_clip

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from synth import degradations
-from synth.cli.degrade import resolve_device
+from synth.delivery import resolve_device
 from synth.errors import UserError
 
 HARD_TO_SEE_SSIM = 0.95

@@ -9,24 +9,15 @@ A multirun makes the whole suite, one dataset per setting under ``out``::
     synth generate -m setting=p_syn,p_real,c_syn,c_real content.photos=DIR content.cutouts=DIR \\
         n=6000 out=data/synbench          # -> data/synbench/setting=p_syn, ...
 
-Keys given on the command line win over a setting's (e.g. ``motion.directions=8``).
+Keys given on the command line win over a setting's (e.g. ``motion.directions=8``). The folders
+are ``content.*`` (:class:`synth.generate.ContentConfig`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from synth.cli import degradation_config
-
-
-@dataclass
-class ContentConfig:
-    """Folders the ``setting`` presets draw from (see :mod:`synth.cli.presets`)."""
-
-    photos: Optional[str] = None  # background photos, for p_real / c_real
-    cutouts: Optional[str] = None  # RGBA cut-outs (PNG), for c_syn / c_real
-
 
 _PHOTOS = {"background": {"image_dir": "${synth_required:${content.photos},content.photos}"}}
 _CUTOUTS = {"object": {"sprite_dir": "${synth_required:${content.cutouts},content.cutouts}"}}
