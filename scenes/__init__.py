@@ -1,6 +1,6 @@
 """Task families: each turns seeded parameters into a scene, a question, options, the answer
 and ground truth. Families are discovered from the modules of this package (any
-:class:`scenes.base.Task` subclass with a ``name``); ``FAMILY_ORDER`` fixes how they are listed.
+:class:`scenes.task.Task` subclass with a ``name``); ``FAMILY_ORDER`` fixes how they are listed.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Callable
 
 import numpy as np
 
-from synth.scenes.base import Task
+from synth.scenes.task import Task
 
 FAMILY_ORDER = (
     "direction", "rotation", "speed_compare", "approach", "depth_order",

@@ -28,24 +28,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from synth.scenes.base import (
-    Clip,
-    SHAPES,
-    Sample,
-    Task,
-    answer_param,
-    camera,
-    describe,
-    findable_object,
-    object_mask,
-    question_color,
-    solid_object,
-    stage,
-    texture,
-    view_half_extent,
-)
 from synth.sampling import ParamDraw
 from synth.scene import Motion
+from synth.scenes.oracle import object_mask
+from synth.scenes.palette import SHAPES
+from synth.scenes.staging import camera, findable_object, solid_object, stage, texture, view_half_extent
+from synth.scenes.task import ClipFormat, Sample, Task, answer_param
+from synth.scenes.wording import describe, question_color
 
 OPTIONS = ["toward", "away"]
 
@@ -55,7 +44,7 @@ class Approach(Task):
     description = "did the object move toward or away from the camera"
     answer_set = tuple(OPTIONS)
 
-    def build(self, draw: ParamDraw, answer: str, clip: Clip) -> Sample:
+    def build(self, draw: ParamDraw, answer: str, clip: ClipFormat) -> Sample:
         duration_s = clip.duration_s
         cam = camera(draw)
         distance = float(cam.position[2])

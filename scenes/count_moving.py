@@ -4,7 +4,7 @@ Question: "How many of the objects moved?"; options and answers ``0`` .. ``3``.
 
 Parameters: ``objects.count`` (3 or 4 objects, drawn independently of the answer),
 ``objects.moving`` (the answer), per object ``objects.{i}.rank`` (the ``objects.moving`` lowest
-ranks move) and the grid-stage keys of :func:`scenes.base.grid_slots` (colour, 3D shape,
+ranks move) and the grid-stage keys of :func:`scenes.staging.grid_slots` (colour, 3D shape,
 midpoint jitter, heading per object; ``objects.size``, ``motion.speed``), plus the standard
 camera, light and background keys. Movers move for the whole clip.
 
@@ -24,22 +24,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from synth.scenes.base import (
-    CHROMATIC_COLORS,
-    GRID_SLOTS,
-    Clip,
-    Sample,
-    Task,
-    background,
-    camera,
-    color_tracks,
-    displacement,
-    grid_slots,
-    lights,
-    slot_node,
-)
 from synth.sampling import ParamDraw
 from synth.scene import Scene
+from synth.scenes.oracle import color_tracks, displacement
+from synth.scenes.palette import CHROMATIC_COLORS
+from synth.scenes.staging import GRID_SLOTS, background, camera, grid_slots, lights, slot_node
+from synth.scenes.task import ClipFormat, Sample, Task
 
 # Image-space travel a moving object must show for the oracle to call it moving (the smallest
 # drawn travel is about 10 px at 64 x 64).
@@ -52,7 +42,7 @@ class CountMoving(Task):
     answer_set = ("0", "1", "2", "3")
     order_free_ceiling = 1.0
 
-    def build(self, draw: ParamDraw, answer: str, clip: Clip) -> Sample:
+    def build(self, draw: ParamDraw, answer: str, clip: ClipFormat) -> Sample:
         options = self.answers(draw.fixed)
         cam = camera(draw)
         count = draw("objects.count", lambda r: int(r.integers(3, GRID_SLOTS + 1)))

@@ -28,23 +28,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from synth.scenes.base import (
-    Clip,
-    OPTION_POSITIONS,
-    Sample,
-    Task,
-    answer_param,
-    camera,
-    lane_midpoint,
-    most_travelled,
-    name_options,
-    solid_object,
-    stage,
-    texture,
-    two_objects,
-    view_half_extent,
-)
 from synth.sampling import ParamDraw
+from synth.scenes.oracle import most_travelled
+from synth.scenes.staging import camera, lane_midpoint, solid_object, stage, texture, two_objects, view_half_extent
+from synth.scenes.task import ClipFormat, Sample, Task, answer_param
+from synth.scenes.wording import OPTION_POSITIONS, name_options
 
 
 class DepthOrder(Task):
@@ -53,7 +41,7 @@ class DepthOrder(Task):
     answer_set = tuple(OPTION_POSITIONS)
     order_free_ceiling = 1.0
 
-    def build(self, draw: ParamDraw, answer: str, clip: Clip) -> Sample:
+    def build(self, draw: ParamDraw, answer: str, clip: ClipFormat) -> Sample:
         duration_s = clip.duration_s
         cam = camera(draw)
         distance = float(cam.position[2])

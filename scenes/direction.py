@@ -47,17 +47,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from synth.scenes.base import (
-    COLORS,
-    Clip,
-    SHAPES,
-    Sample,
-    Task,
+from synth.sampling import ParamDraw
+from synth.scene import Motion, Scene
+from synth.scenes.oracle import centroids, foreground
+from synth.scenes.palette import COLORS, SHAPES
+from synth.scenes.staging import (
     background,
     camera,
-    centroids,
     distractors,
-    foreground,
     lights,
     look_object,
     object_look,
@@ -65,8 +62,7 @@ from synth.scenes.base import (
     texture,
     view_half_extent,
 )
-from synth.sampling import ParamDraw
-from synth.scene import Motion, Scene
+from synth.scenes.task import ClipFormat, Sample, Task
 from synth.tracks import DIRECTIONS
 
 # How far the object travels over the clip, as a share of the view's width (min, max).
@@ -105,7 +101,7 @@ class Direction(Task):
             raise ValueError(f"motion.include_static={static}: allowed true or false")
         return list(DIRECTIONS)[:count] + ([STATIC] if static else [])
 
-    def build(self, draw: ParamDraw, answer: str, clip: Clip) -> Sample:
+    def build(self, draw: ParamDraw, answer: str, clip: ClipFormat) -> Sample:
         duration_s = clip.duration_s
         options = self.answers(draw.fixed)
         headings = [o for o in options if o != STATIC]

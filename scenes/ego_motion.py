@@ -37,20 +37,12 @@ import math
 
 import numpy as np
 
-from synth.scenes.base import (
-    CHROMATIC_COLORS,
-    SHAPES_3D,
-    Clip,
-    Sample,
-    Task,
-    camera,
-    describe,
-    lights,
-    solid_object,
-    view_half_extent,
-)
 from synth.sampling import ParamDraw
 from synth.scene import Camera, Material, Motion, Node, Scene
+from synth.scenes.palette import CHROMATIC_COLORS, SHAPES_3D
+from synth.scenes.staging import camera, lights, solid_object, view_half_extent
+from synth.scenes.task import ClipFormat, Sample, Task
+from synth.scenes.wording import describe
 
 MOVERS = ["the camera", "the object"]
 # Share of the wall pixels that must change (by more than WALL_LEVELS of 255) for the oracle to
@@ -68,7 +60,7 @@ class EgoMotion(Task):
     answer_set = tuple(MOVERS)
     order_free_ceiling = 1.0
 
-    def build(self, draw: ParamDraw, answer: str, clip: Clip) -> Sample:
+    def build(self, draw: ParamDraw, answer: str, clip: ClipFormat) -> Sample:
         duration_s = clip.duration_s
         mover = draw.given("motion.mover", answer)
         if mover not in MOVERS:

@@ -9,11 +9,11 @@ Parameters: ``objects.count`` (2, or 3 when fixed), ``objects.first`` (the answe
 ``motion.first_start_s`` (when the first mover starts), ``objects.{k}.delay_s`` (how much later
 than the mover before it the ``k``-th mover starts, counting the first mover as 0, so ``k`` >= 1;
 the later movers follow in object order), per object ``objects.{i}.clockwise`` (which way it
-turns) and the grid-stage keys of :func:`scenes.base.grid_slots` (colour, 3D shape, midpoint
+turns) and the grid-stage keys of :func:`scenes.staging.grid_slots` (colour, 3D shape, midpoint
 jitter per object; ``objects.{i}.direction_deg`` is where on its circle the object starts;
 ``objects.size``, ``motion.speed``), plus the standard camera, light and background keys. Every object moves
 for the same time at the same speed along an arc of ``ARC_RAD`` (2) radians of a circle about
-its midpoint, with the radius the straight path of :func:`scenes.base.grid_slots` would reach,
+its midpoint, with the radius the straight path of :func:`scenes.staging.grid_slots` would reach,
 so all cover the same distance and stay in their cells.
 
 No shortcut: in a single frame, an object's place on its circle at time ``t`` is its start angle
@@ -40,23 +40,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from synth.scenes.base import (
-    Clip,
-    GridSlot,
-    Sample,
-    Task,
-    background,
-    camera,
-    color_tracks,
-    describe,
-    displacement,
-    grid_slots,
-    lights,
-    option_colors,
-    solid_object,
-)
 from synth.sampling import ParamDraw
 from synth.scene import Motion, Node, Scene
+from synth.scenes.oracle import color_tracks, displacement
+from synth.scenes.staging import GridSlot, background, camera, grid_slots, lights, solid_object
+from synth.scenes.task import ClipFormat, Sample, Task
+from synth.scenes.wording import describe, option_colors
 
 MAX_OBJECTS = 3
 # Share of the clip each object spends moving.
@@ -82,7 +71,7 @@ class Order(Task):
             raise ValueError(f"objects.count={count}: allowed 2..{MAX_OBJECTS}")
         return [str(k) for k in range(count)]
 
-    def build(self, draw: ParamDraw, answer: str, clip: Clip) -> Sample:
+    def build(self, draw: ParamDraw, answer: str, clip: ClipFormat) -> Sample:
         count = len(self.answers(draw.fixed))
         draw.given("objects.count", count)
         first_option = draw.given("objects.first", int(answer))

@@ -4,7 +4,7 @@ Every key a task family draws lives here, so ``synth generate object.rotation_de
 ``sweep.variable=light.azimuth_deg`` and ``-m camera.fov_deg=30,40`` are checked by Hydra's
 structured config. ``None`` means "sampled by the task"; a value fixes it for every sample.
 A key a task does not draw is rejected for that task (with the list of its keys). Units are
-in the names: metres, seconds, degrees; colours by name from :data:`scenes.base.COLORS`.
+in the names: metres, seconds, degrees; colours by name from :data:`scenes.palette.COLORS`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Optional
 
 @dataclass
 class ObjectParams:
-    shape: Optional[str] = None  # see scenes.base.SHAPES_3D / SHAPES_2D
-    color: Optional[str] = None  # a name in scenes.base.COLORS
+    shape: Optional[str] = None  # see scenes.palette.SHAPES_3D / SHAPES_2D
+    color: Optional[str] = None  # a name in scenes.palette.COLORS
     size: Optional[float] = None  # metres, edge / diameter of the unit mesh
     rotation_deg: Optional[float] = None  # about the camera's viewing axis
     texture: Optional[str] = None  # none | checker | stripes | noise
@@ -58,7 +58,7 @@ class LightParams:
 @dataclass
 class BackgroundParams:
     kind: Optional[str] = None  # solid | gradient | checker | noise | image
-    color: Optional[str] = None  # a name in scenes.base.BACKGROUND_COLORS
+    color: Optional[str] = None  # a name in scenes.palette.BACKGROUND_COLORS
     image: Optional[str] = None  # path of an image file, for kind=image
     image_dir: Optional[str] = None  # a folder of photos: one per sample (background.image), kind=image
     crop_scale: Optional[float] = None  # image_dir: side of the random crop / the photo's (0.5..1)

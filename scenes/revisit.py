@@ -31,21 +31,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from synth.scenes.base import (
-    COLORS,
-    SHAPES_3D,
-    Clip,
-    Sample,
-    Task,
-    background,
-    camera,
-    lights,
-    solid_object,
-    view_half_extent,
-)
-from synth.sampling import ParamDraw
 from synth.degradations.color import srgb_to_linear
+from synth.sampling import ParamDraw
 from synth.scene import Camera, Scene
+from synth.scenes.palette import COLORS, SHAPES_3D
+from synth.scenes.staging import background, camera, lights, solid_object, view_half_extent
+from synth.scenes.task import ClipFormat, Sample, Task
 
 TURN_DIRECTIONS = {"left": 1.0, "right": -1.0}  # sign of the yaw (counter-clockwise seen from above)
 MIN_FRAMES = 8
@@ -58,7 +49,7 @@ class Revisit(Task):
     answer_set = ("yes", "no")
     order_free_ceiling = 1.0
 
-    def build(self, draw: ParamDraw, answer: str, clip: Clip) -> Sample:
+    def build(self, draw: ParamDraw, answer: str, clip: ClipFormat) -> Sample:
         if clip.num_frames < MIN_FRAMES:
             raise ValueError(f"task revisit needs at least {MIN_FRAMES} frames, got {clip.num_frames}")
         options = self.answers(draw.fixed)
@@ -96,7 +87,7 @@ class Revisit(Task):
         return options.index("yes" if (diff > 40).sum() >= CHANGED_PIXELS else "no")
 
 
-def turn_schedule(cam: Camera, clip: Clip, turn_deg: float) -> tuple[int, int]:
+def turn_schedule(cam: Camera, clip: ClipFormat, turn_deg: float) -> tuple[int, int]:
     """Set ``cam.yaw_keyframes`` on frame times: hold, turn by ``turn_deg``, stay, turn back,
     hold, the return leg mirroring the outbound one frame by frame. Returns the frames at which
     the camera is fully turned away and at which it starts back."""
@@ -109,7 +100,7 @@ def turn_schedule(cam: Camera, clip: Clip, turn_deg: float) -> tuple[int, int]:
     return away, back
 
 
-def pose_record(cam: Camera, clip: Clip) -> dict:
+def pose_record(cam: Camera, clip: ClipFormat) -> dict:
     """``camera_pose`` per frame ([x, y, z, yaw_deg], rounded to 1e-6) and ``same_pose_pairs``:
     frames ``[i, j]``, ``i < j``, with the same pose and some other pose in between (a revisit,
     not the camera holding still)."""

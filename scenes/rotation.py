@@ -27,23 +27,12 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
-from synth.scenes.base import (
-    Clip,
-    Sample,
-    Task,
-    answer_param,
-    camera,
-    describe,
-    findable_object,
-    object_mask,
-    question_color,
-    solid_object,
-    stage,
-    texture,
-    view_half_extent,
-)
 from synth.sampling import ParamDraw
 from synth.scene import Motion, Node
+from synth.scenes.oracle import object_mask
+from synth.scenes.staging import camera, findable_object, solid_object, stage, texture, view_half_extent
+from synth.scenes.task import ClipFormat, Sample, Task, answer_param
+from synth.scenes.wording import describe, question_color
 
 OPTIONS = ["clockwise", "counter-clockwise"]
 # Outlines that are not symmetric under every turn about the viewing axis (3D shapes are tilted).
@@ -55,7 +44,7 @@ class Rotation(Task):
     description = "did the object spin clockwise or counter-clockwise"
     answer_set = tuple(OPTIONS)
 
-    def build(self, draw: ParamDraw, answer: str, clip: Clip) -> Sample:
+    def build(self, draw: ParamDraw, answer: str, clip: ClipFormat) -> Sample:
         duration_s = clip.duration_s
         cam = camera(draw)
         half = view_half_extent(cam)

@@ -30,24 +30,13 @@ import math
 
 import numpy as np
 
-from synth.scenes.base import (
-    Clip,
-    SHAPES,
-    Sample,
-    Task,
-    answer_param,
-    camera,
-    color_track,
-    describe,
-    findable_object,
-    question_color,
-    solid_object,
-    stage,
-    texture,
-    view_half_extent,
-)
 from synth.sampling import ParamDraw
 from synth.scene import Motion
+from synth.scenes.oracle import color_track
+from synth.scenes.palette import SHAPES
+from synth.scenes.staging import camera, findable_object, solid_object, stage, texture, view_half_extent
+from synth.scenes.task import ClipFormat, Sample, Task, answer_param
+from synth.scenes.wording import describe, question_color
 
 OPTIONS = ["straight", "curved", "bouncing"]
 # Keyframes per second sampling the path (piecewise linear between them; the bounce gets one
@@ -84,7 +73,7 @@ class Trajectory(Task):
     answer_set = tuple(OPTIONS)
     order_free_ceiling = 1.0
 
-    def build(self, draw: ParamDraw, answer: str, clip: Clip) -> Sample:
+    def build(self, draw: ParamDraw, answer: str, clip: ClipFormat) -> Sample:
         duration_s = clip.duration_s
         cam = camera(draw)
         half = view_half_extent(cam)

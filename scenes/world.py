@@ -94,22 +94,14 @@ import math
 
 import numpy as np
 
-from synth.scenes.base import (
-    CHROMATIC_COLORS,
-    COLORS,
-    SHAPES_3D,
-    Clip,
-    Sample,
-    Task,
-    answer_param,
-    color_tracks,
-    distinct_colors,
-    lights,
-)
-from synth.scenes.revisit import Revisit
-from synth.sampling import ParamDraw
 from synth.degradations.color import srgb_to_linear
+from synth.sampling import ParamDraw
 from synth.scene import Background, Camera, Material, Motion, Node, Scene
+from synth.scenes.oracle import color_tracks
+from synth.scenes.palette import CHROMATIC_COLORS, COLORS, SHAPES_3D
+from synth.scenes.revisit import Revisit
+from synth.scenes.staging import distinct_colors, lights
+from synth.scenes.task import ClipFormat, Sample, Task, answer_param
 
 KEYS = ("W", "S", "A", "D")  # forward, back, strafe left, strafe right: one-hot per frame
 UNDO_KEY = {"W": "S", "S": "W", "A": "D", "D": "A"}
@@ -135,7 +127,7 @@ class World(Task):
     answer_set = ("yes", "no")
     order_free_ceiling = 1.0
 
-    def build(self, draw: ParamDraw, answer: str, clip: Clip) -> Sample:
+    def build(self, draw: ParamDraw, answer: str, clip: ClipFormat) -> Sample:
         options = self.answers(draw.fixed)
         k = int(draw.given("world.conditioning_frames", 2))
         step_m = float(draw.given("world.step_m", 0.3))
@@ -227,8 +219,8 @@ class World(Task):
         )
         extra = {
             "conditioning_frames": k,
-            "intrinsics": intrinsics(cam, clip.width, clip.height).round(6).tolist(),
-            "camera_to_world": [camera_to_world(cam, float(t)).round(6).tolist() for t in times],
+            "intrinsics": cam.intrinsics(clip.width, clip.height).round(6).tolist(),
+            "camera_to_world": [cam.camera_to_world(float(t)).round(6).tolist() for t in times],
             "actions": {"keys": keys.tolist(), "mouse": mouse.tolist()},
             "action_units": {
                 "keys": list(KEYS),
@@ -442,7 +434,7 @@ def same_pose_pairs(positions: np.ndarray, yaw_units: np.ndarray, tol_m: float =
     return pairs
 
 
-def frames_in_view(cam: Camera, node: Node, clip: Clip) -> list[int]:
+def frames_in_view(cam: Camera, node: Node, clip: ClipFormat) -> list[int]:
     """Frames where the centre of ``node`` projects inside the image, in front of the camera."""
     out = []
     for k, t in enumerate(clip.times):
@@ -484,15 +476,3 @@ def gaps(frames: list[int]) -> list[tuple[int, int]]:
     """First and last frame of each run of frames missing from ``frames`` (sorted) between two
     frames in it: an object out of view after it was seen, until it came back."""
     return [(a + 1, b - 1) for a, b in zip(frames, frames[1:]) if b > a + 1]
-
-
-def intrinsics(cam: Camera, width: int, height: int) -> np.ndarray:
-    """3x3 pinhole intrinsics, OpenCV convention (pixel centres at integer coordinates, so the
-    principal point of a centred axis is ((W-1)/2, (H-1)/2)); square pixels, vertical fov."""
-    f = cam.focal_px(height)
-    return np.array([[f, 0.0, (width - 1) / 2], [0.0, f, (height - 1) / 2], [0.0, 0.0, 1.0]])
-
-
-def camera_to_world(cam: Camera, t: float) -> np.ndarray:
-    """4x4 camera-to-world at ``t``, OpenCV camera axes (x right, y down, z forward)."""
-    return np.linalg.inv(cam.view_matrix(t)) @ np.diag([1.0, -1.0, -1.0, 1.0])

@@ -273,9 +273,20 @@ class Camera:
             m[3, 2] = -1
         return m
 
+    def camera_to_world(self, t: float) -> np.ndarray:
+        """4x4 camera-to-world at ``t``, OpenCV camera axes (x right, y down, z forward)."""
+        return np.linalg.inv(self.view_matrix(t)) @ np.diag([1.0, -1.0, -1.0, 1.0])
+
     def focal_px(self, height: int) -> float:
         """Pinhole focal length in pixels for an image ``height`` pixels tall."""
         return height / 2 / math.tan(math.radians(self.fov_deg) / 2)
+
+    def intrinsics(self, width: int, height: int) -> np.ndarray:
+        """3x3 pinhole intrinsics for a ``width`` x ``height`` image, OpenCV convention (pixel
+        centres at integer coordinates, so the principal point of a centred axis is
+        ((W-1)/2, (H-1)/2)); square pixels, vertical fov."""
+        f = self.focal_px(height)
+        return np.array([[f, 0.0, (width - 1) / 2], [0.0, f, (height - 1) / 2], [0.0, 0.0, 1.0]])
 
     def project(self, points: np.ndarray, t: float, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
         """World points (N, 3) -> pixel coordinates (N, 2) (origin top-left, y down, pixel

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from synth.scenes import get
-from synth.scenes.base import Clip
+from synth.scenes.task import ClipFormat
 from synth.renderer import Renderer
 from synth.sampling import ParamDraw, balanced_choice, sample_seed
 
-CLIP = Clip(fps=15, num_frames=20, width=64, height=64)
+CLIP = ClipFormat(fps=15, num_frames=20, width=64, height=64)
 TASK = get("direction")
 
 

@@ -12,7 +12,8 @@ import pytest
 import synth.scenes.params  # noqa: F401  (registers the params module)
 from synth import scenes
 from synth.scenes import get
-from synth.scenes.base import Clip, OPTION_POSITIONS
+from synth.scenes.task import ClipFormat
+from synth.scenes.wording import OPTION_POSITIONS
 from synth.renderer import Renderer
 from synth.sampling import ParamDraw, balanced_choice, sample_seed
 
@@ -25,7 +26,7 @@ DECIDING_KEY = {
     "trajectory": "trajectory.path",
 }
 FAMILIES = list(DECIDING_KEY)
-CLIP = Clip(fps=15, num_frames=24, width=64, height=64)
+CLIP = ClipFormat(fps=15, num_frames=24, width=64, height=64)
 SEED = 11
 CLIPS_PER_FAMILY = 24  # divisible by 2 and 3: whole answer blocks
 

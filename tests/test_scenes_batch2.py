@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from synth import scenes
-from synth.scenes.base import Clip
+from synth.scenes.task import ClipFormat
 from synth.meshes import bounds
 from synth.renderer import Renderer
 from synth.sampling import ParamDraw, balanced_choice, sample_seed
 
-CLIP = Clip(fps=15, num_frames=30, width=64, height=64)
+CLIP = ClipFormat(fps=15, num_frames=30, width=64, height=64)
 SEED = 3
 # family -> (fixed params, the key that decides the answer)
 FAMILIES = {

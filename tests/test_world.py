@@ -19,9 +19,9 @@ from synth.dataset import read_manifest
 from synth.models.frames import sample_indices
 from synth.renderer import Renderer
 from synth.sampling import ParamDraw
-from synth.scenes.base import Clip
-from synth.scenes.world import KEYS, camera_to_world, intrinsics, unseen_change_frame
-from synth.world.metrics import PSNR_CAP, ciede2000, lab, object_scores
+from synth.scenes.task import ClipFormat
+from synth.scenes.world import KEYS, unseen_change_frame
+from synth.world.metrics import ciede2000, lab, object_scores
 from synth.world.revisits import away_frames, revisits
 from synth.world.runner import summarize
 
@@ -50,7 +50,7 @@ def test_ciede2000_matches_sharma_test_pairs():
     assert ciede2000(first[0], first[0]) == 0.0
 
 
-def _build(path: str, seed: int = 0, answer: str = "no", clip=Clip(15.0, 30, 48, 48), **fixed):
+def _build(path: str, seed: int = 0, answer: str = "no", clip=ClipFormat(15.0, 30, 48, 48), **fixed):
     draw = ParamDraw(np.random.default_rng(seed), {"world.path": path, **fixed})
     return scenes.get("world").build(draw, answer, clip), clip
 
@@ -84,12 +84,12 @@ def test_camera_conventions_are_opencv():
     for frame in (0, 5, 9):
         t = frame / clip.fps
         c2w = np.array(sample.extra["camera_to_world"][frame])
-        assert np.allclose(c2w, camera_to_world(cam, t), atol=1e-5)
+        assert np.allclose(c2w, cam.camera_to_world(t), atol=1e-5)
         local = np.linalg.inv(c2w) @ np.r_[point, 1.0]
         uv = (k @ local[:3])[:2] / local[2]
         px, depth = cam.project(point[None], t, clip.width, clip.height)
         assert local[2] > 0 and np.allclose(uv, px[0] - 0.5, atol=1e-4) and math.isclose(local[2], depth[0], rel_tol=1e-6)
-    assert np.allclose(intrinsics(cam, 48, 48)[:2, 2], [23.5, 23.5])
+    assert np.allclose(cam.intrinsics(48, 48)[:2, 2], [23.5, 23.5])
     turn, _ = _build("turn", **{"world.direction": "right"})
     first_yaw = np.array(turn.extra["camera_to_world"][turn.extra["conditioning_frames"]])[:3, 2]
     assert turn.extra["actions"]["mouse"][turn.extra["conditioning_frames"]][1] > 0
@@ -115,7 +115,7 @@ def test_presence_frames_carry_no_answer(path):
     change, in the other state from it): with ``world.start_presence`` a fair coin apart from the
     answer, no single frame (the first and last included) tells the answer. The target is seen
     in the first frame exactly when it starts present, and in the last when it ends present."""
-    clip = Clip(15.0, 30, 32, 32)
+    clip = ClipFormat(15.0, 30, 32, 32)
     renderer = Renderer(clip.width, clip.height)
     try:
         frames, records = {}, {}
@@ -329,7 +329,7 @@ def test_oracle_reads_the_change_off_sampled_frames_at_different_poses():
     """`synth eval` gives the oracle 8 of the 32 frames (2, 6, ..., 30): the first is a step into
     the path, the last at the start pose. Comparing pixels would call every such ``no`` clip
     changed; comparing the objects (less the camera's shift) gets each change kind right."""
-    clip = Clip(8.0, 32, 48, 48)
+    clip = ClipFormat(8.0, 32, 48, 48)
     picks = sample_indices(clip.num_frames, 8)
     oracle = scenes.oracle_for("world")
     renderer = Renderer(clip.width, clip.height)

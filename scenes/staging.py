@@ -1,120 +1,21 @@
-"""What every task family shares: the Task interface, palettes, the standard stage, and the
-pixel-only helpers oracles build on.
-
-A task family is a subclass of :class:`Task` registered in :mod:`scenes`. ``build`` turns one
-sample's :class:`synth.sampling.ParamDraw` and its balanced answer into a :class:`Sample` (a
-scene plus the multiple-choice item). It never touches GL. ``oracle`` answers from decoded
-frames and the question text only (never ``params`` or ``tracks``), proving the answer is
-visible in the video.
-"""
+"""The standard stage families build on: camera, lights, background, objects of a named colour
+or from files (:mod:`synth.assets`), distractors, a floor and walls, lanes and the 2 x 2 grid."""
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
 from synth import assets
-from synth.sampling import ParamDraw
 from synth.degradations.color import srgb_to_linear
+from synth.sampling import ParamDraw
 from synth.scene import TEXTURES, Background, Camera, Light, Material, Motion, Node, Scene
-
-# Named colours (sRGB picks, far apart in hue so names are unambiguous).
-COLORS: dict[str, tuple[float, float, float]] = {
-    "red": (0.86, 0.12, 0.10),
-    "green": (0.15, 0.70, 0.20),
-    "blue": (0.12, 0.30, 0.90),
-    "yellow": (0.95, 0.85, 0.10),
-    "purple": (0.60, 0.20, 0.80),
-    "orange": (1.00, 0.50, 0.05),
-    "cyan": (0.10, 0.80, 0.85),
-    "white": (0.95, 0.95, 0.95),
-}
-BACKGROUND_COLORS: dict[str, tuple[float, float, float]] = {
-    "black": (0.02, 0.02, 0.02),
-    "gray": (0.35, 0.35, 0.35),
-    "navy": (0.05, 0.07, 0.20),
-    "beige": (0.55, 0.50, 0.40),
-}
-SHAPES_3D = ("cube", "sphere", "cylinder", "cone", "torus")
-SHAPES_2D = ("square", "circle", "triangle")
-SHAPES = SHAPES_3D + SHAPES_2D
-# A fixed tilt shows 3D shapes as 3D (a cube seen face-on is a square).
-TILT_3D_DEG = (20.0, 30.0)
-
-
-@dataclass(frozen=True)
-class Clip:
-    """The clip format a task builds for (tasks size motions to fit the duration)."""
-
-    fps: float
-    num_frames: int
-    width: int
-    height: int
-
-    @property
-    def duration_s(self) -> float:
-        return self.num_frames / self.fps
-
-    @property
-    def times(self) -> np.ndarray:
-        """Frame times in seconds (T,)."""
-        return np.arange(self.num_frames) / self.fps
-
-
-@dataclass
-class Sample:
-    """One test item. ``answer_index`` indexes ``options``. ``extra`` is task-specific ground
-    truth that goes into the manifest record under ``extra`` (e.g. camera poses)."""
-
-    scene: Scene
-    question: str
-    options: list[str]
-    answer_index: int
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-class Task:
-    """Base class of task families.
-
-    Subclasses set ``name``, ``description`` (one line) and ``answer_set`` (whose members are
-    balanced across a dataset) and implement :meth:`build` and :meth:`oracle`.
-    """
-
-    name: ClassVar[str]
-    description: ClassVar[str]
-
-    answer_set: ClassVar[tuple[str, ...]] = ()
-
-    # How much of the answer order-free summaries of the clip (per-pixel mean or max over time,
-    # which a time-reversed clip shares) may legitimately tell, as the accuracy a solver blind to
-    # frame order can reach: 1.0 when the answer survives time reversal (what moved, how far),
-    # 0.5 when reversal maps each answer to another (left <-> right) but keeps its pair (the
-    # axis), None (the default) when nothing order-free may tell it (chance). ``synth audit``
-    # holds the family's mean / max probes to it; each family states why in its docstring.
-    order_free_ceiling: ClassVar[float | None] = None
-
-    def answers(self, fixed: dict[str, Any]) -> list[str]:
-        """The answer set balanced over the dataset: ``answer_set``, unless a family's depends on
-        fixed params (8 directions, 3 objects) and overrides this."""
-        return list(self.answer_set)
-
-    def build(self, draw: ParamDraw, answer: str, clip: Clip) -> Sample:
-        """The sample whose correct option is ``answer`` (unless a fixed/swept param overrides it:
-        record the answer-deciding param with ``draw.given(key, answer)`` and use its result)."""
-        raise NotImplementedError
-
-    @staticmethod
-    def oracle(frames: np.ndarray, question: str, options: list[str]) -> int:
-        """Index of the option the pixels support. ``frames``: uint8 (T, H, W, 3) sRGB."""
-        raise NotImplementedError
-
-
-# -- the standard stage -------------------------------------------------------------------
+from synth.scenes.palette import BACKGROUND_COLORS, CHROMATIC_COLORS, COLORS, FINDABLE_COLORS, SHAPES, SHAPES_3D, TILT_3D_DEG
 
 
 def camera(draw: ParamDraw, distance: tuple[float, float] = (6.0, 6.0)) -> Camera:
@@ -338,73 +239,12 @@ def place(draw: ParamDraw, cam: Camera, half_extent: float) -> list[Node]:
     return nodes
 
 
-# -- pixel-only helpers for oracles ------------------------------------------------------
-
-
-def foreground(frames: np.ndarray, threshold: float = 30.0) -> np.ndarray:
-    """Moving-pixel masks (T, H, W) bool: distance from the per-pixel temporal median, so the
-    static background and static objects drop out."""
-    f = frames.astype(np.float32)
-    median = np.median(f, axis=0)
-    return np.linalg.norm(f - median, axis=-1) > threshold
-
-
-def color_mask(frames: np.ndarray, color: str, tolerance: float = 0.35) -> np.ndarray:
-    """Pixels (T, H, W) bool whose chromaticity is close to the named colour's, robust to shading:
-    compares normalised RGB directions, ignoring dark pixels."""
-    f = frames.astype(np.float32) + 1.0
-    ref = np.asarray(COLORS[color], dtype=np.float32) * 255 + 1.0
-    fn = f / np.linalg.norm(f, axis=-1, keepdims=True)
-    rn = ref / np.linalg.norm(ref)
-    bright = f.max(axis=-1) > 40
-    return bright & (np.linalg.norm(fn - rn, axis=-1) < tolerance * 0.5)
-
-
-def centroids(masks: np.ndarray) -> np.ndarray:
-    """Per-frame centroid (T, 2) as (x, y) pixels of boolean masks; NaN where a mask is empty."""
-    out = np.full((len(masks), 2), np.nan)
-    for k, m in enumerate(masks):
-        ys, xs = np.nonzero(m)
-        if len(xs):
-            out[k] = xs.mean(), ys.mean()
-    return out
-
-
-def question_color(question: str) -> str | None:
-    """The first colour name in a question (oracles may read the question text)."""
-    words = question.lower().replace("?", " ").split()
-    return next((w for w in words if w in COLORS), None)
-
-
-# -- helpers for families about named, coloured objects (rotation, speed_compare, approach,
-# depth_order, trajectory) --------------------------------------------------------------
-
-# Colours with a hue (white has none, nor do the gray backgrounds). Objects an oracle must find
-# by :func:`object_mask` take FINDABLE_COLORS: shaded orange drifts into red, so it is left
-# out too; the rest are at least 35 degrees apart in linear-light hue.
-CHROMATIC_COLORS = tuple(c for c in COLORS if c != "white")
-FINDABLE_COLORS = ("red", "green", "blue", "yellow", "purple", "cyan")
-
-
-def describe(color: str, shape: str) -> str:
-    """How questions and options name an object: ``the red cube``."""
-    return f"the {color} {shape}"
-
-
 def two_objects(draw: ParamDraw, shapes: tuple[str, ...] = SHAPES) -> tuple[tuple[str, str], tuple[str, str]]:
     """``(color, shape)`` of ``object.*`` and ``second.*``, in different chromatic colours."""
     first = (draw.choice("object.color", list(FINDABLE_COLORS)), draw.choice("object.shape", list(shapes)))
     others = [c for c in FINDABLE_COLORS if c != first[0]]
     second = (draw.choice("second.color", others), draw.choice("second.shape", list(shapes)))
     return first, second
-
-
-def answer_param(draw: ParamDraw, key: str, answer: str, allowed: list[str]) -> str:
-    """The parameter that decides the answer: ``answer``, unless the user fixed or swept ``key``."""
-    value = draw.given(key, answer)
-    if value not in allowed:
-        raise ValueError(f"{key}={value}: allowed {', '.join(allowed)}")
-    return value
 
 
 def findable_object(draw: ParamDraw, shapes: tuple[str, ...], size: tuple[float, float]) -> tuple[str, str, float, float]:
@@ -424,19 +264,6 @@ def stage(draw: ParamDraw, cam: Camera, objects: list[Node], avoid_colors: set[s
     count = draw.given("distractors.count", 0)
     others = distractors(draw, avoid_colors, view_half_extent(cam), count)
     return Scene(objects=[*objects, *others], camera=cam, lights=lights(draw), background=background(draw))
-
-
-# The answer set of a question whose options name two objects: which option is right.
-OPTION_POSITIONS = ["first", "second"]
-
-
-def name_options(looks: tuple[tuple[str, str], ...], answer_position: str) -> tuple[list[str], list[str], str]:
-    """Names of objects given as ``(color, shape)``, the options (the same names in alphabetical
-    order: a rule unrelated to the answer, so the order says nothing) and the name at
-    ``answer_position`` (one of :data:`OPTION_POSITIONS`)."""
-    names = [describe(*look) for look in looks]
-    options = sorted(names)
-    return names, options, options[OPTION_POSITIONS.index(answer_position)]
 
 
 def horizontal_heading(draw: ParamDraw, key: str, spread_deg: float) -> float:
@@ -463,60 +290,6 @@ def lane_midpoint(draw: ParamDraw, prefix: str, upper: bool, reach: tuple[float,
     return x, y
 
 
-def option_colors(options: list[str]) -> list[str | None]:
-    """The colour each option names (options name objects: ``the red cube``)."""
-    return [question_color(o) for o in options]
-
-
-def _chroma_direction(linear_rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Unit hue direction and chroma of linear RGB: white light (ambient, specular) adds the
-    same amount to every channel, so subtracting the smallest channel removes it."""
-    chroma = linear_rgb - linear_rgb.min(axis=-1, keepdims=True)
-    norm = np.linalg.norm(chroma, axis=-1, keepdims=True)
-    return chroma / np.maximum(norm, 1e-6), norm[..., 0]
-
-
-def object_mask(frames: np.ndarray, color: str, contrast: float = 25.0, min_chroma: float = 0.04) -> np.ndarray:
-    """Pixels (T, H, W) bool of the object of a named colour, robust to shading and highlights.
-
-    A pixel belongs to it if it differs from its row's background (read off the left and right
-    image borders, where these families keep no object: that covers solid and vertical-gradient
-    backgrounds) and its hue in linear light is nearer ``color`` than any other chromatic colour.
-    """
-    f = frames.astype(np.float32)
-    border = np.concatenate([f[:, :, :2], f[:, :, -2:]], axis=2)
-    row_background = np.median(border, axis=2, keepdims=True)
-    differs = np.linalg.norm(f - row_background, axis=-1) > contrast
-    hue, chroma = _chroma_direction(srgb_to_linear(f / 255.0))
-    names = [c for c in COLORS if c != "white"]
-    refs, _ = _chroma_direction(np.array([srgb_to_linear(COLORS[c]) for c in names]))
-    nearest = np.argmax(hue @ refs.T, axis=-1)
-    return differs & (chroma > min_chroma) & (nearest == names.index(color))
-
-
-
-
-def color_track(frames: np.ndarray, color: str) -> np.ndarray:
-    """Per-frame centroid (T, 2) of the object of a named colour; NaN where none is seen."""
-    return centroids(object_mask(frames, color))
-
-
-def travel_px(frames: np.ndarray, color: str) -> float:
-    """How far the object of a colour moved: distance between its mean centroid over the first
-    and over the last third of the clip (averaging thirds beats single-frame noise)."""
-    c = color_track(frames, color)
-    third = max(1, len(c) // 3)
-    d = np.nanmean(c[-third:], axis=0) - np.nanmean(c[:third], axis=0)
-    return float(np.hypot(*d)) if np.all(np.isfinite(d)) else 0.0
-
-
-def most_travelled(frames: np.ndarray, options: list[str]) -> int:
-    """Index of the option (naming an object by colour) whose object moved the most pixels."""
-    return int(np.argmax([travel_px(frames, c) if c else 0.0 for c in option_colors(options)]))
-
-
-# -- shared by the multi-object families (count_moving, order) ------------------------------
-
 def distinct_colors(draw: ParamDraw, count: int) -> list[str]:
     """``objects.{i}.color`` for ``i < count``, all different, so each object is named (and
     found by an oracle) by its colour alone."""
@@ -535,27 +308,6 @@ def grid_centres(half_extent: float, columns: int, rows: int) -> tuple[list[tupl
         (-span / 2 + (c + 0.5) * cell_w, span / 2 - (r + 0.5) * cell_h) for r in range(rows) for c in range(columns)
     ]
     return centres, min(cell_w, cell_h)
-
-
-def color_tracks(frames: np.ndarray, colors: list[str], min_pixels: int = 3) -> dict[str, np.ndarray]:
-    """Per colour, the centroid (T, 2) of its bright pixels per frame (NaN where fewer than
-    ``min_pixels``): the brightness floor keeps dark backgrounds (navy ~ blue) out."""
-    bright = frames.max(axis=-1) > 90
-    tracks = {}
-    for color in colors:
-        masks = color_mask(frames, color) & bright
-        track = centroids(masks)
-        track[masks.sum(axis=(1, 2)) < min_pixels] = np.nan
-        tracks[color] = track
-    return tracks
-
-
-def displacement(track: np.ndarray) -> np.ndarray:
-    """Distance (T,) in pixels of a centroid track from its first finite position (NaN before)."""
-    finite = np.flatnonzero(np.isfinite(track[:, 0]))
-    if not len(finite):
-        return np.full(len(track), np.nan)
-    return np.linalg.norm(track - track[finite[0]], axis=1)
 
 
 @dataclass
