@@ -21,7 +21,7 @@ from synth.renderer import Renderer
 from synth.sampling import ParamDraw
 from synth.scenes.task import ClipFormat
 from synth.scenes.world import KEYS, unseen_change_frame
-from synth.world.metrics import ciede2000, lab, object_scores
+from synth.world.metrics import PSNR_CAP, ciede2000, lab, object_scores
 from synth.world.revisits import away_frames, revisits
 from synth.world.runner import summarize
 
