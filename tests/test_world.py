@@ -16,12 +16,13 @@ import pytest
 from synth import scenes
 from synth.cli import main
 from synth.dataset import read_manifest
+from synth.degradations.quality import PSNR_CAP_DB as PSNR_CAP
 from synth.models.frames import sample_indices
 from synth.renderer import Renderer
 from synth.sampling import ParamDraw
 from synth.scenes.task import ClipFormat
 from synth.scenes.world import KEYS, unseen_change_frame
-from synth.world.metrics import PSNR_CAP, ciede2000, lab, object_scores
+from synth.world.metrics import ciede2000, lab, object_scores
 from synth.world.revisits import away_frames, revisits
 from synth.world.runner import summarize
 

@@ -10,22 +10,13 @@ degradation under `<out>/img/degradations/`.
 
 from __future__ import annotations
 
-import inspect
-import math
-import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import torch
-
-from synth import degradations
+from synth.calibrate import load_reference, measure, render_reference, write_calibration
 from synth.delivery import resolve_device
 from synth.errors import UserError
-
-HARD_TO_SEE_SSIM = 0.95
-LEVELS = (1, 2, 3, 4, 5)
 
 
 @dataclass
@@ -38,228 +29,20 @@ class Config:
     device: str = "auto"
 
 
-@dataclass
-class Reference:
-    name: str
-    frames: np.ndarray  # (T, H, W, 3) uint8 sRGB
-    fps: float
-    depth: torch.Tensor | None  # (T, H, W) metres
-
-
-def load_reference(root: Path, clips: int, frames: int, device: torch.device) -> list[Reference]:
-    from synth.dataset import read_gt, read_manifest
-    from synth.video import read_frames
-
-    refs = []
-    for record in read_manifest(root)[:clips]:
-        # Only the frames used are decoded: a reference may be a long clip.
-        video, fps = read_frames(root / record["video"], list(range(min(frames, record["num_frames"])))), record["fps"]
-        depth = None
-        gt = read_gt(root, record["id"])
-        if gt is not None and "depth" in gt:
-            depth = torch.from_numpy(np.array(gt["depth"][:frames], dtype=np.float32)).to(device)
-        refs.append(Reference(record["id"], video, fps, depth))
-    if not refs:
-        raise UserError(f"data={root}: holds no clips")
-    return refs
-
-
-def render_reference(tmp: Path, cfg: Config) -> Path:
-    """Render the default reference set with ``synth generate`` (lossless, with depth)."""
-    from synth.cli import main
-
-    root = tmp / "reference"
-    args = ["generate", "task=direction", f"n={cfg.clips}", f"seed={cfg.seed}", f"out={root}", "gt=true",
-            "video.lossless=true", "progress=false", "render.width=128", "render.height=128",
-            "clip.fps=15", f"clip.seconds={max(cfg.frames, 2) / 15}"]  # fmt: skip
-    if main(args) != 0:
-        raise UserError("could not render the reference set with synth generate; pass data=<dataset dir>")
-    return root
-
-
-def quality(degraded: np.ndarray, clean: np.ndarray) -> tuple[float, float]:
-    """(PSNR dB, mean SSIM) of uint8 clips, kornia.metrics on 0..1 RGB (SSIM window 11)."""
-    import kornia
-
-    n = min(len(degraded), len(clean))
-    a = torch.from_numpy(np.array(degraded[:n])).permute(0, 3, 1, 2).float() / 255
-    b = torch.from_numpy(np.array(clean[:n])).permute(0, 3, 1, 2).float() / 255
-    psnr = float(kornia.metrics.psnr(a, b, 1.0))
-    ssim = float(kornia.metrics.ssim(a, b, 11).mean())
-    return (min(psnr, 99.0) if math.isfinite(psnr) else 99.0), ssim
-
-
-def measure(refs: list[Reference], cfg: Config, device: torch.device) -> dict[str, list[dict]]:
-    """For every degradation, per severity: mean PSNR/SSIM over the clips and the middle frame of
-    the first clip (for the gallery)."""
-    results: dict[str, list[dict]] = {}
-    for name in degradations.REGISTRY:
-        rows = []
-        for level in LEVELS:
-            pipe = degradations.Pipeline([(name, {"severity": level})])
-            scores, sample = [], None
-            for i, ref in enumerate(refs):
-                video = degradations.unprocess(ref.frames, device)
-                out = pipe.apply(video, fps=ref.fps, seed=cfg.seed + i, depth=ref.depth)
-                scores.append(quality(out, ref.frames))
-                if i == 0:
-                    sample = out[len(out) // 2]
-            psnr, ssim = np.mean(scores, axis=0)
-            params = pipe.applied()[0]["params"]
-            rows.append({"level": level, "params": params, "psnr": psnr, "ssim": ssim, "frame": sample})
-        results[name] = rows
-    return results
-
-
-def gallery(name: str, clean: np.ndarray, rows: list[dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(rows) + 1, figsize=(2.0 * (len(rows) + 1), 2.35), dpi=100)
-    axes[0].imshow(clean)
-    axes[0].set_title("clean", fontsize=9)
-    for ax, row in zip(axes[1:], rows):
-        ax.imshow(row["frame"])
-        mark = " *" if row["ssim"] >= HARD_TO_SEE_SSIM else ""
-        ax.set_title(f"{row['level']}: {row['psnr']:.1f} dB / {row['ssim']:.3f}{mark}", fontsize=8)
-    for ax in axes:
-        ax.axis("off")
-    fig.suptitle(name, fontsize=10)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-
-
-def _value(v: object) -> str:
-    if isinstance(v, float):
-        return f"{v:g}"
-    return str(v)
-
-
-def _describe(fn: object) -> str:
-    """The function's docstring as Markdown paragraphs (it states units, ranges and sources)."""
-    doc = (inspect.getdoc(fn) or "").replace("``", "`")
-    doc = re.sub(r":func:`([^`]+)`", r"`\1`", doc)
-    return "\n\n".join(" ".join(par.split()) for par in doc.split("\n\n"))
-
-
-def markdown(results: dict[str, list[dict]], refs: list[Reference], source: str) -> str:
-    h, w = refs[0].frames.shape[1:3]
-    lines = [
-        "# Degradations",
-        "",
-        "<!-- written by `synth calibrate`; edit synth/cli/calibrate.py, not this file -->",
-        "",
-        "`degradations/` turns clean video into what real cameras deliver. It works on any video:",
-        "rendered clips enter as linear light (with depth), external 8-bit footage is first",
-        "*unprocessed* (inverse sRGB curve, Brooks et al. 2019) so optics and sensor noise act in",
-        "linear light where they physically do. Stages run in physical order whatever order they",
-        f"are listed in: {' → '.join(degradations.STAGES)} (atmosphere first: light crosses the",
-        "medium before the lens; the ISP encodes to display values; the codec works on 8-bit frames).",
-        "",
-        "```",
-        "synth generate task=direction n=4 seed=0 out=data/dir",
-        "synth degrade src=data/dir/clips/direction-0-000000.mp4 out=data/low.mkv degradation=[lens,low_light,compression] \\",
-        "    degradation.lens.k1=-0.2 degradation.low_light.ev=-4 \\",
-        "    degradation.compression.codec=hevc degradation.compression.crf=38 video.lossless=true",
-        "synth degrade src=data/dir out=data/dir_fog degradation=[fog] degradation.fog.severity=3",
-        "synth generate task=direction n=4 out=data/dir_defocus degradation=[defocus,low_light] degradation.defocus.severity=3 \\",
-        "    degradation.low_light.severity=2 degradation.low_light.read_noise_e=10",
-        "```",
-        "",
-        "```python",
-        "import degradations as D",
-        "video = D.unprocess(frames_uint8)                 # (T,3,H,W) linear",
-        "noisy = D.low_light(video, ev=-4, read_noise_e=3)  # functional",
-        "out = D.Pipeline([('lens', {'k1': -0.2}), ('compression', {'severity': 3})]).apply(video, fps=30, seed=0)",
-        "```",
-        "",
-        "`severity=1..5` takes the parameters listed in each level's row of the table below;",
-        "a parameter you set explicitly wins over its level's value (above: low-light level 2 with",
-        "10 e⁻ read noise), and every other parameter keeps its default. The record of each clip",
-        "lists the level and the values actually used. A listed degradation that would leave the",
-        "video unchanged (`defocus` at its default `f_number=0`, `rain` at `density=0`, `lens` with",
-        "all coefficients 0, ...) is refused with one line: give it a severity or a parameter.",
-        "",
-        "**Rendered clips vs external video.** Motion blur and rolling shutter of rendered clips",
-        "are exact from the renderer (`camera.shutter_deg`; it integrates the scene over the",
-        "shutter), and `synth generate ... degradation=[rain]` (or `snow`) puts the particles in",
-        "the scene itself (`synth/weather.py`), where the shutter streaks them. The `motion_blur`, `camera_shake`,",
-        "`rolling_shutter` (global camera motion only), `rain` and `snow` stages here are for",
-        "external footage, where the scene is not available.",
-        "",
-        "**Streaming, delivery, a user's footage.** `synth degrade` decodes its input as a stream of",
-        "chunks (about 2 Mpx each: one 1080p frame) and runs the camera model over it: stages that look",
-        "at neighbouring frames get overlapping windows, frame drops remap indices as frames arrive, and",
-        "random draws are keyed by (seed, stage, frame index), so the result equals a whole-clip run",
-        "(`Pipeline.stream` vs `Pipeline.apply`) and memory does not grow with the clip's length. With",
-        "`compression` listed, the file is that encoder's own stream, one encode (`.mp4` for",
-        "h264/hevc/av1, `.webm` for vp9, `.mkv` for jpeg; an `out=` suffix that cannot hold it is",
-        "refused, `video.*` does not apply). On a dataset, tracks and ground truth follow the pixels:",
-        "lens and fisheye warp them by the image's own map, frame drops re-index them, other stages",
-        "leave them as they are; fog and defocus use the clean depth of the frames they act on. A",
-        "user's video: rotation metadata is applied, a variable frame rate is resampled by its",
-        "timestamps to a constant rate (frames repeated in the longer gaps), 10-bit input is decoded to",
-        "8 bits, audio is dropped, an odd size is cropped to even (last row/column) unless",
-        "`video.lossless=true`; each such change is printed as one `note:` line.",
-        "",
-        "## Calibration",
-        "",
-        f"Reference set: {len(refs)} clips ({source}), {len(refs[0].frames)} frames of {w}×{h} each. PSNR (dB)",
-        "and SSIM (window 11) of the degraded against the clean sRGB clip, averaged over clips",
-        "(kornia.metrics). **hard to see** marks levels with SSIM ≥ 0.95: changes most viewers",
-        "would not notice, which is where model robustness matters most.",
-        "Stages that need motion (`rolling_shutter` needs camera motion, `frame_drop` needs",
-        "anything moving) change little on mostly static reference clips. `fog` is strong from",
-        "level 1 on these clips: their dark backdrop has infinite depth, which counts as `far_m`",
-        "(20 m), and a little airlight over a near-black background is very visible.",
-        "",
-        "| degradation | stage | level | parameters | PSNR | SSIM | |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for name, rows in results.items():
-        spec = degradations.REGISTRY[name]
-        for row in rows:
-            params = ", ".join(f"{k}={_value(row['params'][k])}" for k in spec.severity[row["level"] - 1])
-            mark = "hard to see" if row["ssim"] >= HARD_TO_SEE_SSIM else ""
-            scores = f"{row['psnr']:.2f} | {row['ssim']:.4f}"
-            lines.append(f"| {name} | {spec.stage} | {row['level']} | {params} | {scores} | {mark} |")
-    lines += ["", "## Reference", ""]
-    for name, spec in degradations.REGISTRY.items():
-        params = ", ".join(f"`{k}={_value(v)}`" for k, v in spec.defaults().items())
-        lines += [
-            f"### {name}",
-            "",
-            f"Stage **{spec.stage}**; function `{spec.fn.__module__}.{spec.fn.__name__}`.",
-            "",
-            _describe(spec.fn),
-            "",
-            f"Parameters (defaults): {params}, `severity=0`.",
-            "",
-            f"![{name} at severities 1..5](img/degradations/{name}.png)",
-            "",
-        ]
-    return "\n".join(lines)
-
-
 def run(cfg: Config) -> None:
     if cfg.clips < 1 or cfg.frames < 2:
         raise UserError(f"clips={cfg.clips}, frames={cfg.frames}: need clips >= 1 and frames >= 2")
     device = resolve_device(cfg.device)
-    out = Path(cfg.out)
     with tempfile.TemporaryDirectory(prefix="synth-calibrate-") as tmp:
-        root = Path(cfg.data) if cfg.data else render_reference(Path(tmp), cfg)
-        if cfg.data and not root.is_dir():
-            raise UserError(f"data={root}: no such dataset directory")
+        if cfg.data:
+            root = Path(cfg.data)
+            if not root.is_dir():
+                raise UserError(f"data={root}: no such dataset directory")
+        else:
+            root = render_reference(Path(tmp), cfg.clips, cfg.frames, cfg.seed)
+            print(f"wrote {root}")
         refs = load_reference(root, cfg.clips, cfg.frames, device)
-    results = measure(refs, cfg, device)
-    clean = refs[0].frames[len(refs[0].frames) // 2]
-    for name, rows in results.items():
-        gallery(name, clean, rows, out / "img" / "degradations" / f"{name}.png")
+    results = measure(refs, cfg.seed, device)
     source = f"data={cfg.data}" if cfg.data else "rendered by `synth generate task=direction`, with depth"
-    (out / "degradations.md").parent.mkdir(parents=True, exist_ok=True)
-    (out / "degradations.md").write_text(markdown(results, refs, source) + "\n")
-    print(f"wrote {out / 'degradations.md'} and {len(results)} gallery images")
+    path = write_calibration(results, refs, Path(cfg.out), source)
+    print(f"wrote {path} and {len(results)} gallery images")

@@ -1,9 +1,6 @@
-"""Image and object scores of generated frames.
+"""Colour and object scores of generated frames (PSNR and SSIM per frame are
+:mod:`synth.degradations.quality`'s, at its 60 dB cap).
 
-* PSNR and SSIM: ``kornia.metrics`` on sRGB in [0, 1] (SSIM: Gaussian window 11, sigma 1.5,
-  Z. Wang et al. (2004), "Image quality assessment: from error visibility to structural
-  similarity", IEEE TIP 13(4)). PSNR is capped at :data:`PSNR_CAP` dB, so identical frames
-  score a finite number (one 8-bit level of error everywhere is 48.1 dB).
 * CIELAB: ``kornia.color.rgb_to_lab`` (sRGB, D65).
 * CIEDE2000 colour difference: G. Sharma, W. Wu, E. N. Dalal (2005), "The CIEDE2000
   color-difference formula: implementation notes, supplementary test data, and mathematical
@@ -17,7 +14,6 @@ import math
 
 import numpy as np
 
-PSNR_CAP = 60.0
 # Object scores need this many ground-truth pixels; fewer and the object is too small to judge.
 MIN_OBJECT_PIXELS = 4
 # An object is present when it stands out from its surroundings at least this share as much as
@@ -33,24 +29,6 @@ def _tensor(frames: np.ndarray):
     import torch
 
     return torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float() / 255.0
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """PSNR (N,) in dB between uint8 frame batches (N, H, W, 3), capped at :data:`PSNR_CAP`."""
-    ta, tb = _tensor(a), _tensor(b)
-    mse = ((ta - tb) ** 2).flatten(1).mean(1).double().numpy()
-    with np.errstate(divide="ignore"):
-        values = 10 * np.log10(1.0 / mse)
-    return np.minimum(values, PSNR_CAP)
-
-
-def ssim(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Mean SSIM (N,) between uint8 frame batches (N, H, W, 3) (kornia, window 11)."""
-    import kornia
-
-    window = min(11, a.shape[1] | 1, a.shape[2] | 1)
-    values = kornia.metrics.ssim(_tensor(a), _tensor(b), window_size=window, max_val=1.0)
-    return values.flatten(1).mean(1).double().numpy()
 
 
 def lab(frames: np.ndarray) -> np.ndarray:

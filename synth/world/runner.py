@@ -23,10 +23,11 @@ from pathlib import Path
 import numpy as np
 
 from synth.dataset import read_gt
+from synth.degradations.quality import psnr, ssim
 from synth.errors import UserError
 from synth.io import write_atomic
 from synth.results import read_predictions, write_predictions
-from synth.world.metrics import lab, object_scores, psnr, ssim
+from synth.world.metrics import lab, object_scores
 from synth.world.models import Truth, WorldModel
 from synth.world.revisits import revisits
 
