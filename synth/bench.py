@@ -36,10 +36,10 @@ def _best_of(fn: Callable[[], None], repeats: int) -> float:
 
 def _direction_scene(shutter_deg: float):
     from synth import scenes
-    from synth.scenes.base import Clip
+    from synth.scenes.task import ClipFormat
     from synth.sampling import ParamDraw
 
-    clip = Clip(FPS, FPS * SECONDS, SIZE, SIZE)
+    clip = ClipFormat(FPS, FPS * SECONDS, SIZE, SIZE)
     fixed = {"camera.shutter_deg": shutter_deg, "background.kind": "gradient"}
     return scenes.get("direction").build(ParamDraw(np.random.default_rng(0), fixed), "left", clip).scene, clip
 
