@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -70,6 +71,36 @@ def cached(fn):  # type: ignore[no-untyped-def]
 
     build.cache_clear = memo.cache_clear  # type: ignore[attr-defined]
     return build
+
+
+# Elements per block of :func:`by_frame_blocks`: four 256² RGB frames, 3 MB of float32, so a
+# stage's dozen temporaries of a block stay in the 32 MB L3 cache, where those of a 32-frame chunk
+# (25 MB each) stream through memory once per pass. Measured on 2 CPU cores at 256², CPU time on
+# one thread: the guided filter 2.3 -> 1.4 ms a frame, the unsharp mask 1.1 -> 0.8; blocks of one
+# or two such frames lose more in per-call overhead than they gain. Larger frames go one a block.
+BLOCK_ELEMENTS = 4 * 3 * 256 * 256
+
+
+def by_frame_blocks(fn: Callable[..., torch.Tensor], video: torch.Tensor, *args: torch.Tensor | None) -> torch.Tensor:
+    """``fn(video[i:i+n], *(a[i:i+n] for a in args))`` for consecutive blocks of ``n`` frames
+    (:data:`BLOCK_ELEMENTS` elements, at least one frame),
+    written into one (T, ...) output: a per-frame stage's chain of passes then runs on a block that
+    fits in cache instead of streaming the whole chunk through memory once per pass. The result
+    equals ``fn(video, *args)`` bit for bit when ``fn`` treats frames independently and returns the
+    same shape (None in ``args`` passes through). Under autograd (or for one block) ``fn`` runs on
+    the whole tensor: writing blocks into a buffer would cut the graph."""
+    t = video.shape[0]
+    block = max(1, BLOCK_ELEMENTS // max(1, video[0].numel()))
+    if t <= block or records_grad(video, *(a for a in args if a is not None)):
+        return fn(video, *args)
+    out: torch.Tensor | None = None
+    for start in range(0, t, block):
+        part = fn(video[start : start + block], *(None if a is None else a[start : start + block] for a in args))
+        if out is None:
+            out = torch.empty((t, *part.shape[1:]), dtype=part.dtype, device=part.device)
+        out[start : start + block] = part
+    assert out is not None
+    return out
 
 
 # Kernels with at least this many taps (after dropping all-zero rows and columns) are applied

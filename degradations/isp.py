@@ -12,7 +12,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from synth.degradations._ops import records_grad
+from synth.degradations._ops import by_frame_blocks, records_grad
 from synth.degradations.color import linear_to_srgb
 
 
@@ -102,6 +102,11 @@ def denoise(video: torch.Tensor, radius_px: int = 0, eps: float = 1e-3) -> torch
     """
     if radius_px <= 0:
         return video
+    return by_frame_blocks(lambda block: _guided_filter(block, radius_px, eps), video)
+
+
+def _guided_filter(video: torch.Tensor, radius_px: int, eps: float) -> torch.Tensor:
+    """:func:`denoise` on (T, C, H, W) frames, ``radius_px`` >= 1."""
     mean = _box(video, radius_px)
     if records_grad(video):
         var = (_box(video * video, radius_px) - mean * mean).clamp_min(0)
@@ -124,6 +129,11 @@ def sharpen(video: torch.Tensor, amount: float = 0.0, sigma_px: float = 1.0) -> 
     """
     if amount <= 0:
         return video
+    return by_frame_blocks(lambda block: _unsharp_mask(block, amount, sigma_px), video)
+
+
+def _unsharp_mask(video: torch.Tensor, amount: float, sigma_px: float) -> torch.Tensor:
+    """:func:`sharpen` on (T, C, H, W) frames, ``amount`` > 0."""
     import kornia
 
     k = 2 * math.ceil(3 * sigma_px) + 1

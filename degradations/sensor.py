@@ -7,12 +7,14 @@ with its mean (slope = conversion gain), which the tests check.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Union
 
 import torch
 
-from synth.degradations._ops import frame_generators
+from synth.degradations._ops import by_frame_blocks, frame_generators
 
 # Above this many electrons Poisson(λ) is drawn as N(λ, λ): same mean and variance
 # (so photon transfer is exact), skew 1/√λ ≤ 0.1, and ~10x faster than torch.poisson.
@@ -25,12 +27,31 @@ Generators = Union[torch.Generator, Sequence[torch.Generator]]
 def _draw(generators: Generators, fill: Callable[[Any, torch.Generator], None]) -> None:
     """Call ``fill(part, generator)`` once for the whole tensor (``part`` = ``...``, one generator)
     or for each frame ``part`` = i with ``generators[i]`` (one per frame: a frame's draws then
-    depend only on its own generator, not on the other frames processed with it)."""
+    depend only on its own generator, not on the other frames processed with it). Per-frame
+    generators on the CPU draw on torch's threads: torch's normal and Poisson samplers are serial
+    kernels that release the GIL, and which thread draws a frame does not change its numbers."""
     if isinstance(generators, torch.Generator):
         fill(..., generators)
-    else:
+        return
+    workers = min(torch.get_num_threads(), len(generators))
+    if workers < 2 or any(gen.device.type != "cpu" for gen in generators):
         for i, gen in enumerate(generators):
             fill(i, gen)
+        return
+    # list() re-raises a worker's exception here
+    list(_threads(workers).map(fill, range(len(generators)), generators))
+
+
+_POOL: tuple[int, int, ThreadPoolExecutor] | None = None  # (process id, workers, pool)
+
+
+def _threads(workers: int) -> ThreadPoolExecutor:
+    """A pool of ``workers`` threads kept between calls (starting threads for every block of frames
+    costs more than a block's draws); a forked child, whose copy has no threads, makes its own."""
+    global _POOL
+    if _POOL is None or _POOL[:2] != (os.getpid(), workers):
+        _POOL = (os.getpid(), workers, ThreadPoolExecutor(workers, thread_name_prefix="synth-draw"))
+    return _POOL[2]
 
 
 def _fill_normal_(buf: torch.Tensor, std: float, generators: Generators) -> torch.Tensor:
@@ -48,27 +69,52 @@ def _fill_normal_(buf: torch.Tensor, std: float, generators: Generators) -> torc
     return buf
 
 
-def _shot_noise(electrons: torch.Tensor, generators: Generators) -> tuple[torch.Tensor, torch.Tensor]:
-    """:func:`shot_noise`, also returning its spare normal-sample buffer (same shape, garbage)."""
+def _shot_noise(
+    electrons: torch.Tensor, generators: Generators, read_noise_e: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`shot_noise`, optionally with Gaussian read noise in the same draws, also returning
+    its spare normal-sample buffer (same shape, garbage).
+
+    ``read_noise_e``: None, or the read noise σ (e⁻) of each frame, (T,) float32 on the device
+    (0 = none: that frame's result is the plain shot noise). A pixel drawn as N(λ, λ) then gets
+    N(λ, λ + σ²) from its one normal sample, the sum of the two independent Gaussians; a Poisson
+    pixel gets σ times the normal sample the Gaussian path left unused there. One normal field
+    instead of two, the same distribution as adding the read noise after the shot noise."""
     electrons = electrons.contiguous()  # flat views below
+    t = electrons.shape[0]
     z = _fill_normal_(torch.empty_like(electrons), 1.0, generators)
-    # N(λ, λ) for every pixel: λ + √λ · z, on the √λ buffer
-    noisy = electrons.sqrt().mul_(z).add_(electrons)
+    # λ + √(λ + σ²) · z for every pixel, on the √ buffer
+    if read_noise_e is None:
+        noisy = electrons.sqrt()
+    else:
+        variance = read_noise_e.square().view(t, *(1,) * (electrons.ndim - 1))
+        noisy = torch.add(electrons, variance).sqrt_()
+    noisy.mul_(z).add_(electrons)
 
     # exact Poisson where λ is small: pick those pixels by flat index once for the whole tensor
     # (boolean-mask indexing would run nonzero twice, and once per frame costs more than the
     # draws), draw each frame's share with its own generator, write back in one pass
     idx = (electrons.view(-1) < _GAUSS_ABOVE_E).nonzero().squeeze(1)
-    if idx.numel():
-        lam = electrons.view(-1).index_select(0, idx)
-        if isinstance(generators, torch.Generator):
-            draws = torch.poisson(lam.to(generators.device), generator=generators).to(lam.device)
-        else:
-            per_frame = electrons[0].numel()
-            cuts = torch.searchsorted(idx, torch.arange(len(generators) + 1, device=idx.device) * per_frame).tolist()
-            draws = torch.cat([torch.poisson(lam[a:b].to(g.device), generator=g).to(lam.device)
-                               for a, b, g in zip(cuts[:-1], cuts[1:], generators)])  # fmt: skip
-        noisy.view(-1).index_copy_(0, idx, draws)
+    if not idx.numel():
+        return noisy, z
+    lam = electrons.view(-1).index_select(0, idx)
+    if isinstance(generators, torch.Generator):
+        draws = torch.poisson(lam.to(generators.device), generator=generators).to(lam.device)
+        cuts = [0, len(idx)]
+    else:
+        cuts = torch.searchsorted(idx, torch.arange(t + 1, device=idx.device) * electrons[0].numel()).tolist()
+        draws = torch.empty_like(lam)
+
+        def fill(i: int, gen: torch.Generator) -> None:
+            part = lam[cuts[i] : cuts[i + 1]]
+            draws[cuts[i] : cuts[i + 1]] = torch.poisson(part.to(gen.device), generator=gen).to(part.device)
+
+        _draw(generators, fill)
+    if read_noise_e is not None:
+        counts = torch.tensor(cuts, device=idx.device).diff()
+        sigma = read_noise_e.repeat_interleave(counts, output_size=len(idx))
+        draws.addcmul_(z.view(-1).index_select(0, idx), sigma)
+    noisy.view(-1).index_copy_(0, idx, draws)
     return noisy, z
 
 
@@ -105,15 +151,46 @@ def low_light(
     frame's number in ``index``, (T,) int, default 0..T-1), so a frame's noise does not depend on
     which other frames are processed with it. Returns (T, 3, H, W) float32 linear.
     """
-    gen = frame_generators(generator, index, video.shape[0], video.device)
-    # every tensor below is this function's own, so the chain runs in place; the shot noise's
-    # sample buffer is refilled for the read noise
+    gens = frame_generators(generator, index, video.shape[0], video.device)
+    frames = torch.arange(video.shape[0])
+    return by_frame_blocks(
+        lambda block, numbers: _read_out(
+            block, [gens[i] for i in numbers.tolist()], ev, full_well_e, read_noise_e, row_noise_e, dark_current_e, bits
+        ),
+        video,
+        frames,
+    )
+
+
+def _read_out(
+    video: torch.Tensor,
+    gen: list[torch.Generator],
+    ev: float,
+    full_well_e: float,
+    read_noise_e: float,
+    row_noise_e: float,
+    dark_current_e: float,
+    bits: int,
+) -> torch.Tensor:
+    """:func:`low_light` on (T, 3, H, W) frames with their generators ``gen`` (one per frame)."""
+    # every tensor below is this function's own, so the chain runs in place
     e = video.clamp_min(0).mul_(2.0**ev * full_well_e).add_(dark_current_e)
-    e, spare = _shot_noise(e, gen)
-    e.clamp_(max=full_well_e)
     t, _, h, _ = video.shape
-    if read_noise_e > 0:
-        e.add_(_fill_normal_(spare, read_noise_e, gen))
+    # In a frame whose charge stays 8σ below the full well the clip between shot and read noise
+    # never acts (the odds are below 1e-15), so the read noise joins the shot noise's normal
+    # draws (:func:`_shot_noise`); a frame that may clip draws it after the clip, as a camera
+    # adds it. Decided per frame from the frame alone, so chunking does not change it.
+    peak = e.view(t, -1).amax(dim=1)
+    fused = peak.add(peak.sqrt(), alpha=8).add_(8) < full_well_e
+    e, spare = _shot_noise(e, gen, fused * read_noise_e if read_noise_e > 0 else None)
+    e.clamp_(max=full_well_e)
+    clipping = (~fused).nonzero().flatten().tolist()
+    if read_noise_e > 0 and clipping:
+        read = _fill_normal_(spare[clipping], read_noise_e, [gen[i] for i in clipping])
+        if len(clipping) == t:
+            e.add_(read)
+        else:
+            e[clipping] += read
     if row_noise_e > 0:
         e.add_(_fill_normal_(torch.empty((t, 1, h, 1), device=video.device), row_noise_e, gen))
     levels = 2**bits - 1
