@@ -263,7 +263,7 @@ def test_direction_static_class_is_balanced_solvable_and_still(tmp_path):
     from synth import scenes
     from synth.cli import main
     from synth.dataset import read_manifest
-    from synth.eval.export_train import training_items
+    from synth.export.train import training_items
     from synth.video import read_clip
 
     out = tmp_path / "ds"

@@ -11,7 +11,7 @@ import pytest
 
 from synth.cli import main
 from synth.dataset import read_manifest
-from synth.eval.export_train import phrase
+from synth.export.train import phrase
 from synth.models.parsing import LETTERS
 from synth.scenes.direction import DIRECTIONS
 

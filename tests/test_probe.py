@@ -134,7 +134,7 @@ def test_probe_bad_input_is_one_line(tmp_path, capsys):
 
 
 def test_gt_cells_average_valid_pixels_per_cell():
-    from synth.probe.geometry import gt_cells
+    from synth.probe.gt_targets import gt_cells
 
     depth = np.full((4, 6, 6), np.inf, np.float32)
     depth[:, :3, :3] = np.arange(4, dtype=np.float32)[:, None, None] + 1  # top-left quarter, 1..4 m by frame

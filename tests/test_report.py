@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 
 from synth.cli import main
-from synth.eval.report import Evaluation, short_conditions, write_report
+from synth.report.document import Evaluation, short_conditions, write_report
 
 OPTIONS = ["left", "right", "up", "down"]
 

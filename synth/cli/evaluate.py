@@ -29,8 +29,9 @@ from omegaconf import MISSING
 
 from synth.dataset import open_dataset
 from synth.errors import UserError
-from synth.eval.runner import EvalSettings, evaluate
+from synth.eval.runner import EvalSettings, evaluate, run_predictions, run_records
 from synth.models.registry import MODEL_CONFIGS, build_model
+from synth.report.document import Evaluation, write_single_report
 
 DEFAULTS = [{"model": MISSING}]  # model= is required: no silent default
 
@@ -76,6 +77,10 @@ def run(cfg: Config) -> None:
     oracle_for = _oracle_for(cfg.model.kind) if cfg.model.kind in ("oracle", "single_frame") else None
     model = build_model(cfg.model, oracle_for)
     metrics = evaluate(root, records, model, settings, log=lambda m: print(m, file=sys.stderr))
+    predictions = run_predictions(root, records, model.label, settings)
+    evaluation = Evaluation(root, model.label, run_records(records, settings), predictions, settings.variants,
+                            settings.circular)  # fmt: skip
+    write_single_report(evaluation, root / "evals" / model.label)
     lo, hi = metrics["ci95"]
     print(
         f"{model.label}: accuracy {metrics['accuracy']:.3f} [{lo:.3f}, {hi:.3f}] n={metrics['n']} "

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from synth.dataset import open_dataset
 from synth.errors import UserError
-from synth.eval.export_lmms import export_lmms_eval
-from synth.eval.export_train import export_hf, export_llava
+from synth.export.lmms import export_lmms_eval
+from synth.export.train import export_hf, export_llava
 
 POSITIONAL = "format"
 FORMATS = ("lmms-eval", "llava", "hf")
@@ -57,7 +57,4 @@ def run(cfg: Config) -> None:
     if cfg.format == "hf":
         print(export_hf(root, records, out, cfg.style, cfg.seed, cfg.video_token, cfg.split, cfg.overwrite))
         return
-    if out.exists() and any(out.iterdir()) and not cfg.overwrite:
-        raise UserError(f"out={out}: exists and is not empty; pass overwrite=true to replace it")
-    yaml_path = export_lmms_eval(root, records, out, cfg.task, cfg.frames, cfg.visual)
-    print(yaml_path)
+    print(export_lmms_eval(root, records, out, cfg.task, cfg.frames, cfg.visual, cfg.overwrite))

@@ -23,25 +23,16 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, List
+from typing import Any
 
 from omegaconf import MISSING
 
 from synth.dataset import open_dataset
 from synth.errors import UserError
 from synth.models.configs import HFModelConfig
+from synth.probe.run import ProbeSettings, run_probe
 
 DEFAULTS = [{"model": "hf"}]
-
-
-@dataclass
-class ProbeKeys:
-    target: str = "answer"
-    stages: Any = "auto"
-    modules: List[str] = field(default_factory=list)
-    pool: List[int] = field(default_factory=lambda: [4, 2, 2])
-    folds: int = 5
-    seed: int = 0
 
 
 @dataclass
@@ -54,7 +45,7 @@ class EvalKeys:
 class Config:
     data: str = ""
     model: Any = MISSING
-    probe: ProbeKeys = field(default_factory=ProbeKeys)
+    probe: ProbeSettings = field(default_factory=lambda: ProbeSettings(frames="${eval.frames}", limit="${eval.limit}"))
     eval: EvalKeys = field(default_factory=EvalKeys)
 
 
@@ -63,16 +54,12 @@ def register(cs, overrides: list[str]) -> None:
 
 
 def run(cfg: Config) -> None:
-    from synth.probe.run import ProbeSettings, run_probe
-
     if not cfg.data:
         raise UserError("data: required, the dataset directory (data=DIR)")
     root = Path(cfg.data)
     records, _ = open_dataset(root)
-    stages = cfg.probe.stages if isinstance(cfg.probe.stages, (list, tuple)) else str(cfg.probe.stages)
-    settings = ProbeSettings(target=cfg.probe.target, stages=stages, modules=list(cfg.probe.modules),
-                             pool=list(cfg.probe.pool), folds=cfg.probe.folds, frames=cfg.eval.frames,
-                             limit=cfg.eval.limit, seed=cfg.probe.seed)  # fmt: skip
+    settings = cfg.probe
+    settings.stages = settings.stages if isinstance(settings.stages, list) else str(settings.stages)
     settings.validate()
     from synth.models.registry import build_model
 

@@ -16,7 +16,7 @@ from typing import List
 
 from synth.dataset import read_manifest
 from synth.errors import UserError
-from synth.eval.report import Evaluation, write_report
+from synth.report.document import Evaluation, write_report
 from synth.results import read_predictions
 
 

@@ -1,7 +1,7 @@
-"""Evaluator hooks: ask a model every sample of a dataset, score the answers, report findings.
+"""The eval bench: ask a model every sample of a dataset, cache and score the answers.
 
-Modules: ``prompts`` (question variants, option rotations), ``parsing`` (free text -> option),
-``models`` (adapters: built-ins, OpenAI-compatible HTTP, local transformers, subprocess),
-``runner`` (cached, resumable asking), ``metrics`` and ``stats`` (accuracy, Wilson intervals,
-McNemar), ``report`` (markdown + PNG plots) and ``export_lmms`` (lmms-eval task directories).
+Modules: ``runner`` (cached, resumable asking; writes ``predictions.jsonl`` and ``metrics.json``)
+and ``audit`` (learned shortcut probes over frames, text and clip summaries). The models live in
+:mod:`synth.models`, scoring in :mod:`synth.scoring`, the report in :mod:`synth.report`, exports
+in :mod:`synth.export`.
 """

@@ -17,7 +17,7 @@ Features (``audit.features``):
 
 Verdicts: a single-frame or text probe is a ``shortcut`` when its held-out accuracy exceeds
 chance by more than ``margin``. Order-free summaries may legitimately tell part of the answer: a
-family declares how much in :attr:`synth.scenes.base.Task.order_free_ceiling` (the answer that
+family declares how much in :attr:`synth.scenes.task.Task.order_free_ceiling` (the answer that
 survives time reversal), and a summary probe is a ``shortcut`` only above that ceiling (or
 chance, whichever is higher) plus the margin; above chance but within it, it is ``allowed``.
 Chance is the accuracy of always naming the most common answer (``1 / options`` when balanced).
@@ -25,8 +25,6 @@ Chance is the accuracy of always naming the most common answer (``1 / options`` 
 
 from __future__ import annotations
 
-import json
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -34,6 +32,7 @@ from typing import Callable
 import numpy as np
 
 from synth.errors import UserError
+from synth.scoring.probe import INNER_FOLDS, LogisticSettings, cross_validated_predictions, group_folds
 from synth.scoring.stats import wilson_interval
 from synth.video import read_clip
 
@@ -42,7 +41,6 @@ NAMED_FRAMES = ("first", "middle", "last")
 DEFAULT_FEATURES = ("first", "middle", "last", "text", "mean", "max")
 # The regularisation strengths the inner cross-validation picks from (inverse L2 weight).
 C_GRID = (0.001, 0.01, 0.1, 1.0)
-INNER_FOLDS = 3
 FORMAT_VERSION = 1
 
 
@@ -139,43 +137,23 @@ def check_frames(records: list[dict], features: list[Feature]) -> None:
                 )
 
 
-def _probe_model(kind: str, train_y: np.ndarray, train_groups: np.ndarray):
-    """An unfitted standardised logistic regression whose C is picked by a grouped inner
-    cross-validation over the training rows; ``text`` gets a bag-of-words front end."""
-    from sklearn.feature_extraction.text import CountVectorizer
-    from sklearn.linear_model import LogisticRegressionCV
-    from sklearn.model_selection import GroupKFold
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    inner = GroupKFold(n_splits=min(INNER_FOLDS, len(np.unique(train_groups))))
-    splits = list(inner.split(np.zeros(len(train_y)), train_y, train_groups))
-    logistic = LogisticRegressionCV(Cs=list(C_GRID), cv=splits, tol=1e-3, max_iter=2000)
-    if kind == "text":
-        return make_pipeline(CountVectorizer(), StandardScaler(with_mean=False), logistic)
-    return make_pipeline(StandardScaler(), logistic)
+# The audit's class probe: C by inner-CV accuracy; a training side of one group predicts its most
+# common answer.
+LOGISTIC = LogisticSettings(c_grid=C_GRID, tol=1e-3, quiet=True)
 
 
 def held_out_predictions(kind: str, x: list | np.ndarray, y: np.ndarray, groups: np.ndarray, folds: int) -> np.ndarray:
-    """Predicted ``y`` of every sample by a probe fitted on the other groups (outer GroupKFold)."""
-    from sklearn.model_selection import GroupKFold
+    """Predicted ``y`` of every sample by a probe fitted on the other groups (outer GroupKFold).
+
+    One BLAS thread: these fits are small, and threads only fight over the cores (10-20x slower
+    on a busy machine).
+    """
     from threadpoolctl import threadpool_limits
 
-    x = np.asarray(x, dtype=object) if kind == "text" else np.asarray(x, dtype=np.float32)
-    predicted = np.empty_like(y)
-    for train, test in GroupKFold(n_splits=folds).split(np.zeros(len(y)), y, groups):
-        classes = np.unique(y[train])
-        if len(classes) < 2 or len(np.unique(groups[train])) < 2:  # nothing to learn: the one answer seen
-            predicted[test] = np.bincount(y[train]).argmax()
-            continue
-        model = _probe_model(kind, y[train], groups[train])
-        # One BLAS thread: these fits are small, and threads only fight over the cores (10-20x
-        # slower on a busy machine).
-        with threadpool_limits(1), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # convergence and single-class inner-fold notices
-            model.fit(x[train], y[train])
-        predicted[test] = model.predict(x[test])
-    return predicted
+    x = x if kind == "text" else np.asarray(x, dtype=np.float32)
+    splits = group_folds(y, groups, folds, stratified=False)
+    with threadpool_limits(1):
+        return cross_validated_predictions(x, y, groups, splits, LOGISTIC, text=kind == "text")
 
 
 def verdict(accuracy: float, chance: float, margin: float, feature: Feature, ceiling: float | None) -> tuple[str, float]:
@@ -276,27 +254,3 @@ def strict_failure(result: dict) -> str | None:
         return None
     worst = ", ".join(f"{p['task']}/{p['feature']} {p['accuracy']:.3f} > {p['limit']:.3f}" for p in bad)
     return f"audit.strict: {len(bad)} probe(s) above chance + margin {result['margin']:g}: {worst}"
-
-
-def audit_section(roots: list[Path]) -> list[str]:
-    """Markdown lines of the ``synth report`` section: the audit of every dataset in ``roots``
-    that has ``evals/audit/audit.json`` (none: no section)."""
-    lines: list[str] = []
-    for root in dict.fromkeys(Path(r) for r in roots):
-        path = root / "evals" / "audit" / "audit.json"
-        if not path.is_file():
-            continue
-        result = json.loads(path.read_text())
-        if not lines:
-            lines += [
-                "## Shortcut audit",
-                "",
-                "Learned probes (`synth audit`: standardised logistic regression on one frame area-averaged to "
-                "a few pixels, on the question text, or on the clip's mean / max image; held-out groups). "
-                "A single-frame or text probe above chance + margin is a shortcut; order-free summaries are "
-                "held to what each family declares they may tell.",
-                "",
-            ]
-        verdict = "passed" if result["passed"] else "FAILED: " + ", ".join(result["shortcuts"])
-        lines += [f"`{root}` (n = {result['n']}, margin {result['margin']:g}): {verdict}", "", table(result), ""]
-    return lines

@@ -2,7 +2,7 @@
 
 Output in ``<dataset>/evals/<model label>/``: ``predictions.jsonl`` (one line per ask: id,
 variant, rotation, prompt_hash, fingerprint, response, parsed option text or null, correct),
-``metrics.json`` and ``report.md`` with PNG plots.
+``metrics.json`` (``synth eval`` then writes ``report.md`` with PNG plots beside them: :mod:`synth.report`).
 
 Resuming: a cached line is reused when its (id, variant, rotation), prompt hash and
 fingerprint (model config + frame count) all match; anything else is asked again. When the file
@@ -66,23 +66,17 @@ def fingerprint(model: Model, settings: EvalSettings) -> str:
 
 
 def evaluate(root: Path, records: list[dict], model: Model, settings: EvalSettings, log=print) -> dict:
-    """Ask, cache, score; returns the metrics and writes predictions, metrics and report under evals/."""
-    from synth.eval.report import Evaluation, write_single_report
-
+    """Ask, cache, score; returns the metrics and writes predictions and metrics under evals/<label>/."""
     settings.validate()
     if settings.scoring == "likelihood" and not hasattr(model, "option_logprobs"):
         raise UserError(f"eval.scoring=likelihood: model={model.cfg.kind} gives no log-probabilities (allowed: model=hf)")
-    if settings.limit:
-        records = records[: settings.limit]
+    records = run_records(records, settings)
     out_dir = root / "evals" / model.label
     out_dir.mkdir(parents=True, exist_ok=True)
     predictions_path = out_dir / "predictions.jsonl"
     run_fp = fingerprint(model, settings)
 
-    asks_by_record = [
-        (record, [a for v in settings.variants for a in build_asks(record, v, settings.circular)])
-        for record in records
-    ]
+    asks_by_record = [(record, record_asks(record, settings)) for record in records]
     wanted = {a.key: a for _, asks in asks_by_record for a in asks}
     cached = {}
     kept_for_later = []  # same model and frames, outside this run (eval.limit, other variants): kept
@@ -151,7 +145,24 @@ def evaluate(root: Path, records: list[dict], model: Model, settings: EvalSettin
     metrics["model"] = model.label
     metrics["frames"] = settings.frames
     write_atomic(out_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")
-    evaluation = Evaluation(root, model.label, records, ordered, settings.variants, settings.circular)
-    write_single_report(evaluation, out_dir)
     return metrics
+
+
+def run_records(records: list[dict], settings: EvalSettings) -> list[dict]:
+    """The records a run asks about: the first ``settings.limit`` (0: all)."""
+    return records[: settings.limit] if settings.limit else records
+
+
+def record_asks(record: dict, settings: EvalSettings) -> list[Ask]:
+    """Every ask of one record: each variant, each rotation when circular."""
+    return [a for v in settings.variants for a in build_asks(record, v, settings.circular)]
+
+
+def run_predictions(root: Path, records: list[dict], label: str, settings: EvalSettings) -> list[dict]:
+    """The predictions of the run :func:`evaluate` made with ``settings``, in ask order, read back
+    from ``evals/<label>/predictions.jsonl`` (which also keeps lines outside the run)."""
+    by_key = {(p.get("id"), p.get("variant"), p.get("rotation")): p
+              for p in read_predictions(root / "evals" / label / "predictions.jsonl")}  # fmt: skip
+    keys = [a.key for r in run_records(records, settings) for a in record_asks(r, settings)]
+    return [by_key[k] for k in keys if k in by_key]
 

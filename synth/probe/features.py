@@ -19,7 +19,7 @@ import numpy as np
 from synth.io import write_atomic
 from synth.models.frames import SampledClip
 from synth.models.prompts import build_asks
-from synth.probe.geometry import gt_target
+from synth.probe.gt_targets import gt_target
 from synth.probe.stages import Recorder, Stage, stage_features, visual_token_ids
 from synth.results import read_predictions, write_predictions
 from synth.scoring.answers import score

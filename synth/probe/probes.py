@@ -1,4 +1,5 @@
-"""Linear probes (scikit-learn) with grouped cross-validation and a control task.
+"""Linear probes (scikit-learn) with grouped cross-validation and a control task; the probe
+itself is :mod:`synth.scoring.probe`, shared with the shortcut audit.
 
 * categorical targets: standardised ``LogisticRegressionCV``, C chosen by inner-CV log-loss
   (accuracy ties on small folds and would pick the strongest penalty), accuracy with a Wilson
@@ -17,10 +18,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from synth.scoring.probe import LogisticSettings, cross_validated_predictions, group_folds
 from synth.scoring.stats import wilson_interval
 
 C_GRID = (0.001, 0.01, 0.1, 1.0, 10.0)
-ALPHA_GRID = (0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0)
 BOOTSTRAP = 500
 
 
@@ -38,26 +39,9 @@ def chance_level(labels: list) -> float:
     return float(counts.max() / counts.sum())
 
 
-def group_folds(x, y, groups, n_splits: int, numeric: bool):
-    """(train, test) index pairs that keep each group on one side: ``GroupKFold`` for numeric
-    targets, ``StratifiedGroupKFold`` for classes (folds also balance the classes, so a probe
-    that knows nothing scores chance rather than below it; ``GroupKFold`` when every class has
-    fewer members than folds); None when fewer than 2 groups."""
-    import warnings
-
-    from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
-
-    k = min(n_splits, len(np.unique(groups)))
-    if k < 2:
-        return None
-    if not numeric:
-        with warnings.catch_warnings():  # "the least populated class has fewer members than n_splits"
-            warnings.simplefilter("ignore", UserWarning)
-            try:
-                return list(StratifiedGroupKFold(n_splits=k).split(x, y, groups))
-            except ValueError:  # every class has fewer members than folds: nothing to stratify
-                pass
-    return list(GroupKFold(n_splits=k).split(x, y, groups))
+# synth probe's class probe: C by inner-CV log-loss (accuracy ties on small folds and would pick the
+# strongest penalty), class-balanced folds, a plain C = 1 fit when training holds one group.
+LOGISTIC = LogisticSettings(c_grid=C_GRID, scoring="neg_log_loss", stratified=True, one_group_c=1.0)
 
 
 def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray, numeric: bool, folds: int, splits=None) -> np.ndarray:
@@ -65,31 +49,12 @@ def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray, numeric: bool,
 
     Args:
         x: (n, dims) float features; y: (n,) labels (class codes or floats); groups: (n,) ids.
-        splits: outer (train, test) index pairs (default :func:`group_folds` with ``folds``).
+        splits: outer (train, test) index pairs (default: ``folds`` grouped folds, class-balanced
+            for categorical ``y``).
     """
-    from sklearn.linear_model import LogisticRegression, LogisticRegressionCV, Ridge, RidgeCV
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
     if splits is None:
-        splits = group_folds(x, y, groups, folds, numeric)
-    predictions = np.zeros(y.shape, dtype=float if numeric else y.dtype)
-    for train, test in splits:
-        inner = group_folds(x[train], y[train], groups[train], 3, numeric)
-        if numeric:
-            probe = RidgeCV(alphas=ALPHA_GRID, cv=inner) if inner else Ridge(alpha=1.0)
-        elif len(np.unique(y[train])) < 2:  # one class in training: the probe can only say it
-            predictions[test] = y[train][0]
-            continue
-        elif inner is None:  # one group to train on: no inner folds, default regularisation
-            probe = LogisticRegression(C=1.0, max_iter=2000)
-        else:
-            probe = LogisticRegressionCV(Cs=list(C_GRID), cv=inner, max_iter=2000, scoring="neg_log_loss",
-                                         l1_ratios=(0.0,), use_legacy_attributes=False)  # fmt: skip
-        model = make_pipeline(StandardScaler(), probe)
-        model.fit(x[train], y[train])
-        predictions[test] = model.predict(x[test])
-    return predictions
+        splits = group_folds(y, groups, folds, stratified=not numeric)
+    return cross_validated_predictions(x, y, groups, splits, None if numeric else LOGISTIC)
 
 
 def _r2(y, p) -> float:

@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, List
 
 import numpy as np
 
 from synth.errors import UserError
 from synth.io import write_atomic
 from synth.probe.features import collect, load_stage
-from synth.probe.geometry import GT_TARGETS
+from synth.probe.gt_targets import GT_TARGETS
 from synth.probe.probes import chance_level, is_numeric, probe_stage
 from synth.probe.stages import resolve_stages
 from synth.scoring.stats import wilson_interval
@@ -26,10 +27,13 @@ from synth.scoring.stats import wilson_interval
 
 @dataclass
 class ProbeSettings:
+    """``synth probe``'s settings (also its Hydra ``probe`` node; ``frames`` and ``limit`` follow
+    ``eval.frames`` and ``eval.limit`` there). ``pool``: (time bins, rows, columns) per stage."""
+
     target: str = "answer"
-    stages: object = "auto"
-    modules: list[str] = field(default_factory=list)
-    pool: list[int] = field(default_factory=lambda: [4, 2, 2])
+    stages: Any = "auto"  # "auto", "all" or a list of stage names
+    modules: List[str] = field(default_factory=list)
+    pool: List[int] = field(default_factory=lambda: [4, 2, 2])
     folds: int = 5
     frames: int = 8
     limit: int = 0
@@ -169,25 +173,3 @@ def plot_probe(doc: dict, path: Path) -> None:
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=2, fontsize=8)
     fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)
-
-
-def probe_section(evaluations, out_dir: Path) -> list[str]:
-    """Markdown lines for ``synth report``: each evaluated (dataset, model) pair's probe.json, its
-    table and plot (copied into ``out_dir``); empty when none was probed."""
-    import shutil
-
-    lines = []
-    for root, model in sorted({(str(ev.root), ev.model) for ev in evaluations}):
-        probe_dir = Path(root) / "evals" / model / "probe"
-        if not (probe_dir / "probe.json").is_file():
-            continue
-        doc = json.loads((probe_dir / "probe.json").read_text())
-        png = f"probe_{Path(root).name}_{model}.png"
-        if (probe_dir / "probe.png").is_file():
-            shutil.copyfile(probe_dir / "probe.png", out_dir / png)
-        lines += [probe_markdown(doc, heading="###").rstrip(), "", f"![probe {model}]({png})", ""]
-    if lines:
-        lines = ["## Probes: where the model loses what it saw", "",
-                 "Linear-probe score per stage (`synth probe`, docs/probes.md) against the verbal accuracy on the same samples.",
-                 ""] + lines  # fmt: skip
-    return lines

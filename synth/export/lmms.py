@@ -105,12 +105,16 @@ metadata:
 """
 
 
-def export_lmms_eval(root: Path, records: list[dict], out: Path, task: str = "", frames: int = 8, visual: str = "video") -> Path:
+def export_lmms_eval(root: Path, records: list[dict], out: Path, task: str = "", frames: int = 8, visual: str = "video",
+                     overwrite: bool = False) -> Path:  # fmt: skip
     """Write the task directory for ``records`` of the dataset at ``root``; returns the YAML path.
 
     ``frames``: how many frames per clip to store as synth eval samples them (``eval.frames``);
-    ``visual``: what ``doc_to_visual`` hands the model by default, ``video`` or ``frames``.
+    ``visual``: what ``doc_to_visual`` hands the model by default, ``video`` or ``frames``;
+    ``overwrite``: replace a non-empty ``out`` (else an error).
     """
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise UserError(f"out={out}: exists and is not empty; pass overwrite=true to replace it")
     if frames < 1:
         raise UserError(f"frames={frames}: must be an integer >= 1 (synth eval's eval.frames)")
     if visual not in VISUALS:

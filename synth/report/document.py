@@ -26,6 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from synth.report.audit import audit_section
+from synth.report.probe import probe_section
+from synth.report.world import world_section
 from synth.scoring.metrics import Outcome, condition_label, is_number, outcomes, summarize
 from synth.scoring.stats import mcnemar
 
@@ -403,14 +406,8 @@ def write_report(evaluations: list[Evaluation], out_dir: Path, title: str, world
         lines += _accuracy_section(models, text, accuracy_png, short, styles, out_dir, plt)
         lines += _sweep_section(models, text, suffix, short, styles, out_dir, plt)
         lines += _robustness_section(models, text, suffix, styles, out_dir, plt)
-    from synth.world.report import world_section
-
     lines += world_section(list(world_roots), out_dir, plt)
-    from synth.probe.run import probe_section
-
     lines += probe_section(evaluations, out_dir)
-    from synth.eval.audit import audit_section
-
     lines += audit_section([ev.root for ev in evaluations])
     path = out_dir / "report.md"
     path.write_text("\n".join(lines) + "\n")
