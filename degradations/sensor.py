@@ -7,11 +7,10 @@ with its mean (slope = conversion gain), which the tests check.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Union
 
+import numpy as np
 import torch
 
 from synth.degradations._ops import by_frame_blocks, frame_generators
@@ -27,31 +26,12 @@ Generators = Union[torch.Generator, Sequence[torch.Generator]]
 def _draw(generators: Generators, fill: Callable[[Any, torch.Generator], None]) -> None:
     """Call ``fill(part, generator)`` once for the whole tensor (``part`` = ``...``, one generator)
     or for each frame ``part`` = i with ``generators[i]`` (one per frame: a frame's draws then
-    depend only on its own generator, not on the other frames processed with it). Per-frame
-    generators on the CPU draw on torch's threads: torch's normal and Poisson samplers are serial
-    kernels that release the GIL, and which thread draws a frame does not change its numbers."""
+    depend only on its own generator, not on the other frames processed with it)."""
     if isinstance(generators, torch.Generator):
         fill(..., generators)
-        return
-    workers = min(torch.get_num_threads(), len(generators))
-    if workers < 2 or any(gen.device.type != "cpu" for gen in generators):
+    else:
         for i, gen in enumerate(generators):
             fill(i, gen)
-        return
-    # list() re-raises a worker's exception here
-    list(_threads(workers).map(fill, range(len(generators)), generators))
-
-
-_POOL: tuple[int, int, ThreadPoolExecutor] | None = None  # (process id, workers, pool)
-
-
-def _threads(workers: int) -> ThreadPoolExecutor:
-    """A pool of ``workers`` threads kept between calls (starting threads for every block of frames
-    costs more than a block's draws); a forked child, whose copy has no threads, makes its own."""
-    global _POOL
-    if _POOL is None or _POOL[:2] != (os.getpid(), workers):
-        _POOL = (os.getpid(), workers, ThreadPoolExecutor(workers, thread_name_prefix="synth-draw"))
-    return _POOL[2]
 
 
 def _fill_normal_(buf: torch.Tensor, std: float, generators: Generators) -> torch.Tensor:
@@ -67,6 +47,15 @@ def _fill_normal_(buf: torch.Tensor, std: float, generators: Generators) -> torc
 
     _draw(generators, fill)
     return buf
+
+
+def _flat_nonzero(mask: torch.Tensor) -> torch.Tensor:
+    """Indices (N,) int64 of the True entries of a 1-D bool ``mask``, ascending. On the CPU through
+    numpy (the same indices, 4x faster than torch's nonzero here: 0.09 against 0.39 ms per 256²
+    RGB frame)."""
+    if mask.device.type == "cpu":
+        return torch.from_numpy(np.flatnonzero(mask.numpy()))
+    return mask.nonzero().squeeze(1)
 
 
 def _shot_noise(
@@ -94,7 +83,7 @@ def _shot_noise(
     # exact Poisson where λ is small: pick those pixels by flat index once for the whole tensor
     # (boolean-mask indexing would run nonzero twice, and once per frame costs more than the
     # draws), draw each frame's share with its own generator, write back in one pass
-    idx = (electrons.view(-1) < _GAUSS_ABOVE_E).nonzero().squeeze(1)
+    idx = _flat_nonzero(electrons.view(-1) < _GAUSS_ABOVE_E)
     if not idx.numel():
         return noisy, z
     lam = electrons.view(-1).index_select(0, idx)
