@@ -24,7 +24,7 @@ from synth.io import write_atomic
 from synth.models.base import Model
 from synth.models.frames import SampledClip
 from synth.models.prompts import VARIANTS, Ask, build_asks
-from synth.results import read_predictions, write_predictions
+from synth.results import read_predictions, split_cached, write_predictions
 from synth.scoring.answers import score
 from synth.scoring.metrics import compute_metrics
 
@@ -78,18 +78,11 @@ def evaluate(root: Path, records: list[dict], model: Model, settings: EvalSettin
 
     asks_by_record = [(record, record_asks(record, settings)) for record in records]
     wanted = {a.key: a for _, asks in asks_by_record for a in asks}
-    cached = {}
-    kept_for_later = []  # same model and frames, outside this run (eval.limit, other variants): kept
-    stale = 0
-    for line in read_predictions(predictions_path):
-        key = (line.get("id"), line.get("variant"), line.get("rotation"))
-        ask = wanted.get(key)
-        if line.get("fingerprint") != run_fp or (ask and line.get("prompt_hash") != ask.prompt_hash):
-            stale += 1
-        elif ask:
-            cached[key] = line
-        else:
-            kept_for_later.append(line)
+    # kept_for_later: same model and frames, outside this run (eval.limit, other variants)
+    cached, kept_for_later, stale = split_cached(
+        read_predictions(predictions_path), prediction_key, wanted,
+        lambda line, ask: line.get("fingerprint") == run_fp and (ask is None or line.get("prompt_hash") == ask.prompt_hash),
+    )  # fmt: skip
     if stale:
         log(f"{stale} cached predictions were made with another prompt, model config or frame count: dropped")
     pending = [(r, [a for a in asks if a.key not in cached]) for r, asks in asks_by_record]
@@ -148,6 +141,11 @@ def evaluate(root: Path, records: list[dict], model: Model, settings: EvalSettin
     return metrics
 
 
+def prediction_key(line: dict) -> tuple:
+    """A prediction line's ask: (sample id, variant, rotation), as :attr:`Ask.key`."""
+    return (line.get("id"), line.get("variant"), line.get("rotation"))
+
+
 def run_records(records: list[dict], settings: EvalSettings) -> list[dict]:
     """The records a run asks about: the first ``settings.limit`` (0: all)."""
     return records[: settings.limit] if settings.limit else records
@@ -161,8 +159,7 @@ def record_asks(record: dict, settings: EvalSettings) -> list[Ask]:
 def run_predictions(root: Path, records: list[dict], label: str, settings: EvalSettings) -> list[dict]:
     """The predictions of the run :func:`evaluate` made with ``settings``, in ask order, read back
     from ``evals/<label>/predictions.jsonl`` (which also keeps lines outside the run)."""
-    by_key = {(p.get("id"), p.get("variant"), p.get("rotation")): p
-              for p in read_predictions(root / "evals" / label / "predictions.jsonl")}  # fmt: skip
+    by_key = {prediction_key(p): p for p in read_predictions(root / "evals" / label / "predictions.jsonl")}
     keys = [a.key for r in run_records(records, settings) for a in record_asks(r, settings)]
     return [by_key[k] for k in keys if k in by_key]
 

@@ -21,7 +21,7 @@ from synth.models.frames import SampledClip
 from synth.models.prompts import build_asks
 from synth.probe.gt_targets import gt_target
 from synth.probe.stages import Recorder, Stage, stage_features, visual_token_ids
-from synth.results import read_predictions, write_predictions
+from synth.results import read_predictions, split_cached, write_predictions
 from synth.scoring.answers import score
 
 
@@ -53,13 +53,13 @@ def collect(root: Path, records: list[dict], hf, stages: list[Stage], frames: in
     index_path = cache / "samples.jsonl"
     fp = run_fingerprint(hf.fingerprint(), frames, stages, pool, geometry)
     by_id = {str(r["id"]): r for r in records}
-    done = {}
-    for line in read_predictions(index_path):
-        record = by_id.get(line.get("id"))
+
+    def fresh(line: dict, record: dict | None) -> bool:
         ask = build_asks(record, "mcq", False)[0] if record else None
-        if (ask and line.get("fingerprint") == fp and line.get("prompt_hash") == ask.prompt_hash
-                and (cache / f"{line['id']}.npz").is_file()):  # fmt: skip
-            done[line["id"]] = line
+        return bool(ask and line.get("fingerprint") == fp and line.get("prompt_hash") == ask.prompt_hash
+                    and (cache / f"{line['id']}.npz").is_file())  # fmt: skip
+
+    done, _, _ = split_cached(read_predictions(index_path), lambda line: line.get("id"), by_id, fresh)
     todo = [r for r in records if str(r["id"]) not in done]
     log(f"probe {hf.label}: {len(records)} samples, {len(done)} cached, {len(todo)} to run")
     if todo:

@@ -26,7 +26,7 @@ from synth.dataset import read_gt
 from synth.degradations.quality import psnr, ssim
 from synth.errors import UserError
 from synth.io import write_atomic
-from synth.results import read_predictions, write_predictions
+from synth.results import read_predictions, split_cached, write_predictions
 from synth.world.metrics import lab, object_scores
 from synth.world.models import Truth, WorldModel
 from synth.world.revisits import revisits
@@ -199,14 +199,10 @@ def run_world(
     (out_dir / "generated").mkdir(parents=True, exist_ok=True)
     lines_path = out_dir / "world_revisits.jsonl"
     wanted = {r["id"]: fingerprint(model, r) for r in records}
-    cached, kept, stale = {}, [], 0
-    for line in read_predictions(lines_path):
-        if line.get("id") not in wanted:
-            kept.append(line)  # clips outside this run (limit=): kept for later runs
-        elif line.get("fingerprint") == wanted[line["id"]] and (out_dir / line.get("video", "")).is_file():
-            cached[line["id"]] = line
-        else:
-            stale += 1
+    cached, kept, stale = split_cached(  # kept: clips outside this run (limit=), for later runs
+        read_predictions(lines_path), lambda line: line.get("id"), wanted,
+        lambda line, fp: fp is None or (line.get("fingerprint") == fp and (out_dir / line.get("video", "")).is_file()),
+    )  # fmt: skip
     if stale:
         log(f"{stale} cached videos were made by another model config or from another clip: generated again")
     pending = [r for r in records if r["id"] not in cached]
