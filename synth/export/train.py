@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 from pathlib import Path
@@ -41,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from synth.errors import UserError
+from synth.io import write_dir_atomic
 from synth.models.parsing import LETTERS
 from synth.models.phrasings import PHRASINGS
 from synth.models.prompts import MCQ_INSTRUCTION, OPEN_INSTRUCTION, render_prompt
@@ -144,20 +144,10 @@ def training_items(records: list[dict], style: str = "mixed", seed: int = 0, vid
 
 
 def _write_atomically(out: Path, overwrite: bool, fill) -> None:
-    """Run ``fill(tmp_dir)`` in a fresh sibling of ``out``, then put it in ``out``'s place."""
+    """:func:`synth.io.write_dir_atomic`, refusing a non-empty ``out`` unless ``overwrite``."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
         raise UserError(f"out={out}: exists and is not empty; pass overwrite=true to replace it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
-        fill(tmp)
-        if out.exists():
-            shutil.rmtree(out) if out.is_dir() else out.unlink()
-        tmp.rename(out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    write_dir_atomic(out, fill)
 
 
 def _copy_clips(root: Path, records: list[dict], items: list[dict], out: Path) -> None:
