@@ -174,12 +174,10 @@ def _read_out(
     e, spare = _shot_noise(e, gen, fused * read_noise_e if read_noise_e > 0 else None)
     e.clamp_(max=full_well_e)
     clipping = (~fused).nonzero().flatten().tolist()
-    if read_noise_e > 0 and clipping:
-        read = _fill_normal_(spare[clipping], read_noise_e, [gen[i] for i in clipping])
-        if len(clipping) == t:
-            e.add_(read)
-        else:
-            e[clipping] += read
+    if read_noise_e > 0 and len(clipping) == t:
+        e.add_(_fill_normal_(spare, read_noise_e, gen))
+    elif read_noise_e > 0 and clipping:
+        e[clipping] += _fill_normal_(spare[clipping], read_noise_e, [gen[i] for i in clipping])
     if row_noise_e > 0:
         e.add_(_fill_normal_(torch.empty((t, 1, h, 1), device=video.device), row_noise_e, gen))
     levels = 2**bits - 1
