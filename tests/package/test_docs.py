@@ -32,13 +32,14 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+from support.doc_commands import shrink
+
+REPO = Path(__file__).resolve().parents[2]
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 SHELL_INFO = {"", "sh", "bash", "shell", "console"}
 PROGRAMS = {"synth", "python", "cat", "make", "export", "for", "pip", "lmms-eval", "ls", "mkdir", "cd", "echo",
             "SYNTH_LMMS_EVAL_PATH", "ffmpeg", "accelerate"}  # fmt: skip
 SKIP = re.compile(r"<!--\s*docs-test:\s*skip\b\s*(.*?)\s*-->")
-SMALL_N, SMALL_SIZE = 2, 32
 BLOCK_TIMEOUT_S = 900  # catches a hung command; not a time budget
 
 
@@ -65,42 +66,12 @@ def shell_blocks(doc: Path) -> list[Block]:
     return blocks
 
 
-def _set(args: list[str], key: str, value, smaller=None) -> list[str]:
-    """``key=value`` in ``args``: replaced (kept if ``smaller`` says the given one is smaller) or appended."""
-    for i, a in enumerate(args):
-        if a.startswith(key + "="):
-            given = a.split("=", 1)[1]
-            if smaller is None or not smaller(given):
-                args[i] = f"{key}={value}"
-            return args
-    return args + [f"{key}={value}"]
-
-
-def _at_most(limit: int):
-    return lambda given: given.isdigit() and int(given) <= limit
-
-
-def shrink(argv: list[str]) -> list[str]:
-    """A documented ``synth`` command line at test size: only sizes change."""
-    if not argv:
-        return argv
-    args = list(argv)
-    if args[0] == "generate":
-        args = _set(args, "n", SMALL_N, _at_most(SMALL_N))
-        args = _set(args, "render.width", SMALL_SIZE, _at_most(SMALL_SIZE))
-        args = _set(args, "render.height", SMALL_SIZE, _at_most(SMALL_SIZE))
-    elif args[0] == "calibrate":
-        args = _set(args, "clips", 1, _at_most(1))
-        args = _set(args, "frames", 4, _at_most(4))
-    return args
-
-
 SHIM = """#!{python}
 import sys
 
 if __name__ == "__main__":  # worker pools (jobs=2) spawn processes that import this file again
     sys.path.insert(0, {tests!r})
-    from test_docs import shrink
+    from support.doc_commands import shrink
     from synth.cli import main
 
     sys.exit(main(shrink(sys.argv[1:])))
@@ -145,7 +116,7 @@ def run_doc(doc: Path, tmp: Path, env: dict) -> tuple[list[str], list[str], floa
 def shim_env(tmp_path_factory) -> dict:
     bin_dir = tmp_path_factory.mktemp("bin")
     shim = bin_dir / "synth"
-    shim.write_text(SHIM.format(python=sys.executable, tests=str(Path(__file__).parent)))
+    shim.write_text(SHIM.format(python=sys.executable, tests=str(Path(__file__).parents[1])))
     shim.chmod(0o755)
     env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     env.pop("OPENAI_API_KEY", None)

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 from PIL import Image
-from test_eval_support import SIZE, make_dataset
+from support.square_clips import SIZE, make_dataset
 
 from synth.cli import main
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from synth.dataset import read_gt, read_manifest
 from synth.video import read_clip
-from test_generate import SMALL, synth
+from support.cli import SMALL, synth
 
 BRIGHT_ON_BLACK = ["background.kind=solid", "background.color=black", "object.color=white", "light.ambient=0.35",
                    "object.shape=sphere", "motion.mid_x=1.2", "motion.mid_y=0.7", "clip.seconds=2"]  # fmt: skip

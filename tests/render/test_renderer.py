@@ -15,11 +15,7 @@ W, H = 96, 64
 FPS = 10.0
 
 
-@pytest.fixture(scope="module")
-def renderer():
-    r = Renderer(W, H, msaa=4, shadow_size=256)
-    yield r
-    r.release()
+RENDERER = {"width": W, "height": H, "msaa": 4, "shadow_size": 256}  # the `renderer` fixture (conftest.py)
 
 
 def flat_scene(*nodes: Node, camera: Camera | None = None) -> Scene:

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 from scipy import stats
-from test_eval_support import make_dataset, oracle_for
+from support.square_clips import make_dataset, oracle_for
 
 from synth.cli import main
 from synth.dataset import read_manifest

@@ -15,14 +15,14 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from test_eval_support import make_dataset
+from support.square_clips import make_dataset
 
 from PIL import Image
 
 from synth.cli import main
 from synth.models.frames import SampledClip
 
-LMMS_PATH = Path(os.environ.get("SYNTH_LMMS_EVAL_PATH", Path(__file__).parents[1] / ".venv" / "lmms-eval"))
+LMMS_PATH = Path(os.environ.get("SYNTH_LMMS_EVAL_PATH", Path(__file__).parents[2] / ".venv" / "lmms-eval"))
 pytestmark = pytest.mark.skipif(
     not (LMMS_PATH / "lmms_eval").is_dir(),
     reason=f"lmms-eval is not installed in {LMMS_PATH} (`make test` installs it there)",

@@ -13,7 +13,7 @@ import pytest
 pytest.importorskip("transformers")
 pytest.importorskip("torchvision")
 
-from test_hf_architectures import write_direction_dataset  # noqa: E402
+from support.paired_squares import write_direction_dataset  # noqa: E402
 
 from synth.cli import main  # noqa: E402
 from synth.models.configs import HFModelConfig  # noqa: E402

@@ -10,7 +10,7 @@ import socket
 import numpy as np
 import pytest
 import torch
-from test_eval_support import make_dataset
+from support.square_clips import make_dataset
 
 import synth.degradations as D
 from synth.cli import main

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from synth.dataset import read_manifest
-from test_generate import SMALL, synth
+from support.cli import SMALL, synth
 
 
 def test_multirun_gives_paired_datasets_one_per_value(tmp_path):

@@ -141,7 +141,7 @@ def test_preview_labels_rows_and_columns(tmp_path):
 
 def test_synth_report_keeps_runs_with_other_frame_counts_apart(tmp_path):
     """Through the CLI: the same model at eval.frames=4 on one dataset and 8 on its copy."""
-    from test_eval_support import make_dataset
+    from support.square_clips import make_dataset
 
     a, b = make_dataset(tmp_path / "a", n=4), make_dataset(tmp_path / "b", n=4)
     assert main(["eval", f"data={a}", "model=random", "eval.frames=4"]) == 0

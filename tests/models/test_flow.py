@@ -6,7 +6,7 @@ import json
 import cv2
 import numpy as np
 import pytest
-from test_eval_support import make_dataset
+from support.square_clips import make_dataset
 
 from synth.cli import main
 from synth.models.configs import FlowModelConfig

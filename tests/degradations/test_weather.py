@@ -61,7 +61,7 @@ def test_snow_falls_too(renderer):
 
 def test_generate_puts_rain_in_the_scene_and_records_it(tmp_path):
     from synth.dataset import read_manifest
-    from test_generate import SMALL, synth
+    from support.cli import SMALL, synth
 
     out = tmp_path / "rain"
     synth("generate", *SMALL, "n=1", f"out={out}", "degradation=[rain]", "degradation.rain.severity=3")

@@ -26,7 +26,7 @@ from synth.world.metrics import ciede2000, lab, object_scores
 from synth.world.revisits import away_frames, revisits
 from synth.world.runner import summarize
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "world-models.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "world-models.md"
 
 # Sharma, Wu, Dalal (2005), Table 1: (L, a, b) pairs and their CIEDE2000.
 SHARMA_PAIRS = [

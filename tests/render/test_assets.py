@@ -10,18 +10,13 @@ import pytest
 from PIL import Image
 
 from synth import assets, meshes
-from synth.renderer import Renderer
 from synth.scene import Background, Light, Material, Node, Scene
 from synth.tracks import tracks
 
 SIZE = 64
 
 
-@pytest.fixture(scope="module")
-def renderer():
-    r = Renderer(SIZE, SIZE, msaa=1, shadow_size=64)
-    yield r
-    r.release()
+RENDERER = {"width": SIZE, "height": SIZE, "msaa": 1, "shadow_size": 64}  # the `renderer` fixture (conftest.py)
 
 
 def _lit(objects: list[Node]) -> Scene:
