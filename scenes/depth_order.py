@@ -26,20 +26,15 @@ between the first and the last third of the clip.
 
 from __future__ import annotations
 
-import numpy as np
-
 from synth.sampling import ParamDraw
-from synth.scenes.oracle import most_travelled
-from synth.scenes.staging import camera, lane_midpoint, solid_object, stage, texture, two_objects, view_half_extent
-from synth.scenes.task import ClipFormat, Sample, Task, answer_param
-from synth.scenes.wording import OPTION_POSITIONS, name_options
+from synth.scene import Node
+from synth.scenes.staging import camera, lane_midpoint, solid_object, two_objects, view_half_extent
+from synth.scenes.task import ClipFormat, Sample
+from synth.scenes.which_of_two import Lane, WhichOfTwo
 
 
-class DepthOrder(Task):
-    name = "depth_order"
-    description = "which of two objects is closer to the camera (projected sizes equalised)"
-    answer_set = tuple(OPTION_POSITIONS)
-    order_free_ceiling = 1.0
+class DepthOrder(WhichOfTwo, name="depth_order",
+                 description="which of two objects is closer to the camera (projected sizes equalised)"):
 
     def build(self, draw: ParamDraw, answer: str, clip: ClipFormat) -> Sample:
         duration_s = clip.duration_s
@@ -54,29 +49,19 @@ class DepthOrder(Task):
         sweep_per_speed = duration_s * distance / near
         speed = draw.uniform("depth_order.camera_speed", 0.6 * half / sweep_per_speed, 0.9 * half / sweep_per_speed)
         heading = draw.choice("depth_order.camera_direction", ["left", "right"])
-        closer = answer_param(draw, "depth_order.closer", answer, OPTION_POSITIONS)
-        names, options, near_name = name_options(looks, closer)
         velocity = speed if heading == "right" else -speed
         cam.velocity = (velocity, 0.0, 0.0)
         camera_mid_x = velocity * duration_s / 2
-        nodes = []
-        for i, ns in enumerate(("object", "second")):
+
+        def lane_object(lane: Lane) -> Node:
             # Room for the closer object's sweep in both lanes, so positions say nothing.
-            mid_x, mid_y = lane_midpoint(draw, ns, i == 0, (speed * sweep_per_speed / 2, 0.0), size, half)
-            depth = near if names[i] == near_name else near * ratio
+            mid_x, mid_y = lane_midpoint(draw, lane.prefix, lane.upper, (speed * sweep_per_speed / 2, 0.0), size, half)
+            depth = near if lane.answered else near * ratio
             # Scaled by distance, the object projects exactly as one of `size` at z = 0 would.
             scale = depth / distance
-            color, shape = looks[i]
-            node = solid_object(ns, shape, color, size * scale, 0.0,
-                                position=(camera_mid_x + mid_x * scale, mid_y * scale, distance - depth))
+            node = solid_object(lane.prefix, lane.shape, lane.color, size * scale, 0.0,
+                                position=(camera_mid_x + mid_x * scale, mid_y * scale, distance - depth))  # fmt: skip
             node.cast_shadows = False  # a shadow on the farther object would give depth away
-            node.material.texture = texture(draw)
-            nodes.append(node)
-        scene = stage(draw, cam, nodes, {c for c, _ in looks})
-        question = f"Which object is closer to the camera: {options[0]} or {options[1]}?"
-        return Sample(scene, question, options, options.index(near_name))
+            return node
 
-    @staticmethod
-    def oracle(frames: np.ndarray, question: str, options: list[str]) -> int:
-        """The option whose colour travelled the most pixels (motion parallax)."""
-        return most_travelled(frames, options)
+        return self.ask(draw, cam, looks, "depth_order.closer", answer, "Which object is closer to the camera", lane_object)

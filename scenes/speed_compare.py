@@ -27,29 +27,16 @@ from __future__ import annotations
 import numpy as np
 
 from synth.sampling import ParamDraw
-from synth.scene import Motion
-from synth.scenes.oracle import most_travelled
-from synth.scenes.staging import (
-    camera,
-    horizontal_heading,
-    lane_midpoint,
-    solid_object,
-    stage,
-    texture,
-    two_objects,
-    view_half_extent,
-)
-from synth.scenes.task import ClipFormat, Sample, Task, answer_param
-from synth.scenes.wording import OPTION_POSITIONS, name_options
+from synth.scene import Motion, Node
+from synth.scenes.staging import camera, horizontal_heading, lane_midpoint, solid_object, two_objects, view_half_extent
+from synth.scenes.task import ClipFormat, Sample
+from synth.scenes.which_of_two import Lane, WhichOfTwo
 
 HEADING_SPREAD_DEG = 20.0
 
 
-class SpeedCompare(Task):
-    name = "speed_compare"
-    description = "which of two objects moved faster"
-    answer_set = tuple(OPTION_POSITIONS)
-    order_free_ceiling = 1.0
+class SpeedCompare(WhichOfTwo, name="speed_compare",
+                   description="which of two objects moved faster"):
 
     def build(self, draw: ParamDraw, answer: str, clip: ClipFormat) -> Sample:
         duration_s = clip.duration_s
@@ -62,27 +49,16 @@ class SpeedCompare(Task):
         # 65 % of that, a margin the oracle's centroids resolve at 64x64.
         fast = draw.uniform("motion.speed", 0.6 * half / duration_s, 1.0 * half / duration_s)
         ratio = draw.uniform("speed_compare.ratio", 0.35, 0.65)
-        faster = answer_param(draw, "speed_compare.faster", answer, OPTION_POSITIONS)
-        names, options, fast_name = name_options(looks, faster)
-        nodes = []
-        for i, ns in enumerate(("object", "second")):
-            speed = fast if names[i] == fast_name else fast * ratio
-            heading = np.radians(headings[i])
+
+        def lane_object(lane: Lane) -> Node:
+            speed = fast if lane.answered else fast * ratio
+            heading = np.radians(headings[lane.index])
             direction = np.array([np.cos(heading), np.sin(heading)])
             # Room for the faster path whichever object gets it, so midpoints say nothing.
             reach = np.abs(direction) * fast * duration_s / 2
-            mid = np.array(lane_midpoint(draw, ns, i == 0, tuple(reach), sizes[i], half))
+            mid = np.array(lane_midpoint(draw, lane.prefix, lane.upper, tuple(reach), sizes[lane.index], half))
             start = mid - direction * speed * duration_s / 2
-            color, shape = looks[i]
-            node = solid_object(ns, shape, color, sizes[i], 0.0, position=(*start, 0.0),
-                                motion=Motion(velocity=(*(direction * speed), 0.0)))
-            node.material.texture = texture(draw)
-            nodes.append(node)
-        scene = stage(draw, cam, nodes, {c for c, _ in looks})
-        question = f"Which object moved faster: {options[0]} or {options[1]}?"
-        return Sample(scene, question, options, options.index(fast_name))
+            return solid_object(lane.prefix, lane.shape, lane.color, sizes[lane.index], 0.0, position=(*start, 0.0),
+                                motion=Motion(velocity=(*(direction * speed), 0.0)))  # fmt: skip
 
-    @staticmethod
-    def oracle(frames: np.ndarray, question: str, options: list[str]) -> int:
-        """The option whose colour travelled the most pixels."""
-        return most_travelled(frames, options)
+        return self.ask(draw, cam, looks, "speed_compare.faster", answer, "Which object moved faster", lane_object)

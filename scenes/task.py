@@ -49,11 +49,19 @@ class Sample:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+# What a family declares in its class statement (see :meth:`Task.__init_subclass__`).
+DECLARATIONS = ("name", "description", "answer_set", "order_free_ceiling")
+
+
 class Task:
     """Base class of task families.
 
-    Subclasses set ``name``, ``description`` (one line) and ``answer_set`` (whose members are
-    balanced across a dataset) and implement :meth:`build` and :meth:`oracle`.
+    A family declares its ``name``, ``description`` (one line), ``answer_set`` (whose members are
+    balanced across a dataset) and ``order_free_ceiling`` in its class statement and implements
+    :meth:`build` and :meth:`oracle`::
+
+        class Rotation(Task, name="rotation", answer_set=OPTIONS,
+                       description="did the object spin clockwise or counter-clockwise"):
     """
 
     name: ClassVar[str]
@@ -68,6 +76,16 @@ class Task:
     # axis), None (the default) when nothing order-free may tell it (chance). ``synth audit``
     # holds the family's mean / max probes to it; each family states why in its docstring.
     order_free_ceiling: ClassVar[float | None] = None
+
+    def __init_subclass__(cls, **declared: Any) -> None:
+        """Set the declarations (:data:`DECLARATIONS`) given as class keywords; a base class of
+        several families declares what they share (``answer_set``, ``order_free_ceiling``)."""
+        unknown = sorted(set(declared) - set(DECLARATIONS))
+        if unknown:
+            raise TypeError(f"{cls.__name__}: unknown task declarations {unknown}; allowed {', '.join(DECLARATIONS)}")
+        super().__init_subclass__()
+        for key, value in declared.items():
+            setattr(cls, key, tuple(value) if key == "answer_set" else value)
 
     def answers(self, fixed: dict[str, Any]) -> list[str]:
         """The answer set balanced over the dataset: ``answer_set``, unless a family's depends on
