@@ -43,11 +43,20 @@ MIN_FRAMES = 8
 CHANGED_PIXELS = 4
 
 
-class Revisit(Task):
-    name = "revisit"
-    description = "did the object change colour while the camera was turned away (yes/no)"
-    answer_set = ("yes", "no")
-    order_free_ceiling = 1.0
+class ChangedWhileAway(Task, answer_set=("yes", "no"), order_free_ceiling=1.0):
+    """Base of the families asking whether something changed while the camera looked away
+    (``revisit``, ``world``): yes / no, and a change survives time reversal."""
+
+    @staticmethod
+    def oracle(frames: np.ndarray, question: str, options: list[str]) -> int:
+        """``yes`` when the first and last frames (same pose, static scene) differ by more than
+        40 levels in at least ``CHANGED_PIXELS`` pixels."""
+        diff = np.abs(frames[0].astype(np.int16) - frames[-1].astype(np.int16)).max(axis=-1)
+        return options.index("yes" if (diff > 40).sum() >= CHANGED_PIXELS else "no")
+
+
+class Revisit(ChangedWhileAway, name="revisit",
+              description="did the object change colour while the camera was turned away (yes/no)"):
 
     def build(self, draw: ParamDraw, answer: str, clip: ClipFormat) -> Sample:
         if clip.num_frames < MIN_FRAMES:
@@ -78,13 +87,6 @@ class Revisit(Task):
         question = f"Did the {shape} change colour while the camera was turned away?"
         extra = {**pose_record(cam, clip), "color_change_s": change_s}
         return Sample(scene, question, options, options.index(changes), extra)
-
-    @staticmethod
-    def oracle(frames: np.ndarray, question: str, options: list[str]) -> int:
-        """``yes`` when the first and last frames (same pose, static scene) differ by more than
-        40 levels in at least ``CHANGED_PIXELS`` pixels."""
-        diff = np.abs(frames[0].astype(np.int16) - frames[-1].astype(np.int16)).max(axis=-1)
-        return options.index("yes" if (diff > 40).sum() >= CHANGED_PIXELS else "no")
 
 
 def turn_schedule(cam: Camera, clip: ClipFormat, turn_deg: float) -> tuple[int, int]:

@@ -99,9 +99,9 @@ from synth.sampling import ParamDraw
 from synth.scene import Background, Camera, Material, Motion, Node, Scene
 from synth.scenes.oracle import color_tracks
 from synth.scenes.palette import CHROMATIC_COLORS, COLORS, SHAPES_3D
-from synth.scenes.revisit import Revisit
+from synth.scenes.revisit import ChangedWhileAway
 from synth.scenes.staging import distinct_colors, lights
-from synth.scenes.task import ClipFormat, Sample, Task, answer_param
+from synth.scenes.task import ClipFormat, Sample, answer_param
 
 KEYS = ("W", "S", "A", "D")  # forward, back, strafe left, strafe right: one-hot per frame
 UNDO_KEY = {"W": "S", "S": "W", "A": "D", "D": "A"}
@@ -121,11 +121,8 @@ WALL_TINTS = {
 }  # fmt: skip
 
 
-class World(Task):
-    name = "world"
-    description = "world-model bench: did the target change while the camera was away (yes/no)"
-    answer_set = ("yes", "no")
-    order_free_ceiling = 1.0
+class World(ChangedWhileAway, name="world",
+            description="world-model bench: did the target change while the camera was away (yes/no)"):
 
     def build(self, draw: ParamDraw, answer: str, clip: ClipFormat) -> Sample:
         options = self.answers(draw.fixed)
@@ -244,7 +241,7 @@ class World(Task):
         pixel test; else ``yes`` when :func:`objects_differ`."""
         shift = camera_shift(frames[0], frames[-1])
         if np.abs(shift).max() < SAME_POSE_PX:
-            return Revisit.oracle(frames, question, options)
+            return ChangedWhileAway.oracle(frames, question, options)
         return options.index("yes" if objects_differ(frames[0], frames[-1], shift) else "no")
 
 
