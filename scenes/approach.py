@@ -39,10 +39,8 @@ from synth.scenes.wording import describe, question_color
 OPTIONS = ["toward", "away"]
 
 
-class Approach(Task):
-    name = "approach"
-    description = "did the object move toward or away from the camera"
-    answer_set = tuple(OPTIONS)
+class Approach(Task, name="approach", answer_set=OPTIONS,
+               description="did the object move toward or away from the camera"):
 
     def build(self, draw: ParamDraw, answer: str, clip: ClipFormat) -> Sample:
         duration_s = clip.duration_s

@@ -36,11 +36,8 @@ from synth.scenes.task import ClipFormat, Sample, Task
 MOVED_PX = 4.0
 
 
-class CountMoving(Task):
-    name = "count_moving"
-    description = "how many of the 3-4 objects moved (0-3)"
-    answer_set = ("0", "1", "2", "3")
-    order_free_ceiling = 1.0
+class CountMoving(Task, name="count_moving", answer_set=("0", "1", "2", "3"), order_free_ceiling=1.0,
+                  description="how many of the 3-4 objects moved (0-3)"):
 
     def build(self, draw: ParamDraw, answer: str, clip: ClipFormat) -> Sample:
         options = self.answers(draw.fixed)

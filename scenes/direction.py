@@ -87,10 +87,8 @@ def _visible_moments(mid: tuple[float, float], heading: tuple[float, float], tra
     return lo, hi
 
 
-class Direction(Task):
-    name = "direction"
-    description = "which way did the object move (4-way; motion.directions=8 adds diagonals; motion.include_static adds no movement)"
-    order_free_ceiling = 0.5
+class Direction(Task, name="direction", order_free_ceiling=0.5,
+                description="which way did the object move (4-way; motion.directions=8 adds diagonals; motion.include_static adds no movement)"):
 
     def answers(self, fixed: dict) -> list[str]:
         count = int(fixed.get("motion.directions", 4))

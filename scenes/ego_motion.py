@@ -54,11 +54,8 @@ WALL_LEVELS = 12
 WALL_SHIFT_M = 15.0
 
 
-class EgoMotion(Task):
-    name = "ego_motion"
-    description = "did the camera move (ego-motion) or the object, in front of a textured wall"
-    answer_set = tuple(MOVERS)
-    order_free_ceiling = 1.0
+class EgoMotion(Task, name="ego_motion", answer_set=MOVERS, order_free_ceiling=1.0,
+                description="did the camera move (ego-motion) or the object, in front of a textured wall"):
 
     def build(self, draw: ParamDraw, answer: str, clip: ClipFormat) -> Sample:
         duration_s = clip.duration_s

@@ -61,9 +61,8 @@ ARC_STEPS = 24
 ONSET_PX = 1.5
 
 
-class Order(Task):
-    name = "order"
-    description = "which of 2 (objects.count=3: 3) objects started moving first"
+class Order(Task, name="order",
+            description="which of 2 (objects.count=3: 3) objects started moving first"):
 
     def answers(self, fixed: dict) -> list[str]:
         count = int(fixed.get("objects.count", 2))

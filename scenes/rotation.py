@@ -39,10 +39,8 @@ OPTIONS = ["clockwise", "counter-clockwise"]
 SPIN_SHAPES = ("cube", "cylinder", "cone", "torus", "square", "triangle")
 
 
-class Rotation(Task):
-    name = "rotation"
-    description = "did the object spin clockwise or counter-clockwise"
-    answer_set = tuple(OPTIONS)
+class Rotation(Task, name="rotation", answer_set=OPTIONS,
+               description="did the object spin clockwise or counter-clockwise"):
 
     def build(self, draw: ParamDraw, answer: str, clip: ClipFormat) -> Sample:
         duration_s = clip.duration_s

@@ -67,11 +67,8 @@ def local_path(kind: str, t: np.ndarray, duration_s: float, speed: float, turn_d
     return pos - mid_rel * (inbound if mid_rel < 0 else outbound)
 
 
-class Trajectory(Task):
-    name = "trajectory"
-    description = "straight, curved, or bouncing path"
-    answer_set = tuple(OPTIONS)
-    order_free_ceiling = 1.0
+class Trajectory(Task, name="trajectory", answer_set=OPTIONS, order_free_ceiling=1.0,
+                 description="straight, curved, or bouncing path"):
 
     def build(self, draw: ParamDraw, answer: str, clip: ClipFormat) -> Sample:
         duration_s = clip.duration_s
