@@ -29,24 +29,24 @@ from __future__ import annotations
 import numpy as np
 
 from synth.sampling import ParamDraw
-from synth.scene import Motion
+from synth.scene import Camera, Motion, Node
+from synth.scenes.one_object import OneObject, textured_node
 from synth.scenes.oracle import object_mask
-from synth.scenes.palette import SHAPES
-from synth.scenes.staging import camera, findable_object, solid_object, stage, texture, view_half_extent
-from synth.scenes.task import ClipFormat, Sample, Task, answer_param
-from synth.scenes.wording import describe, question_color
+from synth.scenes.staging import FindableObject, view_half_extent
+from synth.scenes.task import ClipFormat, answer_param
+from synth.scenes.wording import question_color
 
 OPTIONS = ["toward", "away"]
 
 
-class Approach(Task, name="approach", answer_set=OPTIONS,
+class Approach(OneObject, name="approach", answer_set=OPTIONS,
                description="did the object move toward or away from the camera"):
+    size_m = (0.5, 1.5)
+    asks = "move toward or away from the camera"
 
-    def build(self, draw: ParamDraw, answer: str, clip: ClipFormat) -> Sample:
+    def place(self, draw: ParamDraw, answer: str, clip: ClipFormat, cam: Camera, obj: FindableObject) -> tuple[str, Node]:
         duration_s = clip.duration_s
-        cam = camera(draw)
         distance = float(cam.position[2])
-        shape, color, size, rotation = findable_object(draw, SHAPES, (0.5, 1.5))
         # Its distance from the camera changes by 30-40 % of the camera's: the projected size
         # changes by a factor of at least 1.28 over the clip, plain at 64x64.
         mid_z = draw.uniform("approach.mid_z_m", -0.2 * distance, 0.1 * distance)
@@ -55,7 +55,7 @@ class Approach(Task, name="approach", answer_set=OPTIONS,
         # Where it appears (metres in the plane z = 0) keeps it whole in view at its nearest,
         # where it looks distance / nearest times bigger (0.75 size: a tilted shape's half-diagonal).
         nearest = distance - mid_z - travel / 2
-        room = max(0.8 * (view_half_extent(cam) - 0.75 * size * distance / nearest), 0.0)
+        room = max(0.8 * (view_half_extent(cam) - 0.75 * obj.size * distance / nearest), 0.0)
         appears = np.array([draw.uniform("object.x", -room, room), draw.uniform("object.y", -room, room)])
         # It moves along the camera ray through that point, so it grows or shrinks in place;
         # `ray` is that ray's direction per metre of depth (z towards the camera).
@@ -63,11 +63,8 @@ class Approach(Task, name="approach", answer_set=OPTIONS,
         mid = ray * (distance - mid_z) + np.array([0.0, 0.0, distance])
         velocity = ray * (travel / duration_s) * (-1.0 if direction == "toward" else 1.0)
         start = mid - velocity * duration_s / 2
-        obj = solid_object("object", shape, color, size, rotation, position=tuple(start), motion=Motion(velocity=tuple(velocity)))
-        obj.material.texture = texture(draw)
-        scene = stage(draw, cam, [obj], {color})
-        question = f"Did {describe(color, shape)} move toward or away from the camera?"
-        return Sample(scene, question, list(OPTIONS), OPTIONS.index(direction))
+        motion = Motion(velocity=tuple(velocity))
+        return direction, textured_node(draw, obj, obj.rotation_deg, position=tuple(start), motion=motion)
 
     @staticmethod
     def oracle(frames: np.ndarray, question: str, options: list[str]) -> int:

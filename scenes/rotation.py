@@ -28,45 +28,43 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 
 from synth.sampling import ParamDraw
-from synth.scene import Motion, Node
+from synth.scene import Camera, Motion, Node
+from synth.scenes.one_object import OneObject, textured_node
 from synth.scenes.oracle import object_mask
-from synth.scenes.staging import camera, findable_object, solid_object, stage, texture, view_half_extent
-from synth.scenes.task import ClipFormat, Sample, Task, answer_param
-from synth.scenes.wording import describe, question_color
+from synth.scenes.staging import FindableObject, view_half_extent
+from synth.scenes.task import ClipFormat, answer_param
+from synth.scenes.wording import question_color
 
 OPTIONS = ["clockwise", "counter-clockwise"]
 # Outlines that are not symmetric under every turn about the viewing axis (3D shapes are tilted).
 SPIN_SHAPES = ("cube", "cylinder", "cone", "torus", "square", "triangle")
 
 
-class Rotation(Task, name="rotation", answer_set=OPTIONS,
+class Rotation(OneObject, name="rotation", answer_set=OPTIONS,
                description="did the object spin clockwise or counter-clockwise"):
+    shapes = SPIN_SHAPES
+    size_m = (0.7, 1.0)
+    asks = "spin clockwise or counter-clockwise"
 
-    def build(self, draw: ParamDraw, answer: str, clip: ClipFormat) -> Sample:
-        duration_s = clip.duration_s
-        cam = camera(draw)
-        half = view_half_extent(cam)
-        shape, color, size, mid_angle = findable_object(draw, SPIN_SHAPES, (0.7, 1.0))
+    def place(self, draw: ParamDraw, answer: str, clip: ClipFormat, cam: Camera, obj: FindableObject) -> tuple[str, Node]:
         rate = draw.uniform("rotation.speed_deg_per_s", 45.0, 120.0)
         direction = answer_param(draw, "rotation.direction", answer, OPTIONS)
         # Right-handed spin about +z (towards the camera) looks counter-clockwise.
         spin = rate if direction == "counter-clockwise" else -rate
-        room = max(0.7 * half - size, 0.0)
+        room = max(0.7 * view_half_extent(cam) - obj.size, 0.0)
         x = draw.uniform("object.x", -room, room)
         y = draw.uniform("object.y", -room, room)
-        body = solid_object("object", shape, color, size, 0.0)
-        body.material.texture = texture(draw)
-        # The spin sits on a parent so it turns about the viewing axis, not the tilted body's.
+        body = textured_node(draw, obj, 0.0)
+        # The spin sits on a parent so it turns about the viewing axis, not the tilted body's;
+        # the drawn rotation is the parent's at mid-clip.
         turntable = Node(
             name="turntable",
             position=(x, y, 0.0),
-            rotation_deg=(0.0, 0.0, mid_angle - spin * duration_s / 2),
+            rotation_deg=(0.0, 0.0, obj.rotation_deg - spin * clip.duration_s / 2),
             motion=Motion(spin_axis=(0.0, 0.0, 1.0), spin_deg_per_s=spin),
             children=[body],
         )
-        scene = stage(draw, cam, [turntable], {color})
-        question = f"Did {describe(color, shape)} spin clockwise or counter-clockwise?"
-        return Sample(scene, question, list(OPTIONS), OPTIONS.index(direction))
+        return direction, turntable
 
     @staticmethod
     def oracle(frames: np.ndarray, question: str, options: list[str]) -> int:

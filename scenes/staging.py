@@ -247,10 +247,20 @@ def two_objects(draw: ParamDraw, shapes: tuple[str, ...] = SHAPES) -> tuple[tupl
     return first, second
 
 
-def findable_object(draw: ParamDraw, shapes: tuple[str, ...], size: tuple[float, float]) -> tuple[str, str, float, float]:
+@dataclass(frozen=True)
+class FindableObject:
+    """A family's one object, in a colour an oracle can find."""
+
+    shape: str
+    color: str
+    size: float  # metres
+    rotation_deg: float  # about the viewing axis
+
+
+def findable_object(draw: ParamDraw, shapes: tuple[str, ...], size: tuple[float, float]) -> FindableObject:
     """``object.shape``, ``object.color`` (one an oracle can find), ``object.size`` (metres)
     and ``object.rotation_deg`` of a family's one object."""
-    return (
+    return FindableObject(
         draw.choice("object.shape", list(shapes)),
         draw.choice("object.color", list(FINDABLE_COLORS)),
         draw.uniform("object.size", *size),

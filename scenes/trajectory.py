@@ -31,12 +31,12 @@ import math
 import numpy as np
 
 from synth.sampling import ParamDraw
-from synth.scene import Motion
+from synth.scene import Camera, Motion, Node
+from synth.scenes.one_object import OneObject, textured_node
 from synth.scenes.oracle import color_track
-from synth.scenes.palette import SHAPES
-from synth.scenes.staging import camera, findable_object, solid_object, stage, texture, view_half_extent
-from synth.scenes.task import ClipFormat, Sample, Task, answer_param
-from synth.scenes.wording import describe, question_color
+from synth.scenes.staging import FindableObject, view_half_extent
+from synth.scenes.task import ClipFormat, answer_param
+from synth.scenes.wording import question_color
 
 OPTIONS = ["straight", "curved", "bouncing"]
 # Keyframes per second sampling the path (piecewise linear between them; the bounce gets one
@@ -67,14 +67,14 @@ def local_path(kind: str, t: np.ndarray, duration_s: float, speed: float, turn_d
     return pos - mid_rel * (inbound if mid_rel < 0 else outbound)
 
 
-class Trajectory(Task, name="trajectory", answer_set=OPTIONS, order_free_ceiling=1.0,
+class Trajectory(OneObject, name="trajectory", answer_set=OPTIONS, order_free_ceiling=1.0,
                  description="straight, curved, or bouncing path"):
+    size_m = (0.5, 0.7)
+    asks = "move along a straight, curved, or bouncing path"
 
-    def build(self, draw: ParamDraw, answer: str, clip: ClipFormat) -> Sample:
+    def place(self, draw: ParamDraw, answer: str, clip: ClipFormat, cam: Camera, obj: FindableObject) -> tuple[str, Node]:
         duration_s = clip.duration_s
-        cam = camera(draw)
         half = view_half_extent(cam)
-        shape, color, size, rotation = findable_object(draw, SHAPES, (0.5, 0.7))
         # A path 90-120 % of the view half-extent long.
         speed = draw.uniform("motion.speed", 0.9 * half / duration_s, 1.2 * half / duration_s)
         heading = draw.uniform("motion.direction_deg", 0.0, 360.0)
@@ -83,7 +83,7 @@ class Trajectory(Task, name="trajectory", answer_set=OPTIONS, order_free_ceiling
         bounce_fraction = draw.uniform("trajectory.bounce_fraction", 0.35, 0.65)
         incidence = draw.uniform("trajectory.incidence_deg", 5.0, 25.0)
         kind = answer_param(draw, "trajectory.path", answer, OPTIONS)
-        room = max(half - REACH_PER_LENGTH * speed * duration_s - size / 2 - 0.05 * half, 0.0)
+        room = max(half - REACH_PER_LENGTH * speed * duration_s - obj.size / 2 - 0.05 * half, 0.0)
         mid = np.array([draw.uniform("motion.mid_x", -room, room), draw.uniform("motion.mid_y", -room, room)])
         bounce_s = bounce_fraction * duration_s
         times = np.union1d(np.linspace(0.0, duration_s, int(duration_s * KEYFRAME_RATE_HZ) + 1), [bounce_s])
@@ -92,11 +92,7 @@ class Trajectory(Task, name="trajectory", answer_set=OPTIONS, order_free_ceiling
         c, s = math.cos(math.radians(heading)), math.sin(math.radians(heading))
         world = path @ np.array([[c, s], [-s, c]]) + mid
         keyframes = [(float(t), (float(x), float(y), 0.0)) for t, (x, y) in zip(times, world)]
-        obj = solid_object("object", shape, color, size, rotation, motion=Motion(keyframes=keyframes))
-        obj.material.texture = texture(draw)
-        scene = stage(draw, cam, [obj], {color})
-        question = f"Did {describe(color, shape)} move along a straight, curved, or bouncing path?"
-        return Sample(scene, question, list(OPTIONS), OPTIONS.index(kind))
+        return kind, textured_node(draw, obj, obj.rotation_deg, motion=Motion(keyframes=keyframes))
 
     @staticmethod
     def oracle(frames: np.ndarray, question: str, options: list[str]) -> int:
