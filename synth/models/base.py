@@ -124,6 +124,15 @@ class CommandModel(Model):
             "frame_indices": clip.indices,
             "fps": clip.fps,
         }
+        line = self.exchange(request)
+        try:
+            return str(json.loads(line)["response"])
+        except (ValueError, KeyError, TypeError):
+            raise UserError(f'model.cmd={self.cfg.cmd}: reply is not JSON with a "response" key') from None
+
+    def exchange(self, request: dict, about: str = "") -> str:
+        """Send ``request`` as one JSON line and return the reply line (the command protocol, shared
+        by every bench that talks to a subprocess); ``about`` names the item in errors."""
         with self._lock:
             proc = self._process()
             try:
@@ -133,11 +142,9 @@ class CommandModel(Model):
                 raise UserError(f"model.cmd={self.cfg.cmd}: the process exited") from None
             line = readline(proc, self.cfg.timeout_s)
         if not line:
-            raise UserError(f"model.cmd={self.cfg.cmd}: no reply (the process exited or timed out)")
-        try:
-            return str(json.loads(line)["response"])
-        except (ValueError, KeyError, TypeError):
-            raise UserError(f'model.cmd={self.cfg.cmd}: reply is not JSON with a "response" key') from None
+            what = f" for {about}" if about else ""
+            raise UserError(f"model.cmd={self.cfg.cmd}: no reply{what} (the process exited or timed out)")
+        return line
 
     def close(self) -> None:
         if self._proc is not None and self._proc.poll() is None:

@@ -14,27 +14,7 @@ import importlib
 
 from synth.errors import UserError
 from synth.models.base import Model, OracleFor
-from synth.models.configs import (
-    BlindModelConfig,
-    CommandModelConfig,
-    FlowModelConfig,
-    HFModelConfig,
-    OpenAIModelConfig,
-    OracleModelConfig,
-    RandomModelConfig,
-    SingleFrameModelConfig,
-)
-
-MODEL_CONFIGS = {
-    "oracle": OracleModelConfig,
-    "random": RandomModelConfig,
-    "blind": BlindModelConfig,
-    "single_frame": SingleFrameModelConfig,
-    "flow": FlowModelConfig,
-    "openai": OpenAIModelConfig,
-    "hf": HFModelConfig,
-    "command": CommandModelConfig,
-}
+from synth.models.configs import MODEL_CONFIGS  # noqa: F401  (the names users give, with their configs)
 
 # kind -> "module:Class", imported on use
 ADAPTERS = {

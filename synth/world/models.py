@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from synth.errors import UserError
-from synth.models.base import CommandModel, Model, readline
+from synth.models.base import CommandModel, Model
 from synth.world.revisits import away_frames
 
 
@@ -216,15 +216,7 @@ class CommandWorldModel(CommandModel, WorldModel):
         message = {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in request.items()}
         message["conditioning"] = request["conditioning_png"]
         del message["conditioning_png"]
-        proc = self._process()
-        try:
-            proc.stdin.write(json.dumps(message) + "\n")
-            proc.stdin.flush()
-        except BrokenPipeError:
-            raise UserError(f"model.cmd={self.cfg.cmd}: the process exited") from None
-        line = readline(proc, self.cfg.timeout_s)
-        if not line:
-            raise UserError(f"model.cmd={self.cfg.cmd}: no reply for {request['id']} (the process exited or timed out)")
+        line = self.exchange(message, about=request["id"])
         try:
             reply = json.loads(line)
             path, error = reply.get("video"), reply.get("error")
