@@ -290,6 +290,8 @@ def validate(cfg: Any) -> None:
         (cfg.jobs >= 1, f"jobs={cfg.jobs}: must be >= 1"),
         (cfg.shard.count >= 1, f"shard.count={cfg.shard.count}: must be >= 1"),
         (0 <= cfg.shard.index < max(cfg.shard.count, 1), f"shard.index={cfg.shard.index}: allowed 0..{cfg.shard.count - 1}"),
+        (cfg.shard.count <= cfg.n, f"shard.count={cfg.shard.count}: more shards than samples (n={cfg.n}), so a shard "
+                                   f"would hold none; allowed 1..{cfg.n}"),
     ]  # fmt: skip
     for ok, message in checks:
         if not ok:
