@@ -1,6 +1,6 @@
 """Task families: each turns seeded parameters into a scene, a question, options, the answer
 and ground truth. Families are discovered from the modules of this package (any
-:class:`scenes.task.Task` subclass with a ``name``); ``FAMILY_ORDER`` fixes how they are listed.
+:class:`scenes.task.Task` subclass that declares a ``name``); ``FAMILY_ORDER`` fixes how they are listed.
 """
 
 from __future__ import annotations
