@@ -248,7 +248,7 @@ def audit_markdown(audits: dict[str, dict], n: int) -> str:
         chance = next(iter(probes.values()))["chance"]
         ceiling = scenes.TASKS[name].order_free_ceiling
         may = {None: "chance", 0.5: "axis", 1.0: "any"}.get(ceiling) or f"{ceiling:g}"
-        verdict = "pass" if res["passed"] else "shortcut: " + ", ".join(s.split("/")[1] for s in res["shortcuts"])
+        verdict = "shortcut: " + ", ".join(s.split("/")[1] for s in res["shortcuts"]) if res["shortcuts"] else res["verdict"]
         out.append(f"| [{name}](#{name}) | {res['n']} | {chance:.2f} | " + " | ".join(cells)
                    + f" | {may} | {acc_ci(res['oracle'])} | {verdict} |")
     out += ["", AUDIT_END]
@@ -314,7 +314,7 @@ def build_audits(families: list[str], n: int, tmp: Path) -> dict[str, dict]:
         t0 = time.perf_counter()
         log(f"[{k}/{len(families)}] {name}: audit set n={n}, synth audit, oracle")
         audits[name] = audit_family(name, n, tmp)
-        log(f"    {'pass' if audits[name]['passed'] else 'SHORTCUT'}  ({time.perf_counter() - t0:.1f} s)")
+        log(f"    {audits[name]['verdict']}  ({time.perf_counter() - t0:.1f} s)")
     return audits
 
 

@@ -1,13 +1,16 @@
 """synth audit data=DIR [audit.features=[first,middle,last,text,mean,max]] [audit.strict=false] [audit.margin=0.1] [audit.folds=5] [audit.size=12]
 
-Proves there is no shortcut: learned probes (standardised logistic regression, scored on held-out
-groups) try to read the answer from one frame, from the question text, and from order-free
-summaries of the clip. Writes DIR/evals/audit/audit.json and prints a table; `synth report`
-shows it.
+Looks for shortcuts: learned probes (standardised logistic regression, scored on held-out groups)
+try to read the answer from one frame, from the question text, and from order-free summaries of
+the clip. The verdict weighs each probe's 95 % interval against its limit: pass (every upper bound
+within it), shortcut (a lower bound above it) or inconclusive at n=... (too few samples to tell;
+it names the n that would decide). Writes DIR/evals/audit/audit.json and prints a table and the
+verdict; `synth report` shows it.
 
   audit.features   first, middle, last, any integer frame index (-1 = last), text (question and
                    options, bag of words), mean and max (per-pixel mean / max over the clip)
-  audit.margin     a single-frame or text probe above chance + margin is a shortcut
+  audit.margin     the limit: chance + margin (a single-frame or text probe whose 95 % lower bound is
+                   above it is a shortcut)
   audit.strict     exit with status 2 when any single-frame or text probe is a shortcut
   audit.folds      outer GroupKFold folds over the manifest's `group`
   audit.size       frames are area-averaged to size x size x 3 pixels
@@ -22,7 +25,7 @@ from typing import Any, List
 
 from synth.dataset import read_manifest
 from synth.errors import UserError
-from synth.eval.audit import DEFAULT_FEATURES, audit, parse_features, strict_failure, table
+from synth.eval.audit import DEFAULT_FEATURES, audit, parse_features, strict_failure, table, verdict_text
 from synth.io import write_atomic
 
 AUDIT_DIR = Path("evals") / "audit"
@@ -68,6 +71,7 @@ def run(cfg: Config) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(out, json.dumps(result, indent=2) + "\n")
     print(table(result))
+    print(f"verdict: {verdict_text(result)}")
     print(f"-> {out}")
     failure = strict_failure(result)
     if keys.strict and failure:

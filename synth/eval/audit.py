@@ -15,16 +15,28 @@ Features (``audit.features``):
 * ``mean``, ``max``: order-free summaries of the whole clip (the per-pixel mean / max over time,
   area-averaged the same way).
 
-Verdicts: a single-frame or text probe is a ``shortcut`` when its held-out accuracy exceeds
-chance by more than ``margin``. Order-free summaries may legitimately tell part of the answer: a
-family declares how much in :attr:`synth.scenes.task.Task.order_free_ceiling` (the answer that
-survives time reversal), and a summary probe is a ``shortcut`` only above that ceiling (or
-chance, whichever is higher) plus the margin; above chance but within it, it is ``allowed``.
+Verdicts weigh each probe's 95 % Wilson interval against its *limit*, so a small audit is never
+read as a clean one. A single-frame or text probe's limit is chance + ``margin``. Order-free
+summaries may legitimately tell part of the answer: a family declares how much in
+:attr:`synth.scenes.task.Task.order_free_ceiling` (the answer that survives time reversal), and a
+summary probe's limit is that ceiling (or chance, whichever is higher) plus the margin.
+
+* ``shortcut``: the lower bound lies above the limit;
+* ``pass``: the upper bound lies within chance + margin, and the audit is large enough that a
+  probe scoring exactly chance would pass too (a smaller audit cannot tell chance from the
+  limit, so it passes nothing); a summary probe whose upper bound is within its ceiling's limit
+  but not within chance + margin is ``allowed``;
+* ``inconclusive``: anything else, with the n at which the same accuracy would decide
+  (:func:`needed_n`).
+
+The audit as a whole: ``shortcut`` when a single-frame or text probe is one, ``pass`` only when
+every probe passes (or is allowed), else ``inconclusive at n=...`` with the n that would decide.
 Chance is the accuracy of always naming the most common answer (``1 / options`` when balanced).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -156,16 +168,84 @@ def held_out_predictions(kind: str, x: list | np.ndarray, y: np.ndarray, groups:
         return cross_validated_predictions(x, y, groups, splits, LOGISTIC, text=kind == "text")
 
 
-def verdict(accuracy: float, chance: float, margin: float, feature: Feature, ceiling: float | None) -> tuple[str, float]:
-    """``(verdict, limit)``: ``shortcut`` above ``limit``; a summary probe above chance + margin but
-    within its family's order-free ceiling is ``allowed``; else ``ok``."""
+# Past this many samples decisive_n stops looking: an accuracy this close to its limit decides nothing useful.
+MAX_DECISIVE_N = 1_000_000
+
+
+def _wilson_at(accuracy: float, n: int) -> tuple[float, float]:
+    """The Wilson 95 % interval of ``accuracy`` observed on ``n`` samples (fractional successes allowed)."""
+    return wilson_interval(accuracy * n, n)
+
+
+def decisive_n(accuracy: float, limit: float) -> int | None:
+    """The smallest n at which a probe scoring ``accuracy`` has a 95 % interval wholly on one side of
+    ``limit`` (None: not below :data:`MAX_DECISIVE_N`, e.g. an accuracy at the limit itself)."""
+
+    def decided(n: int) -> bool:
+        lo, hi = _wilson_at(accuracy, n)
+        return hi <= limit if accuracy <= limit else lo > limit
+
+    if not decided(MAX_DECISIVE_N):
+        return None
+    lo, hi = 1, MAX_DECISIVE_N
+    while lo < hi:  # the interval narrows as n grows: bisect on n
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if decided(mid) else (mid + 1, hi)
+    return lo
+
+
+def verdict(ci95: tuple[float, float], n: int, chance: float, margin: float, feature: Feature, ceiling: float | None) -> tuple[str, float]:
+    """``(verdict, limit)`` of one probe from its 95 % interval ``ci95`` on ``n`` samples.
+
+    ``shortcut`` when the lower bound is above ``limit``; ``pass`` when the upper bound is within
+    chance + margin and ``n`` is large enough that a probe scoring exactly chance would pass too
+    (:func:`decisive_n`: smaller audits cannot tell chance from the limit, so they pass nothing);
+    ``allowed`` for a summary probe within its family's order-free ceiling + margin (same power
+    rule); else ``inconclusive``.
+    """
+    lo, hi = ci95
     limit = chance + margin
     if feature.kind == "summary" and ceiling is not None:
-        allowed_limit = min(1.0, max(chance, ceiling) + margin)
-        if accuracy > allowed_limit:
-            return "shortcut", allowed_limit
-        return ("allowed" if accuracy > limit else "ok"), allowed_limit
-    return ("shortcut" if accuracy > limit else "ok"), limit
+        limit = min(1.0, max(chance, ceiling) + margin)
+    if lo > limit:
+        return "shortcut", limit
+    powered = n >= (decisive_n(chance, chance + margin) or math.inf)
+    if powered and hi <= chance + margin:
+        return "pass", limit
+    if powered and hi <= limit:
+        return "allowed", limit
+    return "inconclusive", limit
+
+
+def needed_n(accuracy: float, chance: float, margin: float, limit: float) -> int | None:
+    """The n that would decide an inconclusive probe: its accuracy's interval clear of ``limit``, and
+    enough samples for a probe at chance to pass (None: no n up to :data:`MAX_DECISIVE_N`)."""
+    needs = [decisive_n(accuracy, limit), decisive_n(chance, chance + margin)]
+    return None if None in needs else max(needs)
+
+
+def overall_verdict(probes: list[dict]) -> tuple[str, int | None]:
+    """The audit's verdict and, when ``inconclusive``, the n that would decide every open probe
+    (None: some probe would not decide below :data:`MAX_DECISIVE_N`)."""
+    if any(p["verdict"] == "shortcut" and p["strict"] for p in probes):
+        return "shortcut", None
+    open_probes = [p for p in probes if p["verdict"] == "inconclusive"]
+    if not open_probes:
+        return "pass", None
+    needed = [p["decisive_n"] for p in open_probes]
+    return "inconclusive", None if None in needed else max(needed)
+
+
+def verdict_text(result: dict) -> str:
+    """One line: ``pass``, ``shortcut: family/feature, ...`` or ``inconclusive at n=...`` with the n that would decide."""
+    if result["verdict"] == "pass":
+        return f"pass at n={result['n']}: every probe's 95 % upper bound is within its limit"
+    if result["verdict"] == "shortcut":
+        return "shortcut: " + ", ".join(result["shortcuts"])
+    decide = result["decisive_n"]
+    open_probes = [f"{p['task']}/{p['feature']}" for p in result["probes"] if p["verdict"] == "inconclusive"]
+    needed = f"about n={decide} samples per family would decide" if decide else f"no n up to {MAX_DECISIVE_N:,} would decide (an accuracy at its limit)"
+    return f"inconclusive at n={result['n']}: {', '.join(open_probes)} neither within nor above the limit; {needed}"
 
 
 def audit(
@@ -208,14 +288,15 @@ def audit(
             correct = int((predicted == y).sum())
             accuracy = correct / len(y)
             lo, hi = wilson_interval(correct, len(y))
-            result, limit = verdict(accuracy, chance, margin, f, ceiling)
+            result, limit = verdict((lo, hi), len(y), chance, margin, f, ceiling)
             probes.append({
                 "task": task, "feature": f.name, "kind": f.kind, "n": len(y), "correct": correct,
                 "accuracy": accuracy, "ci95": [lo, hi], "chance": chance, "limit": limit,
                 "order_free_ceiling": ceiling if f.kind == "summary" else None,
                 "strict": f.strict, "verdict": result,
+                "decisive_n": needed_n(accuracy, chance, margin, limit) if result == "inconclusive" else None,
             })  # fmt: skip
-    failing = [p for p in probes if p["verdict"] == "shortcut" and p["strict"]]
+    overall, needed = overall_verdict(probes)
     return {
         "format": FORMAT_VERSION,
         "data": str(root),
@@ -227,7 +308,9 @@ def audit(
         "probe": "StandardScaler + LogisticRegressionCV (Cs " + ", ".join(map(str, C_GRID)) + f", inner GroupKFold {INNER_FOLDS})",
         "probes": probes,
         "shortcuts": [f"{p['task']}/{p['feature']}" for p in probes if p["verdict"] == "shortcut"],
-        "passed": not failing,
+        "verdict": overall,
+        "decisive_n": needed,
+        "passed": overall == "pass",
     }
 
 
@@ -240,6 +323,8 @@ def table(result: dict) -> str:
     for p in result["probes"]:
         lo, hi = p["ci95"]
         mark = f"**{p['verdict']}**" if p["verdict"] == "shortcut" else p["verdict"]
+        if p["verdict"] == "inconclusive":
+            mark += f" (n={p['decisive_n']} would decide)" if p.get("decisive_n") else ""
         lines.append(
             f"| {p['task']} | {p['feature']} | {p['accuracy']:.3f} [{lo:.3f}, {hi:.3f}] | {p['chance']:.3f} "
             f"| {p['limit']:.3f} | {p['n']} | {mark} |"
@@ -248,9 +333,9 @@ def table(result: dict) -> str:
 
 
 def strict_failure(result: dict) -> str | None:
-    """The one-line error of ``audit.strict=true``, or None when every counted probe is within its limit."""
+    """The one-line error of ``audit.strict=true``, or None when no counted probe is a shortcut."""
     bad = [p for p in result["probes"] if p["strict"] and p["verdict"] == "shortcut"]
     if not bad:
         return None
-    worst = ", ".join(f"{p['task']}/{p['feature']} {p['accuracy']:.3f} > {p['limit']:.3f}" for p in bad)
+    worst = ", ".join(f"{p['task']}/{p['feature']} {p['accuracy']:.3f} (95 % lower bound {p['ci95'][0]:.3f} > {p['limit']:.3f})" for p in bad)
     return f"audit.strict: {len(bad)} probe(s) above chance + margin {result['margin']:g}: {worst}"

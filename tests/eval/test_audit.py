@@ -78,8 +78,9 @@ def test_the_audit_finds_a_shortcut_that_is_there(planted_audit):
     assert by_feature["first"]["verdict"] == "shortcut" and by_feature["first"]["accuracy"] >= 0.8
     assert any(s.startswith("ego_motion/first") for s in significant_shortcuts(res))
     assert not res["passed"] and "ego_motion/first" in res["shortcuts"]
-    # The middle frame is the same whoever moved (the camera is back at its mid-clip place).
-    assert by_feature["middle"]["verdict"] == "ok"
+    # The middle frame is the same whoever moved (the camera is back at its mid-clip place): no
+    # shortcut, though 56 samples are too few to pass it (a probe at chance needs about 100).
+    assert by_feature["middle"]["verdict"] == "inconclusive" and by_feature["middle"]["decisive_n"] > N_FAMILY
     assert "| ego_motion | first |" in stdout
 
 
@@ -95,13 +96,13 @@ def test_strict_mode_exits_2_with_one_line(planted_audit):
 def test_audit_json_schema(planted_audit):
     res = planted_audit[3]
     assert res["format"] == 1 and res["n"] == N_FAMILY and res["folds"] == 4 and res["margin"] == MARGIN
-    assert res["image_size"] == [12, 12, 3] and set(res) >= {"data", "probe", "probes", "shortcuts", "passed"}
+    assert res["image_size"] == [12, 12, 3] and set(res) >= {"data", "probe", "probes", "shortcuts", "passed", "verdict", "decisive_n"}
     for p in res["probes"]:
         assert set(p) == {"task", "feature", "kind", "n", "correct", "accuracy", "ci95", "chance", "limit",
-                          "order_free_ceiling", "strict", "verdict"}  # fmt: skip
+                          "order_free_ceiling", "strict", "verdict", "decisive_n"}  # fmt: skip
         assert p["task"] == "ego_motion" and p["n"] == N_FAMILY and p["accuracy"] == p["correct"] / p["n"]
         assert p["ci95"][0] <= p["accuracy"] <= p["ci95"][1] and p["chance"] == 0.5
-        assert p["verdict"] in ("ok", "allowed", "shortcut") and p["strict"] == (p["kind"] != "summary")
+        assert p["verdict"] in ("pass", "allowed", "inconclusive", "shortcut") and p["strict"] == (p["kind"] != "summary")
     summary = next(p for p in res["probes"] if p["feature"] == "max")
     # ego_motion's answer survives time reversal: order-free summaries may tell it.
     assert summary["order_free_ceiling"] == 1.0 and summary["verdict"] != "shortcut"
@@ -137,4 +138,4 @@ def test_report_shows_the_audit(planted, planted_audit, tmp_path):
         assert main(["eval", f"data={planted}", "model=random"]) == 0
         assert main(["report", f"data={planted}", f"out={tmp_path / 'report'}"]) == 0
     text = (tmp_path / "report" / "report.md").read_text()
-    assert "## Shortcut audit" in text and "FAILED: ego_motion/first" in text and "| ego_motion | first |" in text
+    assert "## Shortcut audit" in text and "shortcut: ego_motion/first" in text and "| ego_motion | first |" in text
