@@ -4,6 +4,11 @@
 ``clips/<id>.<ext>``, optional ``gt/<id>/<array>.npy`` (format 1: ``gt/<id>.npz``; read both
 with :func:`read_gt`), ``preview.png``.
 
+Reading is contained: ids are safe names and every path a manifest names is ``clips/<name>``
+that resolves (symlinks included) inside the dataset, checked before anything is opened
+(:func:`record_problems`, :func:`dataset_file`); so a shared dataset cannot make synth read or
+write outside itself.
+
 Writing is crash-safe and resumable: a clip is encoded to a temporary name and renamed into
 place before its manifest line is appended (one ``write`` + ``fsync``), so after a kill -9 the
 manifest lists only complete samples; a torn last line is dropped on reopen and the same command
@@ -27,7 +32,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from synth.errors import UserError
-from synth.io import write_atomic
+from synth.io import escapes, unsafe_name, unsafe_relative, write_atomic
 from synth.video import EncodeSettings, count_frames, probe, read_frames, sha256_file, write_clip
 
 FORMAT_VERSION = 2  # 2: ground truth as gt/<id>/<array>.npy written frame by frame (1: gt/<id>.npz)
@@ -35,9 +40,9 @@ MANIFEST, CARD, CONFIG, PREVIEW = "manifest.jsonl", "dataset.json", "config.yaml
 # The manifest record's schema (the data contract, docs/dataset.md): key -> (JSON types, what is
 # allowed). Every reader checks it through read_manifest; `synth verify` lists every violation.
 RECORD_SCHEMA: dict[str, tuple[tuple[type, ...], str]] = {
-    "id": ((str,), "a non-empty string"),
+    "id": ((str,), "a safe name (a letter or digit, then letters, digits or ._=+-)"),
     "task": ((str,), "a task family name"),
-    "video": ((str,), "the clip's path relative to the dataset"),
+    "video": ((str,), "clips/<name>, inside the dataset"),
     "fps": ((int, float), "a number > 0"),
     "num_frames": ((int,), "an integer >= 1"),
     "width": ((int,), "an integer >= 1"),
@@ -57,8 +62,10 @@ RECORD_SCHEMA: dict[str, tuple[tuple[type, ...], str]] = {
 _PACKAGES = ("synth", "moderngl", "numpy", "torch", "kornia", "hydra-core", "imageio-ffmpeg")
 
 
-def record_problems(record: Any) -> list[str]:
-    """Every way ``record`` breaks :data:`RECORD_SCHEMA`, as ``key: problem`` lines (empty: it conforms)."""
+def record_problems(record: Any, root: str | os.PathLike | None = None) -> list[str]:
+    """Every way ``record`` breaks :data:`RECORD_SCHEMA`, as ``key: problem`` lines (empty: it
+    conforms). ``id`` must be a safe name and ``video`` a relative, normalised ``clips/<name>``;
+    with ``root`` the clip must also resolve inside ``root`` once symlinks are followed."""
     if not isinstance(record, dict):
         return [f"record: {type(record).__name__}, not a JSON object"]
     problems = []
@@ -70,8 +77,13 @@ def record_problems(record: Any) -> list[str]:
         ok = isinstance(v, types) and not (isinstance(v, bool) and bool not in types)
         if ok and key in ("num_frames", "width", "height", "fps"):
             ok = v >= 1 if key != "fps" else v > 0
-        elif ok and key in ("id", "options"):
+        elif ok and key == "options":
             ok = len(v) > 0
+        elif ok and key in ("id", "video"):
+            why = _unsafe_path(key, v, root)
+            if why:
+                problems.append(f"{key}: {why}")
+                continue
         elif ok and key == "sha256":
             ok = len(v) == 64 and all(c in "0123456789abcdef" for c in v)
         elif ok and key == "sweep" and v is not None:
@@ -87,13 +99,34 @@ def record_problems(record: Any) -> list[str]:
     return problems
 
 
+def dataset_file(root: str | os.PathLike, relative: str, key: str = "data") -> Path:
+    """``root/relative``, or a :class:`UserError` naming ``key=root`` when it resolves (symlinks
+    followed) outside the dataset: the one check before a dataset's own file is opened."""
+    path = Path(root) / relative
+    if escapes(Path(root), path):
+        raise UserError(f"{key}={root}: {relative} resolves outside the dataset (a symlink); refusing to open it")
+    return path
+
+
+def _unsafe_path(key: str, value: str, root: str | os.PathLike | None) -> str | None:
+    """Why a record's ``id`` or ``video`` could lead outside the dataset, or None."""
+    if key == "id":
+        return unsafe_name(value)
+    why = unsafe_relative(value, "clips")
+    if why is None and root is not None and escapes(Path(root), Path(root) / value):
+        why = f"{json.dumps(value)[:60]} resolves outside the dataset (a symlink)"
+    return why
+
+
 def read_manifest(root: str | os.PathLike, key: str = "data", check: bool = True) -> list[dict]:
     """Every complete record of ``root/manifest.jsonl`` (a torn last line is ignored). A line that
-    is not JSON, or (with ``check``) a record that breaks :data:`RECORD_SCHEMA`, is a
-    :class:`UserError` naming ``key=root``, the line, the record's key and what is allowed."""
+    is not JSON, or (with ``check``) a record that breaks :data:`RECORD_SCHEMA` or names a path
+    outside the dataset, is a :class:`UserError` naming ``key=root``, the line, the record's key
+    and what is allowed."""
     path = Path(root) / MANIFEST
     if not path.is_file():
         raise UserError(f"{key}={root}: not a synth dataset (no {MANIFEST})")
+    dataset_file(root, MANIFEST, key)
     records = []
     with open(path, encoding="utf-8") as fh:
         for number, line in enumerate(fh, 1):
@@ -103,7 +136,7 @@ def read_manifest(root: str | os.PathLike, key: str = "data", check: bool = True
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise UserError(f"{key}={root}: {MANIFEST} line {number}: not JSON ({exc.msg})") from None
-            problems = record_problems(record) if check else []
+            problems = record_problems(record, root) if check else []
             if problems:
                 raise UserError(
                     f"{key}={root}: {MANIFEST} line {number}: {problems[0]}"
@@ -114,11 +147,14 @@ def read_manifest(root: str | os.PathLike, key: str = "data", check: bool = True
 
 
 def read_card(root: str | os.PathLike, key: str = "data") -> dict:
+    """The card ``root/dataset.json``; a :class:`UserError` naming ``key=root`` when it is missing,
+    not JSON or resolves outside the dataset."""
     path = Path(root) / CARD
     if not path.is_file():
         raise UserError(
             f"{key}={root}: unfinished dataset (no {CARD} yet); let the command that writes it finish, or rerun it"
         )
+    dataset_file(root, CARD, key)
     try:
         return json.loads(path.read_text())
     except json.JSONDecodeError as exc:
@@ -127,8 +163,9 @@ def read_card(root: str | os.PathLike, key: str = "data") -> dict:
 
 def open_dataset(root: str | os.PathLike, key: str = "data") -> tuple[list[dict], dict]:
     """The records and card of a finished dataset for a command that reads it (eval, degrade,
-    export): the manifest conforms to :data:`RECORD_SCHEMA`, the card exists and counts every
-    record (so a dataset still being written is refused), and every clip is on disk. Otherwise a
+    export): the manifest conforms to :data:`RECORD_SCHEMA` and names only paths inside the
+    dataset, the card exists and counts every record (so a dataset still being written is
+    refused), there is at least one record, and every clip is on disk. Otherwise a
     :class:`UserError` naming ``key=root`` and the problem."""
     root = Path(root)
     records = read_manifest(root, key)
@@ -137,6 +174,11 @@ def open_dataset(root: str | os.PathLike, key: str = "data") -> tuple[list[dict]
         raise UserError(
             f"{key}={root}: unfinished dataset ({CARD} counts {card.get('count')} samples, {MANIFEST} holds "
             f"{len(records)}); let the command that writes it finish, or rerun it"
+        )
+    if not records:
+        raise UserError(
+            f"{key}={root}: empty dataset (0 samples; a shard whose shard.index >= n holds none); "
+            f"give a dataset with samples, e.g. the merged shards"
         )
     missing = [r["video"] for r in records if not (root / r["video"]).is_file()]
     if missing:
@@ -225,17 +267,29 @@ class GroundTruthWriter:
             fh.close()
 
 
-def read_gt(root: str | os.PathLike, sample_id: str) -> dict[str, np.ndarray] | None:
+def gt_files(root: str | os.PathLike, sample_id: str, key: str = "data") -> tuple[Path | None, list[Path]]:
+    """Where sample ``sample_id``'s ground truth lies: ``(gt/<id>/, its .npy files)`` (format 2),
+    ``(None, [gt/<id>.npz])`` (format 1) or ``(None, [])``. A safe id is required and every path
+    must resolve inside the dataset (else a :class:`UserError` naming ``key=root``)."""
+    if unsafe_name(sample_id):
+        raise UserError(f"{key}={root}: id: {unsafe_name(sample_id)}")
+    directory = dataset_file(root, f"gt/{sample_id}", key)
+    if directory.is_dir():
+        return directory, [dataset_file(root, f"gt/{sample_id}/{p.name}", key) for p in sorted(directory.iterdir())]
+    old = dataset_file(root, f"gt/{sample_id}.npz", key)
+    return None, [old] if old.is_file() else []
+
+
+def read_gt(root: str | os.PathLike, sample_id: str, key: str = "data") -> dict[str, np.ndarray] | None:
     """The ground truth of sample ``sample_id`` (see :data:`GT_ARRAYS` and docs/dataset.md), or
     None when it has none. Format 2 (``gt/<id>/<array>.npy``) is returned as read-only memory
-    maps: slicing reads only those frames. Format 1 (``gt/<id>.npz``) is loaded whole."""
-    base = Path(root) / "gt"
-    directory = base / sample_id
-    if directory.is_dir():
-        return {path.stem: np.load(path, mmap_mode="r") for path in sorted(directory.glob("*.npy"))}
-    old = base / f"{sample_id}.npz"
-    if old.is_file():
-        with np.load(old) as arrays:
+    maps: slicing reads only those frames. Format 1 (``gt/<id>.npz``) is loaded whole. Paths are
+    contained as :func:`gt_files` checks them."""
+    directory, files = gt_files(root, sample_id, key)
+    if directory is not None:
+        return {path.stem: np.load(path, mmap_mode="r") for path in files if path.suffix == ".npy"}
+    if files:
+        with np.load(files[0]) as arrays:
             return {name: arrays[name] for name in arrays.files}
     return None
 
@@ -464,15 +518,17 @@ def verify(root: str | os.PathLike) -> list[str]:
     (missing or mistyped keys, an answer that is not options[answer_index]), duplicate ids,
     missing or modified clips (re-hashed), clips whose decoded frame count, size, codec or
     container disagrees with the record, unreadable ground truth, a card that does not match the
-    manifest."""
+    manifest; and every path that leaves the dataset (an unsafe id, a ``video`` that is not
+    ``clips/<name>`` or resolves outside through a symlink, ground truth or a card that does).
+    Nothing outside the dataset is opened."""
     root = Path(root)
     problems = []
     records = read_manifest(root, check=False)
     seen = set()
     for number, r in enumerate(records, 1):
-        bad = record_problems(r)
+        bad = record_problems(r, root)
         if bad:
-            rid = r.get("id") if isinstance(r, dict) and isinstance(r.get("id"), str) else f"line {number}"
+            rid = r.get("id") if isinstance(r, dict) and not unsafe_name(r.get("id")) else f"line {number}"
             problems += [f"{rid}: {p}" for p in bad]
             continue
         rid = r["id"]
@@ -496,6 +552,9 @@ def verify(root: str | os.PathLike) -> list[str]:
         problems += [f"{rid}: {p}" for p in format_problems(r, clip, info)]
         try:
             gt = read_gt(root, rid)
+        except UserError as exc:
+            problems.append(f"{rid}: gt: {str(exc).split(': ', 1)[1]}")
+            gt = None
         except (OSError, ValueError) as exc:
             problems.append(f"{rid}: gt unreadable ({exc})")
             gt = None
@@ -508,6 +567,8 @@ def verify(root: str | os.PathLike) -> list[str]:
     card_path = root / CARD
     if not card_path.is_file():
         problems.append(f"{CARD} missing (unfinished: rerun the same command)")
+    elif escapes(root, card_path):
+        problems.append(f"{CARD} resolves outside the dataset (a symlink)")
     elif json.loads(card_path.read_text()).get("count") != len(records):
         problems.append(f"{CARD} count does not match {MANIFEST} ({len(records)} records)")
     return problems

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Callable
@@ -37,3 +39,38 @@ def write_dir_atomic(out: Path, fill: Callable[[Path], None]) -> None:
         tmp.rename(out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+# --- Safe paths (helper 19b): what a dataset's manifest, card or shard may name; every read of a
+# --- dataset goes through these before anything is opened (docs/dataset.md, "Paths").
+
+# A sample id, and the file name of a clip: a letter or digit, then letters, digits and ``._=+-``
+# (so never ``.``, ``..``, a hidden name, a separator or a drive).
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._=+-]{0,199}")
+
+
+def unsafe_name(name: object) -> str | None:
+    """Why ``name`` may not be a sample id or a file name in a dataset, or None when it may."""
+    if not isinstance(name, str) or SAFE_NAME.fullmatch(name) is None:
+        return f"{json.dumps(name)[:60]} is not a safe name (a letter or digit, then letters, digits or ._=+-; at most 200)"
+    return None
+
+
+def unsafe_relative(path: object, under: str) -> str | None:
+    """Why ``path`` may not be a path a manifest names below the folder ``under`` (e.g.
+    ``clips``), or None when it may: it must be ``<under>/<safe name>``, relative and normalised
+    (no ``..``, ``.``, empty part, backslash or leading ``/``)."""
+    shown = json.dumps(path)[:60]
+    if not isinstance(path, str):
+        return f"{shown} is not a path"
+    parts = path.split("/")
+    if len(parts) != 2 or parts[0] != under or SAFE_NAME.fullmatch(parts[1]) is None:
+        return f"{shown} is not a relative, normalised path {under}/<name> inside the dataset"
+    return None
+
+
+def escapes(root: Path, path: Path) -> bool:
+    """True when ``path``, with every symlink resolved (the ones in ``root`` too), does not lie
+    inside ``root``: reading or writing it would touch something outside."""
+    base = Path(os.path.realpath(root))
+    target = Path(os.path.realpath(path))
+    return target != base and base not in target.parents

@@ -4,6 +4,8 @@
 
 The shards must come from one config differing only in the shard keys; records are ordered
 as a single serial run would order them, clips are copied and re-hashed, and the result verifies.
+Every shard is read contained (docs/dataset.md, "Paths"): a record naming a path outside its
+shard is refused before anything is copied or written.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List
 
-from synth.dataset import DatasetWriter, StagedSample, read_card, read_manifest
+from synth.dataset import DatasetWriter, StagedSample, gt_files, read_card, read_manifest
 from synth.errors import UserError
 
 
@@ -46,14 +48,17 @@ def run(cfg: Config) -> None:
             continue
         clip_tmp = writer.root / "clips" / f".tmp-{Path(record['video']).name}"
         shutil.copyfile(src / record["video"], clip_tmp)
-        gt_src, gt_tmp = src / "gt" / record["id"], None
-        if gt_src.is_dir():  # format 2: gt/<id>/<array>.npy
+        gt_dir, gt_sources = gt_files(src, record["id"])  # contained in the shard, symlinks followed
+        gt_tmp = None
+        if gt_dir is not None:  # format 2: gt/<id>/<array>.npy
             gt_tmp = writer.root / "gt" / f".tmp-{record['id']}"
             shutil.rmtree(gt_tmp, ignore_errors=True)
-            shutil.copytree(gt_src, gt_tmp)
-        elif gt_src.with_name(f"{record['id']}.npz").is_file():  # format 1
+            gt_tmp.mkdir()
+            for source in gt_sources:
+                shutil.copyfile(source, gt_tmp / source.name)
+        elif gt_sources:  # format 1
             gt_tmp = writer.root / "gt" / f".tmp-{record['id']}.npz"
-            shutil.copyfile(gt_src.with_name(f"{record['id']}.npz"), gt_tmp)
+            shutil.copyfile(gt_sources[0], gt_tmp)
         writer.commit(record, StagedSample(clip_tmp, record["video"], gt_tmp))
     writer.finish({"renderer": cards[0].get("renderer"), "shard": None, "merged_from": len(cfg.data)})
     print(f"wrote {cfg.out}: {len(writer.records)} samples from {len(cfg.data)} shards")
