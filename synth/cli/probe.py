@@ -30,7 +30,7 @@ from omegaconf import MISSING
 from synth.dataset import open_dataset
 from synth.errors import UserError
 from synth.models.configs import HFModelConfig
-from synth.probe.run import ProbeSettings, run_probe
+from synth.probe.run import ProbeSettings, gap_text, run_probe, verbal_text
 
 DEFAULTS = [{"model": "hf"}]
 
@@ -69,6 +69,5 @@ def run(cfg: Config) -> None:
     finally:
         model.close()
     best = max(doc["stages"], key=lambda s: s["score"])
-    gap = "" if doc["binding_gap"] is None else f", binding gap {doc['binding_gap']:+.3f}"
     print(f"{model.label}: {doc['target']} {doc['metric']} best {best['score']:.3f} at {best['name']}, "
-          f"verbal {doc['verbal_accuracy']:.3f}, chance {doc['chance']:.3f}{gap} -> {root / 'evals' / model.label / 'probe'}")  # fmt: skip
+          f"{verbal_text(doc)}, chance {doc['chance']:.3f}; binding gap {gap_text(doc)} -> {root / 'evals' / model.label / 'probe'}")  # fmt: skip

@@ -2,9 +2,15 @@
 
 ``probe.json`` (in ``<dataset>/evals/<model>/probe/``): ``target``, ``metric`` (``accuracy`` or
 ``r2``), ``chance``, ``verbal_accuracy`` (with ``verbal_ci95``, the model's own answers on the
-same samples, parsed as ``synth eval`` does), ``binding_gap`` (best probe score at or after the
-projector minus the verbal accuracy; null for R² targets) and ``stages``: in model order,
-``{name, score, ci95, control, n, dims}``.
+same samples, parsed as ``synth eval`` does, over all of them), ``verbal_invalid_rate`` (answers
+that named no option), ``verbal_chance`` (uniform guessing) and ``verbal_chance_corrected``
+((accuracy - chance) / (1 - chance): 0 at chance, 1 when always right), ``binding_gap`` with
+``binding_gap_reason`` and ``stages``: in model order, ``{name, score, ci95, control, n, dims}``.
+
+The binding gap (best probe score at or after the projector minus the verbal accuracy) compares
+like with like only when the probe reads the question's own answer (``probe.target=answer``) and
+some stage reads it at all (its 95 % lower bound above chance): otherwise it is null and
+``binding_gap_reason`` says why.
 """
 
 from __future__ import annotations
@@ -61,20 +67,43 @@ def target_labels(records: list[dict], target: str) -> list:
     return [r["params"][target] for r in records]
 
 
+def binding_gap(target: str, numeric: bool, chance: float, verbal: float, stages: list[dict]) -> tuple[float | None, str | None]:
+    """``(gap, None)``, or ``(None, reason)`` where the gap would compare unlike things: a target
+    other than the question's answer, an R² target, or no stage whose 95 % lower bound is above chance."""
+    if target != "answer":
+        return None, f"target {target} is not the question's answer: the verbal accuracy answers another question"
+    if numeric:
+        return None, "an R² target has no verbal accuracy to compare with"
+    after = [s for s in stages if s["name"] != "vision"]
+    if not after:
+        return None, "no stage at or after the projector was probed"
+    best = max(stages, key=lambda s: s["ci95"][0])
+    if best["ci95"][0] <= chance:
+        return None, (f"no stage reads the answer above chance (best 95 % lower bound {best['ci95'][0]:.3f} "
+                      f"at {best['name']}, chance {chance:.3f}): nothing to bind")  # fmt: skip
+    return max(s["score"] for s in after) - verbal, None
+
+
 def summarize(target: str, labels: list, answers: list[dict], stages: list[dict]) -> dict:
     """The probe.json document."""
     numeric = is_numeric(labels)
     right = sum(bool(a["correct"]) for a in answers)
     verbal = right / len(answers) if answers else 0.0
-    after = [s["score"] for s in stages if s["name"] != "vision"]
-    gap = None if numeric or not after else max(after) - verbal
+    invalid = sum(a.get("parsed") is None for a in answers) / len(answers) if answers else 0.0
+    verbal_chance = sum(1 / a["choices"] for a in answers if a.get("choices")) / len(answers) if answers else 0.0
+    chance = chance_level(labels)
+    gap, reason = binding_gap(target, numeric, chance, verbal, stages)
     return {
         "target": target,
         "metric": "r2" if numeric else "accuracy",
-        "chance": chance_level(labels),
+        "chance": chance,
         "verbal_accuracy": verbal,
         "verbal_ci95": list(wilson_interval(right, len(answers))),
+        "verbal_invalid_rate": invalid,
+        "verbal_chance": verbal_chance,
+        "verbal_chance_corrected": (verbal - verbal_chance) / (1 - verbal_chance) if verbal_chance < 1 else None,
         "binding_gap": gap,
+        "binding_gap_reason": reason,
         "n": len(answers),
         "stages": stages,
     }
@@ -125,9 +154,9 @@ def probe_markdown(doc: dict, heading: str = "#") -> str:
     lines = [
         f"{heading} Probe: {doc['model']}, target {doc['target']} ({metric})",
         "",
-        f"n = {doc['n']}, chance {doc['chance']:.3f}, verbal accuracy {doc['verbal_accuracy']:.3f} "
-        f"[{doc['verbal_ci95'][0]:.3f}, {doc['verbal_ci95'][1]:.3f}]"
-        + (f", binding gap {doc['binding_gap']:+.3f}" if doc["binding_gap"] is not None else ""),
+        f"n = {doc['n']}, probe chance {doc['chance']:.3f}; {verbal_text(doc)}",
+        "",
+        f"Binding gap: {gap_text(doc)}",
         "",
         f"| stage | {metric} | 95 % interval | control | selectivity | dims |",
         "|---|---|---|---|---|---|",
@@ -137,6 +166,24 @@ def probe_markdown(doc: dict, heading: str = "#") -> str:
                      f"{s['control']:.3f} | {s['score'] - s['control']:+.3f} | {s['dims']} |")  # fmt: skip
     lines += ["", "![probe](probe.png)" if heading == "#" else ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def verbal_text(doc: dict) -> str:
+    """The model's own answers: accuracy over all samples with its interval, invalid answers apart,
+    and the chance-corrected figure (files from before these keys show what they have)."""
+    text = f"verbal accuracy {doc['verbal_accuracy']:.3f} [{doc['verbal_ci95'][0]:.3f}, {doc['verbal_ci95'][1]:.3f}]"
+    if "verbal_invalid_rate" in doc:
+        text += f", invalid (no option named) {doc['verbal_invalid_rate']:.3f}"
+    if doc.get("verbal_chance_corrected") is not None:
+        text += f", chance-corrected {doc['verbal_chance_corrected']:+.3f} (verbal chance {doc['verbal_chance']:.3f})"
+    return text
+
+
+def gap_text(doc: dict) -> str:
+    """The binding gap, or why there is none."""
+    if doc["binding_gap"] is not None:
+        return f"{doc['binding_gap']:+.3f} (best probe at or after the projector minus the verbal accuracy)"
+    return "none: " + (doc.get("binding_gap_reason") or "not computed for this target")
 
 
 def plot_probe(doc: dict, path: Path) -> None:
