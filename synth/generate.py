@@ -182,14 +182,26 @@ class SampleMaker:
             truth = r.ground_truth(scene, times, clip.fps) if gt is not None or depth else None
             if gt is not None:
                 gt.write(start, truth)
-            parts.append(tracks(scene, times, clip.width, clip.height, r.visibility(scene, times)))
+            # The frames go to the encoder first; the tracks are computed while it encodes them.
             yield r.render(scene, times, clip.fps, linear=linear), (truth["depth"] if depth else None)
+            parts.append(tracks(scene, times, clip.width, clip.height, r.visibility(scene, times)))
 
     def make(self, job: Job, root: Path) -> tuple[dict, StagedSample]:
+        """Render one sample into temporary files under ``root`` (see :class:`StagedSample`) and
+        finish its clip: :meth:`render`, then close its writer. Returns the manifest record
+        (without ``video``/``sha256``) and the staged files."""
+        record, staged, video = self.render(job, root)
+        video.close()
+        return record, staged
+
+    def render(self, job: Job, root: Path) -> tuple[dict, StagedSample, delivery.ClipWriter]:
         """Render one sample into temporary files under ``root`` (see :class:`StagedSample`) as a
         stream of chunks: each is drawn, degraded, piped to the encoder and its ground truth
         stored before the next, so memory does not grow with the clip's length. Returns the
-        manifest record (without ``video``/``sha256``) and the staged files."""
+        manifest record (without ``video``/``sha256``), the staged files and the clip's writer,
+        whose encoder may still be working on the last frames: ``close()`` it (it waits for the
+        encoder; on failure it removes the clip) before the sample is committed. Closing it after
+        the next sample's render lets the encoder's tail overlap that render."""
         cfg, clip = self.cfg, self.clip
         seed = sample_seed(cfg.seed, job.index)
         sample, params = build_sample(self.task, cfg, self.fixed, job, clip)
@@ -205,18 +217,23 @@ class SampleMaker:
         staged = delivery.staged_paths(root, job.sample_id(cfg), pipe, self.settings, cfg.gt)
         gt = GroundTruthWriter(staged.gt_tmp, clip.height, clip.width, clip.num_frames, shown) if cfg.gt else None
         parts: list[list[dict]] = []
+        video = delivery.ClipWriter(staged.clip_tmp, fps, pipe, self.settings)
         try:
-            with delivery.ClipWriter(staged.clip_tmp, fps, pipe, self.settings) as video:
-                if pipe is None:
-                    for frames, _ in self._chunks(scene, gt, parts, linear=False, depth=False):
-                        video.write(frames)
-                else:
-                    import torch
+            if pipe is None:
+                for frames, _ in self._chunks(scene, gt, parts, linear=False, depth=False):
+                    video.write(frames)
+            else:
+                import torch
 
-                    chunks = ((torch.from_numpy(f).permute(0, 3, 1, 2), None if d is None else torch.from_numpy(d))
-                              for f, d in self._chunks(scene, gt, parts, linear=True, depth=pipe.needs_depth))  # fmt: skip
-                    for frames in pipe.stream(chunks, fps=clip.fps, seed=seed, codec=False):  # the writer encodes
-                        video.write(frames)
+                chunks = ((torch.from_numpy(f).permute(0, 3, 1, 2), None if d is None else torch.from_numpy(d))
+                          for f, d in self._chunks(scene, gt, parts, linear=True, depth=pipe.needs_depth))  # fmt: skip
+                for frames in pipe.stream(chunks, fps=clip.fps, seed=seed, codec=False):  # the writer encodes
+                    video.write(frames)
+            if not video.frames:
+                video.close()  # raises: no frames to encode
+        except BaseException:
+            video.abort()
+            raise
         finally:
             if gt is not None:
                 gt.close()
@@ -245,7 +262,7 @@ class SampleMaker:
         }
         if sample.extra:
             record["extra"] = sample.extra
-        return record, staged
+        return record, staged, video
 
 
 def _no_sweep(cfg: Any) -> Any:
@@ -389,6 +406,12 @@ def default_out(cfg: Any) -> str:
     return f"data/{cfg.task}"
 
 
+def _close_and_commit(writer: DatasetWriter, record: dict, staged: StagedSample, video: delivery.ClipWriter) -> None:
+    """Wait for ``video``'s encoder to finish the staged clip, then commit the sample."""
+    video.close()
+    writer.commit(record, staged)
+
+
 def generate(cfg: Any) -> Path:
     """Validate, then render every missing sample of ``cfg`` into ``cfg.out``; returns the path."""
     validate(cfg)
@@ -400,9 +423,22 @@ def generate(cfg: Any) -> Path:
     if cfg.jobs == 1:
         maker = SampleMaker(cfg)
         renderer_name = maker.renderer.gl_renderer
-        for job in todo:
-            writer.commit(*maker.make(job, root))
-            progress.step()
+        # A sample is committed after the next one is rendered, so that its encoder finishes
+        # the clip while the renderer already draws the next.
+        pending = None
+        try:
+            for job in todo:
+                previous, pending = pending, maker.render(job, root)
+                if previous is not None:
+                    _close_and_commit(writer, *previous)
+                    progress.step()
+            last, pending = pending, None
+            if last is not None:
+                _close_and_commit(writer, *last)
+                progress.step()
+        finally:
+            if pending is not None:  # a failure: stop its encoder; a rerun renders it again
+                pending[2].abort()
         maker.renderer.release()
     else:
         ctx = multiprocessing.get_context(_start_method())
