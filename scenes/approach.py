@@ -37,9 +37,11 @@ from synth.scenes.task import ClipFormat, answer_param
 from synth.scenes.wording import question_color
 
 OPTIONS = ["toward", "away"]
+# Played backwards, an approaching object recedes.
+REVERSED = {"toward": "away", "away": "toward"}
 
 
-class Approach(OneObject, name="approach", answer_set=OPTIONS,
+class Approach(OneObject, name="approach", answer_set=OPTIONS, reversal=REVERSED,
                description="did the object move toward or away from the camera"):
     size_m = (0.5, 1.5)
     asks = "move toward or away from the camera"

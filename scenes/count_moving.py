@@ -29,14 +29,15 @@ from synth.scene import Scene
 from synth.scenes.oracle import color_tracks, displacement
 from synth.scenes.palette import CHROMATIC_COLORS
 from synth.scenes.staging import GRID_SLOTS, background, camera, grid_slots, lights, slot_node
-from synth.scenes.task import ClipFormat, Sample, Task
+from synth.scenes.task import SAME, ClipFormat, Sample, Task
 
 # Image-space travel a moving object must show for the oracle to call it moving (the smallest
 # drawn travel is about 10 px at 64 x 64).
 MOVED_PX = 4.0
 
 
-class CountMoving(Task, name="count_moving", answer_set=("0", "1", "2", "3"), order_free_ceiling=1.0,
+# What moved survives reversal (reversal=SAME).
+class CountMoving(Task, name="count_moving", answer_set=("0", "1", "2", "3"), order_free_ceiling=1.0, reversal=SAME,
                   description="how many of the 3-4 objects moved (0-3)"):
 
     def build(self, draw: ParamDraw, answer: str, clip: ClipFormat) -> Sample:

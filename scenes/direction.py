@@ -87,7 +87,12 @@ def _visible_moments(mid: tuple[float, float], heading: tuple[float, float], tra
     return lo, hi
 
 
-class Direction(Task, name="direction", order_free_ceiling=0.5,
+# Played backwards, an object moves the opposite way; a resting object still rests.
+REVERSED = {"left": "right", "right": "left", "up": "down", "down": "up", "up-left": "down-right",
+            "down-right": "up-left", "up-right": "down-left", "down-left": "up-right", STATIC: STATIC}
+
+
+class Direction(Task, name="direction", order_free_ceiling=0.5, reversal=REVERSED,
                 description="which way did the object move (4-way; motion.directions=8 adds diagonals; motion.include_static adds no movement)"):
 
     def answers(self, fixed: dict) -> list[str]:

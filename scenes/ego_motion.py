@@ -41,7 +41,7 @@ from synth.sampling import ParamDraw
 from synth.scene import Camera, Material, Motion, Node, Scene
 from synth.scenes.palette import CHROMATIC_COLORS, SHAPES_3D
 from synth.scenes.staging import camera, lights, solid_object, view_half_extent
-from synth.scenes.task import ClipFormat, Sample, Task
+from synth.scenes.task import SAME, ClipFormat, Sample, Task
 from synth.scenes.wording import describe
 
 MOVERS = ["the camera", "the object"]
@@ -54,7 +54,8 @@ WALL_LEVELS = 12
 WALL_SHIFT_M = 15.0
 
 
-class EgoMotion(Task, name="ego_motion", answer_set=MOVERS, order_free_ceiling=1.0,
+# Who moved survives reversal (reversal=SAME): played backwards, the same one moves the other way.
+class EgoMotion(Task, name="ego_motion", answer_set=MOVERS, order_free_ceiling=1.0, reversal=SAME,
                 description="did the camera move (ego-motion) or the object, in front of a textured wall"):
 
     def build(self, draw: ParamDraw, answer: str, clip: ClipFormat) -> Sample:

@@ -61,7 +61,14 @@ ARC_STEPS = 24
 ONSET_PX = 1.5
 
 
-class Order(Task, name="order",
+# Played backwards, the last to start moving starts first (each mover moves for the same time).
+# With two objects that is the other one; with three it is the last mover, whom the answer does
+# not name (the later movers follow in object order, not option order).
+REVERSED = {"0": "1", "1": "0"}
+
+
+class Order(Task, name="order", reversal=REVERSED,
+            reversal_note="with objects.count=3 the reversed clip's first mover is the original's last, which the answer does not name",
             description="which of 2 (objects.count=3: 3) objects started moving first"):
 
     def answers(self, fixed: dict) -> list[str]:

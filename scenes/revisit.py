@@ -36,16 +36,17 @@ from synth.sampling import ParamDraw
 from synth.scene import Camera, Scene
 from synth.scenes.palette import COLORS, SHAPES_3D
 from synth.scenes.staging import background, camera, lights, solid_object, view_half_extent
-from synth.scenes.task import ClipFormat, Sample, Task
+from synth.scenes.task import SAME, ClipFormat, Sample, Task
 
 TURN_DIRECTIONS = {"left": 1.0, "right": -1.0}  # sign of the yaw (counter-clockwise seen from above)
 MIN_FRAMES = 8
 CHANGED_PIXELS = 4
 
 
-class ChangedWhileAway(Task, answer_set=("yes", "no"), order_free_ceiling=1.0):
+class ChangedWhileAway(Task, answer_set=("yes", "no"), order_free_ceiling=1.0, reversal=SAME):
     """Base of the families asking whether something changed while the camera looked away
-    (``revisit``, ``world``): yes / no, and a change survives time reversal."""
+    (``revisit``, ``world``): yes / no, and a change survives time reversal (played backwards,
+    it changes back)."""
 
     @staticmethod
     def oracle(frames: np.ndarray, question: str, options: list[str]) -> int:

@@ -36,11 +36,13 @@ from synth.scenes.task import ClipFormat, answer_param
 from synth.scenes.wording import question_color
 
 OPTIONS = ["clockwise", "counter-clockwise"]
+# Played backwards, a spin turns the other way.
+REVERSED = {"clockwise": "counter-clockwise", "counter-clockwise": "clockwise"}
 # Outlines that are not symmetric under every turn about the viewing axis (3D shapes are tilted).
 SPIN_SHAPES = ("cube", "cylinder", "cone", "torus", "square", "triangle")
 
 
-class Rotation(OneObject, name="rotation", answer_set=OPTIONS,
+class Rotation(OneObject, name="rotation", answer_set=OPTIONS, reversal=REVERSED,
                description="did the object spin clockwise or counter-clockwise"):
     shapes = SPIN_SHAPES
     size_m = (0.7, 1.0)

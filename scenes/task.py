@@ -50,17 +50,20 @@ class Sample:
 
 
 # What a family declares in its class statement (see :meth:`Task.__init_subclass__`).
-DECLARATIONS = ("name", "description", "answer_set", "order_free_ceiling")
+DECLARATIONS = ("name", "description", "answer_set", "order_free_ceiling", "reversal", "reversal_note")
+
+# ``reversal`` of a family whose answers all survive time reversal.
+SAME = "same"
 
 
 class Task:
     """Base class of task families.
 
     A family declares its ``name``, ``description`` (one line), ``answer_set`` (whose members are
-    balanced across a dataset) and ``order_free_ceiling`` in its class statement and implements
-    :meth:`build` and :meth:`oracle`::
+    balanced across a dataset), ``order_free_ceiling`` and ``reversal`` in its class statement and
+    implements :meth:`build` and :meth:`oracle`::
 
-        class Rotation(Task, name="rotation", answer_set=OPTIONS,
+        class Rotation(OneObject, name="rotation", answer_set=OPTIONS, reversal=REVERSED,
                        description="did the object spin clockwise or counter-clockwise"):
     """
 
@@ -77,6 +80,15 @@ class Task:
     # holds the family's mean / max probes to it; each family states why in its docstring.
     order_free_ceiling: ClassVar[float | None] = None
 
+    # How time reversal maps the answers (``synth eval eval.controls=[reversed]``): each answer to
+    # the answer of the same clip played backwards ({"left": "right", ...}), :data:`SAME` when
+    # every answer survives reversal, or None when reversal leaves the answer undefined. An answer
+    # set (of some fixed params) not covered by the mapping is undefined too; ``reversal_note``
+    # says why, and the time controls skip those samples with that reason. Tested against the
+    # family's oracle on reversed clips (tests/scenes/test_time_reversal.py).
+    reversal: ClassVar[dict[str, str] | str | None] = None
+    reversal_note: ClassVar[str] = "the family declares no reversal mapping"
+
     def __init_subclass__(cls, **declared: Any) -> None:
         """Set the declarations (:data:`DECLARATIONS`) given as class keywords; a base class of
         several families declares what they share (``answer_set``, ``order_free_ceiling``)."""
@@ -91,6 +103,16 @@ class Task:
         """The answer set balanced over the dataset: ``answer_set``, unless a family's depends on
         fixed params (8 directions, 3 objects) and overrides this."""
         return list(self.answer_set)
+
+    def reversed_answers(self, fixed: dict[str, Any]) -> dict[str, str] | None:
+        """Each answer of :meth:`answers` (``fixed``) mapped to its answer on the time-reversed
+        clip, or None when :attr:`reversal` does not define it for that answer set."""
+        answers = self.answers(fixed)
+        if self.reversal == SAME:
+            return {a: a for a in answers}
+        if not isinstance(self.reversal, dict) or not set(answers) <= set(self.reversal):
+            return None
+        return {a: self.reversal[a] for a in answers}
 
     def build(self, draw: ParamDraw, answer: str, clip: ClipFormat) -> Sample:
         """The sample whose correct option is ``answer`` (unless a fixed/swept param overrides it:

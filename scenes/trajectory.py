@@ -35,7 +35,7 @@ from synth.scene import Camera, Motion, Node
 from synth.scenes.one_object import OneObject, textured_node
 from synth.scenes.oracle import color_track
 from synth.scenes.staging import FindableObject, view_half_extent
-from synth.scenes.task import ClipFormat, answer_param
+from synth.scenes.task import SAME, ClipFormat, answer_param
 from synth.scenes.wording import question_color
 
 OPTIONS = ["straight", "curved", "bouncing"]
@@ -67,7 +67,8 @@ def local_path(kind: str, t: np.ndarray, duration_s: float, speed: float, turn_d
     return pos - mid_rel * (inbound if mid_rel < 0 else outbound)
 
 
-class Trajectory(OneObject, name="trajectory", answer_set=OPTIONS, order_free_ceiling=1.0,
+# A path's shape survives reversal (reversal=SAME): a bounce or a curve run backwards is one.
+class Trajectory(OneObject, name="trajectory", answer_set=OPTIONS, order_free_ceiling=1.0, reversal=SAME,
                  description="straight, curved, or bouncing path"):
     size_m = (0.5, 0.7)
     asks = "move along a straight, curved, or bouncing path"

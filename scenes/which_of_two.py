@@ -19,7 +19,7 @@ from synth.sampling import ParamDraw
 from synth.scene import Camera, Node
 from synth.scenes.oracle import most_travelled
 from synth.scenes.staging import stage, texture
-from synth.scenes.task import Sample, Task, answer_param
+from synth.scenes.task import SAME, Sample, Task, answer_param
 from synth.scenes.wording import OPTION_POSITIONS, name_options
 
 LANE_PREFIXES = ("object", "second")  # parameter prefixes, upper lane first
@@ -38,7 +38,7 @@ class Lane:
     answered: bool  # the object the answer names (the faster one, the closer one)
 
 
-class WhichOfTwo(Task, answer_set=OPTION_POSITIONS, order_free_ceiling=1.0):
+class WhichOfTwo(Task, answer_set=OPTION_POSITIONS, order_free_ceiling=1.0, reversal=SAME):
     """Base of the families asking which of two objects did something; answers
     ``first`` / ``second`` survive time reversal (how far each moved does)."""
 

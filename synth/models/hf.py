@@ -37,7 +37,8 @@ def video_metadata(clip: SampledClip, total_frames: int) -> dict:
     """What ``transformers`` needs to know about pre-sampled frames (its ``VideoMetadata`` fields).
 
     Args:
-        clip: the sampled clip (``clip.indices`` into the clip's ``total_frames`` frames).
+        clip: the sampled clip (``clip.timeline``: its sampled indices into the clip's
+            ``total_frames`` frames, in increasing order even when a twin shows them reordered).
         total_frames: frames in the whole clip.
 
     Returns:
@@ -48,7 +49,7 @@ def video_metadata(clip: SampledClip, total_frames: int) -> dict:
     return {
         "total_num_frames": int(total_frames),
         "fps": float(clip.fps),
-        "frames_indices": [int(i) for i in clip.indices],
+        "frames_indices": [int(i) for i in clip.timeline],  # a twin's reordering shows in no timestamp
         "duration": total_frames / float(clip.fps),
         "height": int(frames.shape[1]),
         "width": int(frames.shape[2]),

@@ -53,6 +53,11 @@ class OpenAIModel(Model):
 
     def request_body(self, ask: Ask, clip: SampledClip) -> dict:
         if self.cfg.video_url:
+            if clip.order is not None:
+                raise UserError(
+                    "eval.controls with model.video_url=true: the clip file is sent as it is and cannot "
+                    "show its frames reordered; allowed: model.video_url=false (frames as images)"
+                )
             data = base64.b64encode(clip.path.read_bytes()).decode()
             media = [{"type": "video_url", "video_url": {"url": f"data:video/mp4;base64,{data}"}}]
         else:

@@ -32,6 +32,11 @@ class Ask:
     ``options`` are the presented options in order (empty for ``open``); ``correct_index`` is the
     right one's index among them (``None`` for ``open``); ``answer_set`` is the record's options in
     their original order, the vocabulary an ``open`` answer is matched against.
+
+    A time control's twin (:mod:`synth.eval.controls`) asks the same about the sampled frames
+    shown in another order: ``control`` names it, ``frame_order`` lists which sampled frame is
+    shown at each position; ``answer_index`` (and ``correct_index``) are None where the twin has
+    no right answer (a shuffled clip).
     """
 
     sample_id: str
@@ -41,12 +46,16 @@ class Ask:
     options: tuple[str, ...]
     correct_index: int | None
     answer_set: tuple[str, ...]
-    answer_index: int
+    answer_index: int | None
     prompt: str
+    control: str | None = None
+    frame_order: tuple[int, ...] | None = None
 
     @property
-    def key(self) -> tuple[str, str, int]:
-        return (self.sample_id, self.variant, self.rotation)
+    def key(self) -> tuple:
+        """(sample id, variant, rotation), plus the control's name for a twin."""
+        plain = (self.sample_id, self.variant, self.rotation)
+        return plain if self.control is None else (*plain, self.control)
 
     @property
     def prompt_hash(self) -> str:
