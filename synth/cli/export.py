@@ -3,28 +3,47 @@
   synth export lmms-eval data=DIR out=TASK_DIR [task=NAME] [frames=8] [visual=video|frames]
       an lmms-eval task directory (YAML + utils.py + data) so any lmms-eval model can run a
       synth dataset: `lmms-eval --include_path TASK_DIR --tasks NAME ...` (docs/evaluation.md)
-  synth export llava data=DIR out=DIR [style=mixed|open|mcq] [seed=0] [video_token=image]
-      LLaVA / ShareGPT conversations (out/conversations.json) plus the clips
-  synth export hf data=DIR out=DIR [split=train] [style=...] [seed=0] [video_token=image]
-      a folder `datasets.load_dataset(OUT)` loads as is (Parquet + README.md card + clips)
+  synth export vlmevalkit data=DIR out=DIR [frames=8]
+      a VLMEvalKit video dataset: the TSV, synth's sampled frames and the dataset class
+      (synth_dataset.py) to register (docs/evaluation.md)
+  synth export llava data=DIR out=DIR [style=mixed|open|mcq] [seed=0] [video_token=image] [split.*]
+      LLaVA / ShareGPT conversations, one JSON per split (out/train.json, ...), plus the clips
+  synth export hf data=DIR out=DIR [style=...] [seed=0] [video_token=image] [split.*]
+      a DatasetDict folder `datasets.load_dataset(OUT)` loads as is (Parquet with the clips
+      embedded, README.md dataset card)
 
-The llava and hf exports carry per-frame motion targets (centre, box, unit motion vector,
-visibility) per tracked object, and phrase each question from several paraphrases, open-ended
-or multiple-choice, chosen by seed (docs/dataset.md, "Instruction-tuning exports").
+The llava and hf exports split by scene group (split.train=0.8 split.validation=0.1
+split.test=0.1 split.seed=0: fractions of the groups; a group's split is stable across runs),
+give each item an integer label (the family's answer set), carry per-frame motion targets
+(centre, box, unit motion vector, visibility) per tracked object, and phrase each question from
+several paraphrases, open-ended or multiple-choice, chosen by seed (docs/dataset.md,
+"Training exports").
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from synth.dataset import open_dataset
 from synth.errors import UserError
+from synth.io import refuse_alias
 from synth.export.lmms import export_lmms_eval
-from synth.export.train import export_hf, export_llava
+from synth.export.train import DEFAULT_FRACTIONS, export_hf, export_llava
+from synth.export.vlmevalkit import export_vlmevalkit
 
 POSITIONAL = "format"
-FORMATS = ("lmms-eval", "llava", "hf")
+FORMATS = ("lmms-eval", "vlmevalkit", "llava", "hf")
+
+
+@dataclass
+class SplitKeys:
+    """llava / hf: fractions of the scene groups per split (summing to 1) and the seed that deals them."""
+
+    train: float = DEFAULT_FRACTIONS["train"]
+    validation: float = DEFAULT_FRACTIONS["validation"]
+    test: float = DEFAULT_FRACTIONS["test"]
+    seed: int = 0
 
 
 @dataclass
@@ -33,12 +52,12 @@ class Config:
     data: str = ""
     out: str = ""
     task: str = ""  # lmms-eval: the task name; default synth_<dataset directory name>
-    frames: int = 8  # lmms-eval: frames per clip stored as synth eval samples them (eval.frames)
+    frames: int = 8  # lmms-eval / vlmevalkit: frames per clip stored as synth eval samples them (eval.frames)
     visual: str = "video"  # lmms-eval: what the task hands a model, video (the clip) or frames (synth's)
     style: str = "mixed"  # llava / hf: open | mcq | mixed (one of the two per sample, by seed)
     seed: int = 0  # llava / hf: picks style, paraphrase and option order per sample
     video_token: str = "image"  # llava / hf: the placeholder <image> (LLaVA) or <video> (LLaMA-Factory)
-    split: str = "train"  # hf: the split name
+    split: SplitKeys = field(default_factory=SplitKeys)  # llava / hf: split.train, .validation, .test, .seed
     overwrite: bool = False
 
 
@@ -50,11 +69,19 @@ def run(cfg: Config) -> None:
     if not cfg.out:
         raise UserError("out: required, the directory to write (out=DIR)")
     root, out = Path(cfg.data), Path(cfg.out)
+    refuse_alias(out, [("data", root)])
     records, _ = open_dataset(root)  # finished, schema-valid, every clip present
+    fractions = {"train": cfg.split.train, "validation": cfg.split.validation, "test": cfg.split.test}
     if cfg.format == "llava":
-        print(export_llava(root, records, out, cfg.style, cfg.seed, cfg.video_token, cfg.overwrite))
+        for path in export_llava(root, records, out, cfg.style, cfg.seed, cfg.video_token, fractions, cfg.split.seed,
+                                 cfg.overwrite):  # fmt: skip
+            print(path)
         return
     if cfg.format == "hf":
-        print(export_hf(root, records, out, cfg.style, cfg.seed, cfg.video_token, cfg.split, cfg.overwrite))
+        print(export_hf(root, records, out, cfg.style, cfg.seed, cfg.video_token, fractions, cfg.split.seed,
+                        cfg.overwrite))  # fmt: skip
+        return
+    if cfg.format == "vlmevalkit":
+        print(export_vlmevalkit(root, records, out, cfg.frames, cfg.overwrite))
         return
     print(export_lmms_eval(root, records, out, cfg.task, cfg.frames, cfg.visual, cfg.overwrite))

@@ -27,14 +27,12 @@ import re
 import shutil
 from pathlib import Path
 
-from PIL import Image
-
 from synth.errors import UserError
+from synth.export.frames import save_eval_frames
+from synth.io import output_folder
 from synth.models import parsing
-from synth.models.frames import sample_indices
 from synth.models.prompts import render_prompt
 from synth.scoring.metrics import condition_label
-from synth.video import read_frames
 
 VISUALS = ("video", "frames")
 
@@ -111,34 +109,34 @@ def export_lmms_eval(root: Path, records: list[dict], out: Path, task: str = "",
 
     ``frames``: how many frames per clip to store as synth eval samples them (``eval.frames``);
     ``visual``: what ``doc_to_visual`` hands the model by default, ``video`` or ``frames``;
-    ``overwrite``: replace a non-empty ``out`` (else an error).
+    ``overwrite``: replace an earlier synth export at ``out`` (the output policy of :mod:`synth.io`).
     """
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise UserError(f"out={out}: exists and is not empty; pass overwrite=true to replace it")
     if frames < 1:
         raise UserError(f"frames={frames}: must be an integer >= 1 (synth eval's eval.frames)")
     if visual not in VISUALS:
         raise UserError(f"visual={visual}: allowed {', '.join(VISUALS)}")
     task = task or "synth_" + re.sub(r"[^A-Za-z0-9_]+", "_", root.resolve().name)
-    if out.exists():
-        shutil.rmtree(out)
-    clips = out / "data" / "clips"
+    with output_folder(out, "export", overwrite) as tmp:
+        _write_task(root, records, tmp, out, task, frames, visual)
+    return out / f"{task}.yaml"
+
+
+def _write_task(root: Path, records: list[dict], tmp: Path, out: Path, task: str, frames: int, visual: str) -> None:
+    """Fill ``tmp``, the folder that becomes ``out`` (the YAML names the data file there)."""
+    clips = tmp / "data" / "clips"
     clips.mkdir(parents=True)
     docs = []
     for record in records:
         source = root / record["video"]
         target = clips / f"{record['id']}{source.suffix}"
         shutil.copyfile(source, target)
-        frame_dir = out / "data" / "frames" / str(record["id"])
-        frame_dir.mkdir(parents=True)
-        indices = sample_indices(int(record["num_frames"]), frames)
-        for k, frame in zip(indices, read_frames(source, indices)):
-            Image.fromarray(frame).save(frame_dir / f"{k:05d}.png")
+        frame_dir = tmp / "data" / "frames" / str(record["id"])
+        indices, frame_paths = save_eval_frames(source, int(record["num_frames"]), frames, frame_dir)
         docs.append(
             {
                 "id": str(record["id"]),
-                "video": str(target.relative_to(out / "data")),
-                "frames": [str((frame_dir / f"{k:05d}.png").relative_to(out / "data")) for k in indices],
+                "video": str(target.relative_to(tmp / "data")),
+                "frames": [str(path.relative_to(tmp / "data")) for path in frame_paths],
                 "frame_indices": indices,
                 "prompt": render_prompt(record["question"], record["options"]),
                 "question": record["question"],
@@ -152,10 +150,7 @@ def export_lmms_eval(root: Path, records: list[dict], out: Path, task: str = "",
                 "sweep": json.dumps(record.get("sweep")),
             }
         )
-    data_file = (out / "data" / "test.jsonl").resolve()
-    data_file.write_text("".join(json.dumps(d) + "\n" for d in docs))
-    (out / "synth_parsing.py").write_text(inspect.getsource(parsing))
-    (out / "utils.py").write_text(UTILS_PY)
-    yaml_path = out / f"{task}.yaml"
-    yaml_path.write_text(_yaml_text(task, data_file, frames, visual))
-    return yaml_path
+    (tmp / "data" / "test.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs))
+    (tmp / "synth_parsing.py").write_text(inspect.getsource(parsing))
+    (tmp / "utils.py").write_text(UTILS_PY)
+    (tmp / f"{task}.yaml").write_text(_yaml_text(task, (out / "data" / "test.jsonl").resolve(), frames, visual))
