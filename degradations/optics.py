@@ -170,12 +170,16 @@ def circle_of_confusion_px(
     """Thin-lens blur-circle diameter in pixels: c = f² |d − d_f| / (N d (d_f − f)).
 
     Source: thin-lens equation, e.g. Potmesil & Chakravarty 1981, "A lens and aperture camera model
-    for synthetic image generation". ``depth_m`` any shape, metres (inf allowed).
+    for synthetic image generation". ``depth_m`` any shape, metres (inf allowed); ``focus_m`` inf
+    is focus at infinity, the limit c = f² / (N d) (sharp at d = inf).
     """
     f = focal_mm / 1000.0
     d = depth_m.clamp_min(f * 1.001)
-    rel = torch.where(torch.isinf(d), torch.ones_like(d), (d - focus_m).abs() / d)
-    coc_m = f * f * rel / (f_number * (focus_m - f))
+    if math.isinf(focus_m):
+        coc_m = f * f / (f_number * d)
+    else:
+        rel = torch.where(torch.isinf(d), torch.ones_like(d), (d - focus_m).abs() / d)
+        coc_m = f * f * rel / (f_number * (focus_m - f))
     return coc_m * 1000.0 * width_px / sensor_width_mm
 
 

@@ -174,6 +174,12 @@ def _check_airlight(values: dict[str, Any]) -> None:
         raise ParamError(f"airlight={list(a)}: allowed three linear RGB values 0..100")
 
 
+def _check_focus(values: dict[str, Any]) -> None:
+    if values["focus_m"] <= values["focal_mm"] / 1000:
+        raise ParamError(f"focus_m={values['focus_m']}: allowed > focal_mm/1000 = {values['focal_mm'] / 1000:g} m "
+                         "(a lens focuses no closer than its focal length), inf = focus at infinity")  # fmt: skip
+
+
 INF = math.inf
 # name: (stage, domain, function, ranges, choices, severity levels 1..5, extra check)
 _TABLE: list[tuple[str, str, str, Callable[..., Any], dict, dict, tuple, Any]] = [
@@ -199,11 +205,11 @@ _TABLE: list[tuple[str, str, str, Callable[..., Any], dict, dict, tuple, Any]] =
     ("defocus", "optics", "linear", optics.defocus,
      {"f_number": (0, 64), "focal_mm": (1, 2000), "focus_m": (0.01, INF), "sensor_width_mm": (1, 100),
       "scene_depth_m": (0.01, INF)}, {},
-     _levels(f_number=[8.0, 5.6, 4.0, 2.8, 2.0], focus_m=[0.5] * 5), None),
+     _levels(f_number=[8.0, 5.6, 4.0, 2.8, 2.0], focus_m=[0.5] * 5), _check_focus),
     ("chromatic_aberration", "optics", "linear", optics.chromatic_aberration,
      {"magnification": (-0.1, 0.1)}, {}, _levels(magnification=[0.002, 0.004, 0.007, 0.01, 0.015]), None),
     ("lens", "optics", "linear", optics.lens,
-     {"k1": (-1, 1), "k2": (-1, 1), "k3": (-1, 1), "p1": (-0.1, 0.1), "p2": (-0.1, 0.1), "focal_px": (0, INF)},
+     {"k1": (-1, 1), "k2": (-1, 1), "k3": (-1, 1), "p1": (-0.1, 0.1), "p2": (-0.1, 0.1), "focal_px": (0, 1e6)},
      {}, _levels(k1=[-0.05, -0.1, -0.2, -0.3, -0.4]), None),
     ("fisheye", "optics", "linear", optics.fisheye,
      {"fov_deg": (1, 179)}, {}, _levels(fov_deg=[60, 80, 100, 120, 140]), None),

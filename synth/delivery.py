@@ -34,6 +34,48 @@ if TYPE_CHECKING:
 # buffers per frame of a chunk (one-off warp grids included), so 1080p stays under 2 GB one frame
 # at a time.
 CHUNK_PIXELS, MAX_CHUNK = 1 << 21, 32
+# Bytes one pixel of a chunk costs in the camera model (those ~30 float RGB buffers) and what its
+# decoded 8-bit frame adds: checked against memory_budget() before a frame is decoded or drawn.
+CAMERA_BYTES_PER_PIXEL, DECODED_BYTES_PER_PIXEL = 30 * 3 * 4, 3
+# The memory a run may plan on, in GiB: unset, half of this machine's (or container's) memory.
+BUDGET_ENV = "SYNTH_MEMORY_GB"
+
+
+def memory_budget() -> int:
+    """Bytes one synth command may plan to hold: ``$SYNTH_MEMORY_GB`` GiB if set, else half of the
+    physical memory, or of the container's (cgroup) limit when that is lower."""
+    value = os.environ.get(BUDGET_ENV)
+    if value:
+        try:
+            gib = float(value)
+        except ValueError:
+            gib = -1.0
+        if not 0 < gib < float("inf"):
+            raise UserError(f"{BUDGET_ENV}={value}: allowed a number of GiB > 0")
+        return int(gib * (1 << 30))
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        total = min(total, int(limit)) if limit.isdigit() else total
+    except OSError:
+        pass
+    return total // 2
+
+
+def gigabytes(n: int) -> str:
+    """``n`` bytes for a message: ``1.5 GB`` (GiB, 2 significant digits)."""
+    return f"{n / (1 << 30):.2g} GB"
+
+
+def check_frame_budget(width: int, height: int, key: str) -> None:
+    """Refuse, before decoding, a ``width`` x ``height`` video whose chunks (one frame at least)
+    would not fit :func:`memory_budget` on their way through the camera model."""
+    need = chunk_frames(width, height) * width * height * (CAMERA_BYTES_PER_PIXEL + DECODED_BYTES_PER_PIXEL)
+    budget = memory_budget()
+    if need > budget:
+        raise UserError(f"{key}: {width}x{height} frames need ~{gigabytes(need)} in the camera model, over the memory "
+                        f"budget of {gigabytes(budget)}; scale it down first (ffmpeg -i IN -vf scale=iw/2:-2 OUT) or "
+                        f"raise {BUDGET_ENV} on a machine with more memory")  # fmt: skip
 
 
 def build_pipeline(selected: dict[str, Any] | None, key: str = "degradation") -> degradations.Pipeline:
@@ -216,6 +258,7 @@ def degrade_file(src: Path, out: Path, pipe: degradations.Pipeline, settings: En
     if out.exists() and not overwrite:
         raise UserError(f"out={out}: exists; pass overwrite=true to replace it")
     info = footage(src, even=codec != "ffv1")
+    check_frame_budget(info.width, info.height, f"src={src}")
     for note in info.notes:
         print(f"note: src={src}: {note}")
     if pipe.codec is not None and settings != EncodeSettings():
@@ -258,6 +301,7 @@ def degrade_dataset(src: Path, out: Path, pipe: degradations.Pipeline, settings:
             continue
         clip = src / record["video"]
         info = footage(clip, even=codec != "ffv1")
+        check_frame_budget(info.width, info.height, f"src={clip}")
         clip_seed = degrade_seed(seed, record["id"])
         fps = record["fps"]
         shown, out_fps = pipe.frame_indices(record["num_frames"], fps, clip_seed)

@@ -26,6 +26,7 @@ from synth import delivery, scenes
 from synth.dataset import DatasetWriter, GroundTruthWriter, StagedSample
 from synth.errors import UserError
 from synth.sampling import ParamDraw, balanced_choice, sample_seed
+from synth.scenes.params import FINITE, NON_NEGATIVE, POSITIVE, Range, check_numbers, ranged
 from synth.scenes.task import ClipFormat, Task
 from synth.tracks import concat_tracks, tracks
 from synth.video import EncodeSettings
@@ -37,20 +38,27 @@ RUN_ONLY_KEYS = ("out", "overwrite", "jobs", "progress", "shard")
 # Frames are rendered, degraded, encoded and stored in chunks of about this many bytes of
 # per-frame output (frames, linear frames, ground truth), at most CHUNK_FRAMES frames.
 CHUNK_BYTES, CHUNK_FRAMES = 32 << 20, 32
+# The largest side the renderer draws (GL framebuffer limit), and the bytes one pixel of a rendered
+# frame holds on its way out: multisampled colour and depth (8 per sample), the linear float frame
+# (12), its sRGB bytes (3); ground truth adds 28, the camera model delivery.CAMERA_BYTES_PER_PIXEL.
+MAX_RENDER_SIDE, RENDER_BYTES_PER_PIXEL, GT_BYTES_PER_PIXEL = 8192, 15, 28
+# What a worker process holds besides its frames (interpreter, GL context, torch when degrading),
+# and what one manifest record holds in memory until the card is written (per sample, per frame).
+WORKER_BYTES, RECORD_BYTES, RECORD_BYTES_PER_FRAME = 512 << 20, 8 << 10, 1 << 10
 
 
 @dataclass
 class RenderConfig:
-    width: int = 128
-    height: int = 128
-    msaa: int = 4  # samples per pixel
-    shadow_size: int = 512  # texels per side of the shadow map
+    width: int = ranged(Range(1, MAX_RENDER_SIDE), 128)
+    height: int = ranged(Range(1, MAX_RENDER_SIDE), 128)
+    msaa: int = ranged(Range(1, 16), 4)  # samples per pixel
+    shadow_size: int = ranged(Range(16, MAX_RENDER_SIDE), 512)  # texels per side of the shadow map
 
 
 @dataclass
 class ClipConfig:
-    fps: float = 15.0
-    seconds: float = 2.0
+    fps: float = ranged(POSITIVE, 15.0)
+    seconds: float = ranged(POSITIVE, 2.0)
 
 
 @dataclass
@@ -58,7 +66,7 @@ class VideoConfig:
     codec: str = "h264"  # h264 | hevc | vp9 | av1
     crf: int = 18
     preset: str = "medium"
-    gop: int = 0  # keyframe interval in frames, 0 = encoder default
+    gop: int = ranged(NON_NEGATIVE, 0)  # keyframe interval in frames, 0 = encoder default
     lossless: bool = False  # FFV1 in Matroska, bit-exact RGB
 
 
@@ -78,8 +86,8 @@ class SweepConfig:
 
 @dataclass
 class ShardConfig:
-    index: int = 0
-    count: int = 1
+    index: int = ranged(NON_NEGATIVE, 0)
+    count: int = ranged(Range(1), 1)
 
 
 def _param_namespaces() -> list[tuple[str, type]]:
@@ -98,12 +106,12 @@ Config = dataclasses.make_dataclass(
     "Config",
     [
         ("task", str, "direction"),
-        ("n", int, 16),
-        ("seed", int, 0),
+        ("n", int, ranged(Range(1), 16)),
+        ("seed", int, ranged(NON_NEGATIVE, 0)),
         ("out", str, ""),
         ("overwrite", bool, False),
         ("gt", bool, False),
-        ("jobs", int, 1),
+        ("jobs", int, ranged(Range(1), 1)),
         ("progress", bool, True),
         ("render", RenderConfig, field(default_factory=RenderConfig)),
         ("clip", ClipConfig, field(default_factory=ClipConfig)),
@@ -295,31 +303,28 @@ def validate(cfg: Any) -> None:
     """Every check that needs no rendering, so bad input fails before anything is written."""
     if cfg.task not in scenes.TASKS:
         raise UserError(f"task={cfg.task}: allowed {', '.join(scenes.TASKS)}")
+    try:
+        check_numbers(cfg)  # every number finite (NaN never) and inside its key's range
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     checks = [
-        (cfg.n >= 1, f"n={cfg.n}: must be an integer >= 1"),
-        (cfg.clip.fps > 0, f"clip.fps={cfg.clip.fps}: must be > 0"),
-        (cfg.clip.seconds > 0, f"clip.seconds={cfg.clip.seconds}: must be > 0"),
-        (cfg.render.width > 0, f"render.width={cfg.render.width}: must be > 0"),
-        (cfg.render.height > 0, f"render.height={cfg.render.height}: must be > 0"),
-        (cfg.render.width <= 8192 and cfg.render.height <= 8192, "render.width/height: at most 8192"),
-        (cfg.render.msaa >= 1, f"render.msaa={cfg.render.msaa}: must be >= 1"),
-        (cfg.render.shadow_size >= 16, f"render.shadow_size={cfg.render.shadow_size}: must be >= 16"),
-        (cfg.jobs >= 1, f"jobs={cfg.jobs}: must be >= 1"),
-        (cfg.shard.count >= 1, f"shard.count={cfg.shard.count}: must be >= 1"),
-        (0 <= cfg.shard.index < max(cfg.shard.count, 1), f"shard.index={cfg.shard.index}: allowed 0..{cfg.shard.count - 1}"),
+        (cfg.shard.index < cfg.shard.count, f"shard.index={cfg.shard.index}: allowed 0..{cfg.shard.count - 1}"),
         (cfg.shard.count <= cfg.n, f"shard.count={cfg.shard.count}: more shards than samples (n={cfg.n}), so a shard "
                                    f"would hold none; allowed 1..{cfg.n}"),
     ]  # fmt: skip
     for ok, message in checks:
         if not ok:
             raise UserError(message)
-    if round(cfg.clip.seconds * cfg.clip.fps) < 2:
+    frames = cfg.clip.seconds * cfg.clip.fps
+    if not frames < 2**31:
+        raise UserError(f"clip.seconds={cfg.clip.seconds}, clip.fps={cfg.clip.fps}: {frames:.3g} frames; at most 2^31")
+    if round(frames) < 2:
         raise UserError(f"clip.seconds={cfg.clip.seconds}, clip.fps={cfg.clip.fps}: need at least 2 frames")
     settings = settings_of(cfg)
     settings.validate()
     settings.check_size(cfg.render.width, cfg.render.height)
-    if cfg.degradation:
-        delivery.build_pipeline(cfg.degradation)
+    pipe = delivery.build_pipeline(cfg.degradation) if cfg.degradation else None
+    _check_budget(cfg, round(frames), pipe is not None)
     task, clip, fixed = scenes.get(cfg.task), clip_of(cfg), fixed_params(cfg)
     _, params = build_sample(task, _no_sweep(cfg), fixed, Job(0), clip)
     unknown = sorted(k for k in fixed_params(cfg, changed_only=True) if k not in params)
@@ -330,10 +335,41 @@ def validate(cfg: Any) -> None:
             raise UserError(f"sweep.variable={cfg.sweep.variable}: allowed {', '.join(params)}")
         if not cfg.sweep.values:
             raise UserError("sweep.values: give at least one value, e.g. sweep.values=[0,5,10]")
+        namespace, _, name = cfg.sweep.variable.partition(".")
+        fields = {f.name: f for f in dataclasses.fields(NAMESPACES[namespace])} if namespace in NAMESPACES else {}
+        rule = fields[name].metadata.get("range", FINITE) if name in fields else FINITE
         for value in cfg.sweep.values:
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and not rule.allows(value):
+                raise UserError(f"sweep.values: {rule.refusal(cfg.sweep.variable, value)}")
             build_sample(task, cfg, fixed, Job(0, value), clip)
     elif cfg.sweep.values:
         raise UserError("sweep.values: set sweep.variable too")
+
+
+def _check_budget(cfg: Any, frames: int, degraded: bool) -> None:
+    """Refuse, before anything is allocated, a run whose frames, workers or manifest records would
+    not fit :func:`synth.delivery.memory_budget`; each error says how to go bigger."""
+    budget, gb = delivery.memory_budget(), delivery.gigabytes
+    per_pixel = cfg.render.msaa * 8 + RENDER_BYTES_PER_PIXEL + (GT_BYTES_PER_PIXEL if cfg.gt or degraded else 0)
+    per_pixel += delivery.CAMERA_BYTES_PER_PIXEL if degraded else 0
+    frame = cfg.render.width * cfg.render.height * per_pixel
+    if frame > budget:
+        raise UserError(f"render.width={cfg.render.width}, render.height={cfg.render.height}: one frame needs "
+                        f"~{gb(frame)} to render{' and degrade' if degraded else ''}, over the memory budget of "
+                        f"{gb(budget)}; render smaller (then upscale), lower render.msaa, or raise "
+                        f"{delivery.BUDGET_ENV} on a machine with more memory")  # fmt: skip
+    worker = WORKER_BYTES + frame * max(1, min(CHUNK_FRAMES, CHUNK_BYTES // frame))
+    if cfg.jobs * worker > budget:
+        raise UserError(f"jobs={cfg.jobs}: workers of ~{gb(worker)} each need ~{gb(cfg.jobs * worker)}, over the "
+                        f"memory budget of {gb(budget)}; use at most jobs={max(1, budget // worker)}, or more "
+                        f"machines (shard.count=K shard.index=0..K-1, then synth merge)")  # fmt: skip
+    samples = -(-(cfg.n - cfg.shard.index) // cfg.shard.count) * max(1, len(cfg.sweep.values))  # this shard's
+    held = samples * (RECORD_BYTES + RECORD_BYTES_PER_FRAME * frames)
+    if held > budget:
+        shards = cfg.shard.count * -(-held // budget)
+        raise UserError(f"n={cfg.n}: {samples} samples of {frames} frames hold ~{gb(held)} of manifest records, over "
+                        f"the memory budget of {gb(budget)}; make it in shards (shard.count={shards} "
+                        f"shard.index=0..{shards - 1}, then synth merge) or shorter clips")  # fmt: skip
 
 
 def jobs_of(cfg: Any) -> list[Job]:

@@ -216,18 +216,62 @@ def _to_object(cfg: Any) -> Any:
 
 
 def _compose(name: str, mod: Any, overrides: list[str]) -> Any:
+    """The command's config object from ``overrides``: every key known to its schema, no
+    group option listed twice, every number finite and inside its key's range
+    (:func:`synth.scenes.params.check_numbers`); else a one-line :class:`UserError`."""
     from hydra import compose, initialize
     from hydra.core.global_hydra import GlobalHydra
 
+    from synth.scenes.params import check_numbers
+
+    _refuse_repeated_options(overrides)
     GlobalHydra.instance().clear()
     with initialize(version_base=None, config_path=None):
         try:
             cfg = compose(config_name=name, overrides=overrides)
-            return _to_object(cfg)
+            _refuse_added_keys(cfg)
+            obj = _to_object(cfg)
         except UserError:
             raise
         except Exception as exc:  # Hydra/OmegaConf errors are many types; all are bad input here
             raise UserError(_explain(exc, mod.Config)) from None
+    try:
+        check_numbers(obj)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    return obj
+
+
+def _refuse_repeated_options(overrides: list[str]) -> None:
+    """A config group given one option twice (``degradation=[fog,fog]``) would run it once: refuse."""
+    from hydra.core.config_store import ConfigStore
+
+    groups = {name for name, node in ConfigStore.instance().repo.items() if isinstance(node, dict)}
+    for override in overrides:
+        key, _, value = override.lstrip("+~").partition("=")
+        if key in groups and value.startswith("[") and value.endswith("]"):
+            options = [v.strip() for v in value[1:-1].split(",") if v.strip()]
+            twice = sorted({v for v in options if options.count(v) > 1})
+            if twice:
+                raise UserError(f"{key}={value}: {', '.join(twice)} listed twice; each runs once, "
+                                f"set its strength instead (e.g. {key}.{twice[0]}.severity=N)")  # fmt: skip
+
+
+def _refuse_added_keys(cfg: Any, prefix: str = "") -> None:
+    """A key added with ``+`` to a node of the schema (``+render.foo=1``) would be dropped
+    silently: refuse it, naming the node's keys. Dict-typed nodes take any key."""
+    from omegaconf import DictConfig, OmegaConf
+
+    node_type = OmegaConf.get_type(cfg)
+    if dataclasses.is_dataclass(node_type):
+        allowed = [f.name for f in dataclasses.fields(node_type)]
+        for key in cfg:
+            if key not in allowed:
+                raise UserError(f"unknown key '{prefix}{key}'; allowed keys: {', '.join(allowed)}")
+    for key in cfg:
+        value = cfg._get_node(key)
+        if isinstance(value, DictConfig) and not value._is_missing() and not value._is_none():
+            _refuse_added_keys(value, f"{prefix}{key}.")
 
 
 def _sweep_keys(name: str, mod: Any, overrides: list[str]) -> list[str]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from synth.scenes.params import FRACTION, NON_NEGATIVE, POSITIVE, Range, ranged
+
 
 @dataclass
 class OracleModelConfig:
@@ -31,15 +33,15 @@ class BlindModelConfig:
 class RandomModelConfig:
     kind: str = "random"
     label: str = ""
-    seed: int = 0
+    seed: int = ranged(NON_NEGATIVE, 0)
 
 
 @dataclass
 class FlowModelConfig:
     kind: str = "flow"
     label: str = ""
-    min_px: float = 1.0  # flow magnitude (pixels per sampled-frame step) from which a pixel moves
-    camera_share: float = 0.3  # ego_motion: "the camera" when more than this share of pixels moves
+    min_px: float = ranged(POSITIVE, 1.0)  # flow magnitude (pixels per sampled-frame step) from which a pixel moves
+    camera_share: float = ranged(FRACTION, 0.3)  # ego_motion: "the camera" when more than this share of pixels moves
 
 
 @dataclass
@@ -51,12 +53,12 @@ class OpenAIModelConfig:
     api_key_env: str = "OPENAI_API_KEY"  # the key is read from this variable, never stored
     video_url: bool = False  # send the clip as one video_url part (vLLM) instead of image parts
     image_format: str = "png"  # png (lossless) or jpeg
-    max_tokens: int = 64
-    temperature: float = 0.0
-    timeout_s: float = 120.0
-    max_retries: int = 5
-    backoff_s: float = 1.0  # first retry wait; doubles each retry (Retry-After wins when given)
-    concurrency: int = 4
+    max_tokens: int = ranged(Range(1), 64)
+    temperature: float = ranged(Range(0, 2), 0.0)
+    timeout_s: float = ranged(POSITIVE, 120.0)
+    max_retries: int = ranged(NON_NEGATIVE, 5)
+    backoff_s: float = ranged(NON_NEGATIVE, 1.0)  # first retry wait; doubles each retry (Retry-After wins when given)
+    concurrency: int = ranged(Range(1, 1024), 4)
 
 
 @dataclass
@@ -67,8 +69,8 @@ class HFModelConfig:
     device: str = "cpu"
     dtype: str = "float32"  # float32, bfloat16 or float16
     device_map: str = ""  # "auto": spread the model over the visible GPUs (needs accelerate)
-    batch_size: int = 1  # asks per forward pass (generation), options per pass (likelihood)
-    max_new_tokens: int = 16
+    batch_size: int = ranged(Range(1), 1)  # asks per forward pass (generation), options per pass (likelihood)
+    max_new_tokens: int = ranged(Range(1), 16)
 
 
 @dataclass
@@ -76,7 +78,7 @@ class CommandModelConfig:
     kind: str = "command"
     label: str = ""  # default: the program's file name (the script's after an interpreter)
     cmd: str = ""  # command line, split like a shell would; reads JSON lines on stdin
-    timeout_s: float = 300.0
+    timeout_s: float = ranged(POSITIVE, 300.0)
 
 
 MODEL_CONFIGS = {
