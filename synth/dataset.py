@@ -24,6 +24,7 @@ import json
 import os
 import shutil
 from collections import Counter
+from contextlib import ExitStack
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -32,7 +33,8 @@ from typing import Any, Iterable
 import numpy as np
 
 from synth.errors import UserError
-from synth.io import escapes, unsafe_name, unsafe_relative, write_atomic
+from synth.io import (escapes, first_foreign, folder_lock, has_output, sibling_folder, swap_in, unsafe_name,
+                      unsafe_relative, write_atomic)
 from synth.video import EncodeSettings, count_frames, probe, read_frames, sha256_file, write_clip
 
 FORMAT_VERSION = 2  # 2: ground truth as gt/<id>/<array>.npy written frame by frame (1: gt/<id>.npz)
@@ -205,19 +207,38 @@ def _from_yaml(text: str) -> dict:
     return OmegaConf.to_container(OmegaConf.create(text))
 
 
-def is_dataset(root: Path) -> bool:
-    return any((root / name).exists() for name in (CONFIG, MANIFEST, CARD))
+# What a dataset folder may hold: synth wrote every one of these (``evals/``: its results area).
+DATASET_ENTRIES = (CARD, CONFIG, MANIFEST, PREVIEW, "clips", "gt", "evals")
 
 
-def prepare_output(root: Path, overwrite: bool, key: str = "out") -> None:
-    """Refuse to write over something that is not ours; with ``overwrite`` remove an old dataset."""
+def _dataset_entry(entry: Path) -> bool:
+    """Whether ``entry`` (directly in a dataset folder) is one synth writes there: the files of
+    :data:`DATASET_ENTRIES`, ``clips/`` holding only files, ``gt/`` only directories and ``.npz``."""
+    if entry.name not in DATASET_ENTRIES or entry.is_symlink():
+        return False
+    if entry.name == "clips":
+        return entry.is_dir() and all(e.is_file() and not e.is_symlink() for e in entry.iterdir())
+    if entry.name == "gt":
+        return entry.is_dir() and all(e.is_dir() or e.suffix == ".npz" for e in entry.iterdir())
+    return entry.is_dir() if entry.name == "evals" else entry.is_file()
+
+
+def dataset_state(root: Path, key: str = "out") -> str:
+    """``"new"`` (absent, or holding only a run's lock), ``"dataset"`` (a synth dataset, finished
+    or not: ``dataset.json`` or ``manifest.jsonl``, and nothing synth does not write there), or a
+    one-line :class:`UserError` naming the first foreign entry (nothing is touched)."""
     if root.exists() and not root.is_dir():
-        raise UserError(f"{key}={root}: exists and is not a directory")
-    if root.is_dir() and any(root.iterdir()):
-        if not is_dataset(root):
-            raise UserError(f"{key}={root}: exists, is not empty and is not a synth dataset; choose another {key}")
-        if overwrite:
-            shutil.rmtree(root)
+        raise UserError(f"{key}={root}: exists and is not a directory; choose another {key}")
+    if not has_output(root):
+        return "new"
+    foreign = first_foreign(root, _dataset_entry)
+    if foreign is None and ((root / CARD).is_file() or (root / MANIFEST).is_file()):
+        return "dataset"
+    first = foreign or first_foreign(root, lambda e: False)
+    raise UserError(
+        f"{key}={root}: is not a synth dataset (it holds {first!r}, which synth did not make); "
+        f"nothing was changed; choose another {key}"
+    )
 
 
 # Ground-truth arrays: name -> (dtype, per-pixel shape); each is gt/<id>/<name>.npy, (T, H, W, ...).
@@ -336,30 +357,63 @@ class DatasetWriter:
     """Appends samples to a dataset directory; see the module docstring for the guarantees.
 
     ``config`` is the resolved configuration that defines the dataset's content (no run-only
-    keys such as the worker count): reopening with an equal config resumes, a different one is
-    refused unless ``overwrite``.
+    keys such as the worker count): reopening with an equal config resumes in place, a different
+    one is refused unless ``overwrite``. The output policy of :mod:`synth.io` applies: the folder
+    ``root`` is locked from the constructor until :meth:`finish` or :meth:`close` (use the writer
+    as a context manager); ``overwrite`` of an existing dataset builds the new one in a hidden
+    sibling (:attr:`root` until :meth:`finish` swaps it in as :attr:`out`), so a failed or
+    interrupted run leaves the old dataset as it was, and no temporary files behind.
     """
 
     def __init__(self, root: str | os.PathLike, config: dict, overwrite: bool = False, key: str = "out"):
-        self.root = Path(root)
+        self.out = self.root = Path(root)
         self.config = config
-        prepare_output(self.root, overwrite, key)
+        dataset_state(self.out, key)  # refuse a foreign folder before creating anything
+        self._held = ExitStack()
+        self._held.enter_context(folder_lock(self.out, key))
+        try:
+            if dataset_state(self.out, key) == "dataset" and overwrite:  # checked again under the lock
+                self.root = sibling_folder(self.out)
+            self._open(key)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, key: str) -> None:
         config_path = self.root / CONFIG
         if config_path.is_file():
             old = _from_yaml(config_path.read_text())
-            if _canonical(old) != _canonical(config):
-                changed = sorted(k for k in set(old) | set(config) if old.get(k) != config.get(k))
+            if _canonical(old) != _canonical(self.config):
+                changed = sorted(k for k in set(old) | set(self.config) if old.get(k) != self.config.get(k))
                 raise UserError(
                     f"{key}={self.root}: holds a dataset made with a different config "
                     f"(differs in: {', '.join(changed)}); pass overwrite=true to replace it"
                 )
         (self.root / "clips").mkdir(parents=True, exist_ok=True)
         (self.root / "gt").mkdir(exist_ok=True)
+        self._repair_manifest()  # the manifest first: it marks the folder as a dataset
         if not config_path.is_file():
-            write_atomic(config_path, _to_yaml(config))
-        self._repair_manifest()
+            write_atomic(config_path, _to_yaml(self.config))
         self.records = read_manifest(self.root, key)
         self._done = {r["id"] for r in self.records}
+
+    def __enter__(self) -> "DatasetWriter":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """End the run without finishing: staged temporary files (or the whole sibling being
+        built) are removed, the lock released. Samples already committed in place are kept (a
+        rerun resumes them). Safe to call more than once."""
+        if self.root != self.out:
+            shutil.rmtree(self.root, ignore_errors=True)
+            self.root = self.out
+        elif self.root.is_dir():
+            for tmp in self.root.glob("*/.tmp-*"):
+                _remove(tmp)
+        self._held.close()
 
     def _repair_manifest(self) -> None:
         path = self.root / MANIFEST
@@ -402,12 +456,17 @@ class DatasetWriter:
         self.commit(record, stage_sample(self.root, record["id"], frames, record["fps"], settings, gt))
 
     def finish(self, card_extra: dict[str, Any] | None = None) -> dict:
-        """Write ``dataset.json`` and ``preview.png``; returns the card."""
+        """Write ``dataset.json`` and ``preview.png``, put a replacement in place of the old
+        dataset, release the lock; returns the card."""
         for tmp in self.root.glob("*/.tmp-*"):
             _remove(tmp)
         card = build_card(self.records, self.config, card_extra or {})
         write_atomic(self.root / CARD, json.dumps(card, indent=2, sort_keys=True) + "\n")
         write_preview(self.root, self.records[:4])
+        if self.root != self.out:
+            swap_in(self.root, self.out)
+            self.root = self.out
+        self.close()
         return card
 
 

@@ -255,6 +255,8 @@ def degrade_file(src: Path, out: Path, pipe: degradations.Pipeline, settings: En
     moved); ``settings`` apply unless ``pipe`` ends in ``compression``. Prints a ``note:`` line
     for each change made to a user's footage on decoding."""
     codec, _ = delivery(pipe, settings, out)
+    if out.is_dir():
+        raise UserError(f"out={out}: is a directory; a video file src= is degraded into a file out=")
     if out.exists() and not overwrite:
         raise UserError(f"out={out}: exists; pass overwrite=true to replace it")
     info = footage(src, even=codec != "ffv1")
@@ -283,8 +285,6 @@ def degrade_dataset(src: Path, out: Path, pipe: degradations.Pipeline, settings:
     follow the pixels."""
     from synth.dataset import DatasetWriter, GroundTruthWriter, open_dataset, read_gt
 
-    if src.resolve() == out.resolve():
-        raise UserError(f"out={out}: must differ from src (a new dataset is written)")
     records, card = open_dataset(src, key="src")
     codec = delivery(pipe, settings)[0]
     applied = pipe.applied()
@@ -295,35 +295,35 @@ def degrade_dataset(src: Path, out: Path, pipe: degradations.Pipeline, settings:
         "seed": seed,
         "video": asdict(settings),
     }
-    writer = DatasetWriter(out, identity, overwrite=overwrite)
-    for record in records:
-        if writer.done(record["id"]):
-            continue
-        clip = src / record["video"]
-        info = footage(clip, even=codec != "ffv1")
-        check_frame_budget(info.width, info.height, f"src={clip}")
-        clip_seed = degrade_seed(seed, record["id"])
-        fps = record["fps"]
-        shown, out_fps = pipe.frame_indices(record["num_frames"], fps, clip_seed)
-        gt = read_gt(src, record["id"])
-        staged = staged_paths(out, record["id"], pipe, settings, gt is not None)
-        gt_out = GroundTruthWriter(staged.gt_tmp, info.height, info.width, len(shown), shown) if gt is not None else None
-        sink = ClipWriter(staged.clip_tmp, out_fps, pipe, settings)
-        try:
-            degrade_clip(clip, sink, pipe, info, fps, clip_seed, device, gt, gt_out)
-        finally:
-            if gt_out is not None:
-                gt_out.close()
-        new = {k: v for k, v in record.items() if k not in ("video", "sha256")}
-        new.update(
-            fps=out_fps,
-            num_frames=sink.frames,
-            width=info.width,
-            height=info.height,
-            **sink.format,
-            degradations=list(record.get("degradations") or []) + applied,
-            tracks=degrade_tracks(pipe, record["tracks"], record["width"], record["height"], fps, clip_seed),
-        )
-        writer.commit(new, staged)
-    writer.finish({"source": str(src), "renderer": card.get("renderer")})
+    with DatasetWriter(out, identity, overwrite=overwrite) as writer:
+        for record in records:
+            if writer.done(record["id"]):
+                continue
+            clip = src / record["video"]
+            info = footage(clip, even=codec != "ffv1")
+            check_frame_budget(info.width, info.height, f"src={clip}")
+            clip_seed = degrade_seed(seed, record["id"])
+            fps = record["fps"]
+            shown, out_fps = pipe.frame_indices(record["num_frames"], fps, clip_seed)
+            gt = read_gt(src, record["id"])
+            staged = staged_paths(writer.root, record["id"], pipe, settings, gt is not None)
+            gt_out = GroundTruthWriter(staged.gt_tmp, info.height, info.width, len(shown), shown) if gt is not None else None
+            sink = ClipWriter(staged.clip_tmp, out_fps, pipe, settings)
+            try:
+                degrade_clip(clip, sink, pipe, info, fps, clip_seed, device, gt, gt_out)
+            finally:
+                if gt_out is not None:
+                    gt_out.close()
+            new = {k: v for k, v in record.items() if k not in ("video", "sha256")}
+            new.update(
+                fps=out_fps,
+                num_frames=sink.frames,
+                width=info.width,
+                height=info.height,
+                **sink.format,
+                degradations=list(record.get("degradations") or []) + applied,
+                tracks=degrade_tracks(pipe, record["tracks"], record["width"], record["height"], fps, clip_seed),
+            )
+            writer.commit(new, staged)
+        writer.finish({"source": str(src), "renderer": card.get("renderer")})
     return out

@@ -14,6 +14,7 @@ import dataclasses
 import multiprocessing
 import os
 import re
+import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -390,8 +391,17 @@ def identity(cfg: Any) -> dict:
 _WORKER: SampleMaker | None = None
 
 
+def _exit_worker(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
 def _init_worker(cfg: Any) -> None:
     global _WORKER
+    # The parent answers Ctrl-C (it ends the pool); SIGTERM (the pool's end) and SIGHUP end a
+    # worker quietly through SystemExit, so its encoder is stopped and its partial files removed.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _exit_worker)
     # One process per core: llvmpipe's and torch's own thread pools would only fight over the
     # same cores (set before the GL context exists; a GPU driver ignores it).
     os.environ["LP_NUM_THREADS"] = "1"
@@ -442,17 +452,23 @@ def default_out(cfg: Any) -> str:
     return f"data/{cfg.task}"
 
 
+def generate(cfg: Any) -> Path:
+    """Validate, then render every missing sample of ``cfg`` into ``cfg.out``; returns the path."""
+    validate(cfg)
+    root = Path(cfg.out or default_out(cfg))
+    with DatasetWriter(root, identity(cfg), overwrite=cfg.overwrite) as writer:
+        _fill(cfg, writer)
+    return writer.out
+
+
 def _close_and_commit(writer: DatasetWriter, record: dict, staged: StagedSample, video: delivery.ClipWriter) -> None:
     """Wait for ``video``'s encoder to finish the staged clip, then commit the sample."""
     video.close()
     writer.commit(record, staged)
 
 
-def generate(cfg: Any) -> Path:
-    """Validate, then render every missing sample of ``cfg`` into ``cfg.out``; returns the path."""
-    validate(cfg)
-    root = Path(cfg.out or default_out(cfg))
-    writer = DatasetWriter(root, identity(cfg), overwrite=cfg.overwrite)
+def _fill(cfg: Any, writer: DatasetWriter) -> None:
+    """Render every sample of ``cfg`` that ``writer`` does not hold yet, then finish it."""
     todo = [j for j in jobs_of(cfg) if not writer.done(j.sample_id(cfg))]
     progress = Progress(len(todo), cfg.progress, f"generate {cfg.task}")
     renderer_name = None
@@ -464,7 +480,7 @@ def generate(cfg: Any) -> Path:
         pending = None
         try:
             for job in todo:
-                previous, pending = pending, maker.render(job, root)
+                previous, pending = pending, maker.render(job, writer.root)
                 if previous is not None:
                     _close_and_commit(writer, *previous)
                     progress.step()
@@ -479,7 +495,7 @@ def generate(cfg: Any) -> Path:
     else:
         ctx = multiprocessing.get_context(_start_method())
         with ctx.Pool(cfg.jobs, initializer=_init_worker, initargs=(cfg,)) as pool:
-            for record, staged, renderer_name in pool.imap(_work, [(root, j) for j in todo]):
+            for record, staged, renderer_name in pool.imap(_work, [(writer.root, j) for j in todo]):
                 writer.commit(record, staged)
                 progress.step()
     if renderer_name is None:
@@ -492,5 +508,4 @@ def generate(cfg: Any) -> Path:
     writer.records.sort(key=lambda r: order.get(r["id"], len(order)))
     shard = None if cfg.shard.count == 1 else {"index": cfg.shard.index, "count": cfg.shard.count}
     writer.finish({"renderer": renderer_name, "shard": shard})
-    return root
 

@@ -1,4 +1,17 @@
-"""File and directory writes that never leave a half-written result behind."""
+"""Writes that never leave a half-written result behind, and the output policy of every command.
+
+The output policy (README, "Bad input"):
+
+* an ``out=`` that equals, contains or lies inside an input of the same command is refused
+  (:func:`refuse_alias`); a dataset's own ``evals/`` folder is its results area, not an alias;
+* ``overwrite=true`` replaces only what synth made, recognised by its card (``dataset.json`` for a
+  dataset, :data:`OUTPUT_CARD` for every other output folder); a folder that holds anything else
+  is refused, naming the first foreign entry, and nothing is deleted;
+* replacing is atomic: the new output is built in a hidden sibling (``.<name>.tmp-<pid>``) and
+  swapped in at the end (:func:`swap_in`); a failure leaves the old output as it was;
+* one writer per output folder at a time (:func:`folder_lock`, a ``filelock`` held by the run):
+  a second one is refused in one line naming the holder; a lock left by a killed process is free.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +19,17 @@ import json
 import os
 import re
 import shutil
+import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable, Iterator
+
+from synth.errors import UserError
+
+LOCK, HOLDER = ".synth.lock", ".synth.lock.json"  # the lock file and who holds it, inside the output
+OUTPUT_CARD = ".synth-output.yaml"  # the card of an output folder that is not a dataset
+RESULTS = "evals"  # a dataset's results area (eval, probe, world, audit, reports)
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:
@@ -17,28 +39,177 @@ def write_atomic(path: Path, data: bytes | str) -> None:
     (``os.replace``): a reader sees the old file or the new one, never a part of it.
     """
     tmp = Path(path).with_name(f".tmp-{Path(path).name}")
-    with open(tmp, "wb") as fh:
-        fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def write_dir_atomic(out: Path, fill: Callable[[Path], None]) -> None:
-    """Build the directory ``out`` all or nothing: ``fill(tmp)`` writes into a fresh sibling
-    (``.<name>.tmp-<pid>``), which then takes ``out``'s place (an existing ``out`` is removed);
-    if ``fill`` fails, ``out`` is left as it was and the sibling removed."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
     try:
-        fill(tmp)
-        if out.exists():
-            shutil.rmtree(out) if out.is_dir() else out.unlink()
-        tmp.rename(out)
+        with open(tmp, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.unlink(missing_ok=True)
+
+
+def is_run_file(name: str) -> bool:
+    """Whether a directory entry is a run's own bookkeeping (the lock, a temporary file), not output."""
+    return name in (LOCK, HOLDER) or name.startswith(".tmp-")
+
+
+def refuse_alias(out: str | os.PathLike, inputs: Iterable[tuple[str, str | os.PathLike]], key: str = "out",
+                 results_area: bool = False) -> None:  # fmt: skip
+    """Refuse an output ``out`` that equals, contains or lies inside one of ``inputs``
+    (``(key, path)`` pairs), compared resolved, symlinks included. With ``results_area`` an
+    output inside an input's ``evals/`` folder (where a dataset's results live) is allowed."""
+    target = Path(out).resolve()
+    for in_key, path in inputs:
+        source = Path(path).resolve()
+        if target == source:
+            relation = "is"
+        elif target in source.parents:
+            relation = "contains"
+        elif source in target.parents and not (results_area and (source / RESULTS) in target.parents):
+            relation = "lies inside"
+        else:
+            continue
+        raise UserError(f"{key}={out}: {relation} the input {in_key}={path}; choose an {key} outside every input")
+
+
+def _holder_text(folder: Path) -> str:
+    try:
+        holder = json.loads((folder / HOLDER).read_text())
+        return f"pid {holder['pid']}, `{holder['command']}`, started {holder['started']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "holder not known yet"
+
+
+@contextmanager
+def folder_lock(folder: Path, key: str = "out") -> Iterator[None]:
+    """Hold the lock of the output ``folder`` (created if missing) for the block; a second writer
+    gets a one-line :class:`UserError` naming the holder (pid, command, start time, read from
+    :data:`HOLDER` beside the lock). The lock is the kernel's (``flock`` through ``filelock``),
+    so a killed holder's lock is free at once. Both files are removed when the block ends."""
+    from filelock import FileLock, Timeout
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(folder / LOCK, timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise UserError(
+            f"{key}={folder}: in use by another synth run ({_holder_text(folder)}); wait for it or choose another {key}"
+        ) from None
+    mine = None
+    try:
+        mine = os.stat(folder / LOCK)
+        command = " ".join(["synth", *sys.argv[1:]])[:200]
+        started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        write_atomic(folder / HOLDER, json.dumps({"pid": os.getpid(), "command": command, "started": started}) + "\n")
+        yield
+    finally:
+        try:  # the files go only while they are still ours (after a swap another run may hold a new lock)
+            if mine is not None and os.path.samestat(os.stat(folder / LOCK), mine):
+                (folder / HOLDER).unlink(missing_ok=True)
+                (folder / LOCK).unlink()
+        except OSError:
+            pass
+        lock.release()
+
+
+def _siblings(out: Path) -> list[Path]:
+    """Temporary siblings of ``out`` left by runs killed while replacing it."""
+    return [*out.parent.glob(f".{out.name}.tmp-*"), *out.parent.glob(f".{out.name}.old-*")]
+
+
+def sibling_folder(out: Path) -> Path:
+    """A fresh hidden sibling ``.<name>.tmp-<pid>`` to build the replacement of ``out`` in (those
+    left by killed runs are removed first: call it while holding ``out``'s lock)."""
+    for stale in _siblings(out):
+        shutil.rmtree(stale, ignore_errors=True)
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    tmp.mkdir()
+    return tmp
+
+
+def swap_in(tmp: Path, out: Path) -> None:
+    """Put the folder ``tmp`` in ``out``'s place: the old ``out`` is renamed away, ``tmp`` renamed
+    in, the old one removed. At no point is neither the old nor the new output complete on disk."""
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    if out.exists():
+        out.rename(old)
+    try:
+        tmp.rename(out)
+    except BaseException:
+        if old.exists():
+            old.rename(out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def first_foreign(folder: Path, ours: Callable[[Path], bool]) -> str | None:
+    """The first entry of ``folder`` (sorted) that is neither a run file nor ``ours(entry)``."""
+    for entry in sorted(folder.iterdir()):
+        if not is_run_file(entry.name) and not ours(entry):
+            return entry.name
+    return None
+
+
+def has_output(folder: Path) -> bool:
+    """Whether ``folder`` holds anything besides a run's own bookkeeping."""
+    return folder.is_dir() and any(not is_run_file(e.name) for e in folder.iterdir())
+
+
+def read_output_card(folder: Path) -> dict | None:
+    """The :data:`OUTPUT_CARD` of ``folder`` (``{kind, entries}``), or None when it has none."""
+    try:
+        card = json.loads((folder / OUTPUT_CARD).read_text())
+    except (OSError, ValueError):
+        return None
+    return card if isinstance(card, dict) and isinstance(card.get("entries"), list) else None
+
+
+def check_replaceable(out: Path, kind: str, overwrite: bool, key: str = "out") -> None:
+    """Refuse to write the ``kind`` output (``export``, ``report``...) into ``out`` unless it is
+    absent or empty, or (with ``overwrite``) a ``kind`` output synth made and nobody added to:
+    every entry is one its card lists."""
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{key}={out}: exists and is not a directory; choose another {key}")
+    if not has_output(out):
+        return
+    card = read_output_card(out)
+    listed = set(card["entries"]) | {OUTPUT_CARD} if card else set()
+    foreign = first_foreign(out, lambda entry: entry.name in listed)
+    if foreign is not None:
+        raise UserError(f"{key}={out}: holds {foreign!r}, which synth did not make; nothing was changed; choose another {key}")
+    if card.get("kind") != kind:
+        raise UserError(f"{key}={out}: holds a synth {card.get('kind')}, not a {kind}; nothing was changed; choose another {key}")
+    if not overwrite:
+        raise UserError(f"{key}={out}: holds a synth {kind} already; pass overwrite=true to replace it")
+
+
+@contextmanager
+def output_folder(out: Path, kind: str, overwrite: bool, key: str = "out") -> Iterator[Path]:
+    """Write the ``kind`` output folder ``out`` all or nothing under the output policy: yields a
+    hidden sibling to fill; when the block ends without error the sibling gets its card
+    (:data:`OUTPUT_CARD`: the kind and the entries written) and takes ``out``'s place
+    (:func:`swap_in`); otherwise it is removed and ``out`` is left as it was."""
+    out = Path(out)
+    check_replaceable(out, kind, overwrite, key)
+    fresh = not out.exists()
+    with folder_lock(out, key):
+        check_replaceable(out, kind, overwrite, key)  # again, now that no other run writes it
+        tmp = sibling_folder(out)
+        try:
+            yield tmp
+            entries = sorted(e.name for e in tmp.iterdir())
+            write_atomic(tmp / OUTPUT_CARD, json.dumps({"kind": kind, "entries": entries}) + "\n")
+            swap_in(tmp, out)
+        except BaseException:
+            if fresh and out.is_dir() and not has_output(out):
+                shutil.rmtree(out, ignore_errors=True)
+            raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
 
 # --- Safe paths (helper 19b): what a dataset's manifest, card or shard may name; every read of a
 # --- dataset goes through these before anything is opened (docs/dataset.md, "Paths").

@@ -30,7 +30,10 @@ import ctypes
 import dataclasses
 import importlib
 import re
+import signal
 import sys
+import tempfile
+import threading
 import typing
 from pathlib import Path
 from typing import Any
@@ -53,11 +56,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("synth.cli.bench", "measure render, encode and end-to-end speed"),
 }
 
-# Hydra settings for multirun: no log files, no .hydra folders in users' trees.
+# Hydra settings for multirun: no log files, no .hydra folders in users' trees; the sweep folder
+# Hydra creates (and a launcher such as submitit keeps its files in) is the output itself.
 _HYDRA_QUIET = [
     "hydra.output_subdir=null",
     "hydra/job_logging=disabled",
     "hydra/hydra_logging=disabled",
+    "hydra.sweep.subdir=.",
 ]
 
 
@@ -319,8 +324,17 @@ def _multirun(name: str, mod: Any, overrides: list[str]) -> None:
             obj = mod.multirun_job(obj, [o.split("=", 1)[0] for o in job])
         _run_job(mod, obj)
 
-    sys.argv = [f"synth {name}", "--multirun", *overrides, *_HYDRA_QUIET]
-    hydra.main(version_base=None, config_path=None, config_name=name)(task)()
+    with tempfile.TemporaryDirectory(prefix="synth-sweep-") as scratch:
+        sys.argv = [f"synth {name}", "--multirun", *overrides, *_HYDRA_QUIET, f"hydra.sweep.dir={_sweep_dir(mod, overrides, scratch)}"]
+        hydra.main(version_base=None, config_path=None, config_name=name)(task)()
+
+
+def _sweep_dir(mod: Any, overrides: list[str], scratch: str) -> str:
+    """Where Hydra's sweep folder goes: the jobs' common output ``out=`` (each job writes below
+    it), or, when none is given, a scratch folder removed after the run; never the current folder."""
+    has_out = any(f.name == "out" for f in dataclasses.fields(mod.Config))
+    given = [o.split("=", 1)[1] for o in overrides if o.startswith("out=")] if has_out else []
+    return given[0] if given and "," not in given[0] else _quote(scratch)
 
 
 def _run_leaving_nothing(mod: Any, cfg: Any) -> None:
@@ -358,13 +372,33 @@ def _keep_freed_memory() -> None:
     libc.mallopt(m_trim_threshold, (1 << 31) - 1)
 
 
+def _stop_on_signals() -> dict:
+    """Make SIGTERM and SIGHUP end a run as Ctrl-C does (a KeyboardInterrupt naming the signal),
+    so every cleanup runs: temporary files and half-built outputs go, locks are released. A second
+    such signal during the cleanup is ignored. Returns the handlers to restore (none off the main
+    thread, where Python cannot set them)."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def stop(signum: int, frame: Any) -> None:
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    return {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+
+
 def main(argv: list[str] | None = None) -> int:
     _keep_freed_memory()
+    previous = _stop_on_signals()
     try:
         return _main(list(sys.argv[1:] if argv is None else argv))
     except BrokenPipeError:  # `synth list tasks | head`: the reader left, nothing to report
         sys.stderr.close()
         return 0
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _main(args: list[str]) -> int:
@@ -390,6 +424,7 @@ def _main(args: list[str]) -> int:
         return _fail(str(exc))
     except OSError as exc:
         return _fail_os(exc)
-    except KeyboardInterrupt:
-        return _fail("interrupted")
+    except KeyboardInterrupt as exc:
+        by = f" by {exc.args[0]}" if exc.args else ""
+        return _fail(f"interrupted{by}; temporary files removed, rerun the same command to complete it")
     return 0

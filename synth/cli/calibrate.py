@@ -17,6 +17,7 @@ from pathlib import Path
 from synth.calibrate import load_reference, measure, render_reference, write_calibration
 from synth.delivery import resolve_device
 from synth.errors import UserError
+from synth.io import refuse_alias
 
 
 @dataclass
@@ -32,6 +33,8 @@ class Config:
 def run(cfg: Config) -> None:
     if cfg.clips < 1 or cfg.frames < 2:
         raise UserError(f"clips={cfg.clips}, frames={cfg.frames}: need clips >= 1 and frames >= 2")
+    if cfg.data:
+        refuse_alias(cfg.out, [("data", cfg.data)])
     device = resolve_device(cfg.device)
     with tempfile.TemporaryDirectory(prefix="synth-calibrate-") as tmp:
         if cfg.data:

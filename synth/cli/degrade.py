@@ -31,6 +31,7 @@ from typing import Any, Dict
 from synth.cli import degradation_config
 from synth.delivery import build_pipeline, degrade_dataset, degrade_file, resolve_device
 from synth.errors import UserError
+from synth.io import refuse_alias
 from synth.video import EncodeSettings
 
 DEFAULTS = degradation_config.REQUIRED
@@ -59,6 +60,7 @@ def run(cfg: Config) -> None:
     src = Path(cfg.src)
     if not src.exists():
         raise UserError(f"src={src}: no such file or directory")
+    refuse_alias(cfg.out, [("src", src)])
     pipe = build_pipeline(cfg.degradation)
     cfg.video.validate("video")
     device = resolve_device(cfg.device)
