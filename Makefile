@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 TORCH ?= torch==2.14.1 torchvision==0.29.1
 LMMS := $(VENV)/lmms-eval
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench profile bench-gpu clean
 
 setup: $(STAMP)
 
@@ -47,6 +47,19 @@ test: setup
 
 bench: setup
 	$(BIN)/synth bench
+
+# Where each clip of `synth generate` spends its time: wall and CPU of every stage, the busy time
+# of each thread and of the encoders, cProfile's top functions (docs/performance.md, "Profile").
+profile: setup
+	$(BIN)/synth bench sections=[profile]
+
+# The run for a machine with an NVIDIA GPU (EGL through the NVIDIA driver): render at 256² and
+# 1080p (MSAA 1x/4x), the camera model on CUDA, generate with x264 on every core, probe features
+# of a tiny model; about 10 minutes there. The same command with device=cpu quick=true is a CPU
+# smoke test (tests/bench/test_gpu_script.py).
+BENCH_GPU_OUT ?= bench-gpu.md
+bench-gpu: setup
+	$(BIN)/synth bench sections=[gpu] device=cuda out=$(BENCH_GPU_OUT)
 
 clean:
 	rm -rf $(VENV) data

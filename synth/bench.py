@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Callable
@@ -73,7 +74,7 @@ def bare_loop(size: int, samples: int, dtype: str, frames: int) -> Callable[[], 
     return loop
 
 
-def bench_render(quick: bool) -> list[Row]:
+def bench_render(quick: bool, device: str) -> list[Row]:
     from synth.renderer import Renderer
 
     rows = []
@@ -127,7 +128,7 @@ def _frames() -> np.ndarray:
     return frames
 
 
-def bench_encode(quick: bool) -> list[Row]:
+def bench_encode(quick: bool, device: str) -> list[Row]:
     from synth.video import EncodeSettings, write_clip
 
     frames = _frames()
@@ -165,7 +166,7 @@ def _generate_side_by_side(
     return time.perf_counter() - start
 
 
-def bench_generate(quick: bool) -> list[Row]:
+def bench_generate(quick: bool, device: str) -> list[Row]:
     """End-to-end against encode-only, interleaved in rounds (fastest of each) so that a passing
     load hits both alike: the encoder alone on the clip's frames, and the real CLI writing a
     dataset of ``n`` such clips, and of 2 (the run's one-time costs: process start, imports, GL
@@ -195,7 +196,7 @@ def bench_generate(quick: bool) -> list[Row]:
     ]  # fmt: skip
 
 
-def bench_workers(quick: bool) -> list[Row]:
+def bench_workers(quick: bool, device: str) -> list[Row]:
     """jobs=2 against one worker on one core and the default, interleaved in rounds (fastest of
     each). The one-core worker's encoder is pinned to its core too: it encodes while the worker
     renders, so unpinned it would already use a second core. Each set-up also runs with 2 clips:
@@ -281,7 +282,7 @@ def _memory_rows(label: str, peaks: tuple[float, float], goal: str = "") -> list
     return [(f"peak RSS, {label}", peaks[0], "MB", goal), (f"peak RSS, {label}, with its ffmpeg processes", peaks[1], "MB", "")]
 
 
-def bench_memory(quick: bool) -> list[Row]:
+def bench_memory(quick: bool, device: str) -> list[Row]:
     sizes = (20, 200) if quick else (100, 2000)
     # Clip length: generate streams frames and ground truth in chunks, so memory must not grow
     # with it (60 s of 640x360 ground truth is 5.8 GB on disk at 15 fps).
@@ -308,7 +309,7 @@ def bench_memory(quick: bool) -> list[Row]:
     return rows
 
 
-def bench_degrade(quick: bool) -> list[Row]:
+def bench_degrade(quick: bool, device: str) -> list[Row]:
     from synth.degradations.bench import STACK, degradations_bench
     from synth.video import FFMPEG
 
@@ -337,14 +338,343 @@ def bench_degrade(quick: bool) -> list[Row]:
     return rows
 
 
-BENCHES: dict[str, Callable[[bool], list[Row]]] = {
+# -- profile of `synth generate` per clip -----------------------------------------------------
+
+# (label, module, attribute path) of the calls the profile times, in the order a clip runs them.
+# Nested timers (commit holds sha256 and the manifest line) are reported as they are measured.
+PROFILE_STAGES = (
+    ("scene: task builds the sample", "synth.generate", "build_sample"),
+    ("render (draw + read-back; llvmpipe finishes the draw in the read)", "synth.renderer", "Renderer.render"),
+    ("visibility (occlusion queries)", "synth.renderer", "Renderer.visibility"),
+    ("tracks (analytic projection)", "synth.generate", "tracks"),
+    ("handing chunks to the feeder (waits while 2 are queued; holds the start below)", "synth.video", "VideoWriter.write"),
+    ("encoder finish (flush + wait for ffmpeg)", "synth.video", "VideoWriter.close"),
+    ("commit (rename, sha256, manifest line)", "synth.dataset", "DatasetWriter.commit"),
+    ("  of it sha256 of the clip", "synth.dataset", "sha256_file"),
+    ("  of it manifest append + fsync", "synth.dataset", "_append_line"),
+)
+FEEDER = "feeder thread: chunks into the encoder's pipe"
+ENCODER_START = "  of it encoder process and pipe start"
+# Paid once per run, not per clip.
+PROFILE_ONCE = (
+    ("one-time: GL context, shaders, pipeline (SampleMaker)", "synth.generate", "SampleMaker.__init__"),
+    ("one-time: dataset card and preview", "synth.dataset", "DatasetWriter.finish"),
+)
+
+
+class _Timers:
+    """Wall and thread-CPU seconds spent inside patched functions, keyed by label."""
+
+    def __init__(self) -> None:
+        self.wall: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+        self.feeder_tids: set[int] = set()
+        self.encoder_pids: list[int] = []
+
+    def wrap(self, label: str, fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def timed(*args, **kwargs):
+            wall, cpu = time.perf_counter(), time.thread_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.wall[label] = self.wall.get(label, 0.0) + time.perf_counter() - wall
+                self.cpu[label] = self.cpu.get(label, 0.0) + time.thread_time() - cpu
+                self.calls[label] = self.calls.get(label, 0) + 1
+
+        return timed
+
+
+def _patched(timers: _Timers):
+    """(owner, name, original) of every function :func:`profile_generate` replaces by a timed one."""
+    import importlib
+
+    from synth import video
+
+    patches = []
+    for label, module, path in PROFILE_STAGES + PROFILE_ONCE:
+        owner = importlib.import_module(module)
+        *classes, name = path.split(".")
+        for cls in classes:
+            owner = getattr(owner, cls)
+        patches.append((owner, name, getattr(owner, name), timers.wrap(label, getattr(owner, name))))
+    feed, start = video.VideoWriter._feed, video.VideoWriter._start
+    timed_feed_body, timed_start_body = timers.wrap(FEEDER, feed), timers.wrap(ENCODER_START, start)
+
+    def timed_feed(self):  # the feeder thread: its id for the timeline, its CPU time as a stage
+        timers.feeder_tids.add(threading.get_native_id())
+        return timed_feed_body(self)
+
+    def timed_start(self, *args):  # the encoder's pid, for the timeline
+        timed_start_body(self, *args)
+        timers.encoder_pids.append(self._proc.pid)
+
+    return patches + [(video.VideoWriter, "_feed", feed, timed_feed), (video.VideoWriter, "_start", start, timed_start)]
+
+
+def _cpu_ticks(path: str) -> int:
+    """utime + stime (clock ticks) of a /proc stat file, 0 once the process or thread is gone."""
+    try:
+        with open(path) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+class _Timeline:
+    """Samples every ``period`` seconds the CPU time of each thread of this process and of the
+    encoders it started: per-thread busy time, and how much of the machine's cores sat idle."""
+
+    def __init__(self, timers: _Timers, period: float = 0.02) -> None:
+        self.timers, self.period = timers, period
+        self.busy: dict[str, float] = {}  # thread group -> CPU seconds
+        self.idle_core_s = 0.0  # core-seconds no thread of the run used
+        self.start = self.stop_at = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="profile timeline", daemon=True)
+
+    def _group(self, tid: int) -> str:
+        if tid == os.getpid():
+            return "main thread (render, tracks, commit)"
+        if tid in self.timers.feeder_tids:
+            return "feeder thread"
+        try:
+            name = Path(f"/proc/self/task/{tid}/comm").read_text().strip()
+        except OSError:
+            name = ""
+        return "llvmpipe threads" if name.startswith("llvmpipe") else "other threads of the process"
+
+    def _sample(self) -> dict[str, int]:
+        ticks = {f"t{tid}": _cpu_ticks(f"/proc/self/task/{tid}/stat") for tid in map(int, os.listdir("/proc/self/task"))
+                 if tid != threading.get_native_id()}  # fmt: skip
+        ticks.update({f"p{pid}": _cpu_ticks(f"/proc/{pid}/stat") for pid in self.timers.encoder_pids})
+        return ticks
+
+    def _run(self) -> None:
+        hz, cores = os.sysconf("SC_CLK_TCK"), len(os.sched_getaffinity(0))
+        last, last_t = self._sample(), time.perf_counter()
+        while not self._stop.wait(self.period):
+            now, now_t = self._sample(), time.perf_counter()
+            used = 0.0
+            for key, ticks in now.items():
+                delta = max(0, ticks - last.get(key, ticks if key.startswith("p") and key not in last else 0)) / hz
+                group = "encoder processes (ffmpeg, x264)" if key.startswith("p") else self._group(int(key[1:]))
+                self.busy[group] = self.busy.get(group, 0.0) + delta
+                used += delta
+            last.update(now)
+            self.idle_core_s += max(0.0, cores * (now_t - last_t) - used)
+            last_t = now_t
+
+    def __enter__(self) -> "_Timeline":
+        self.start = time.perf_counter()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.stop_at = time.perf_counter()
+
+
+def _standard_generate_config(n: int, out: Path):
+    """``synth generate task=direction`` of ``n`` clips of 256², 30 fps, 4 s into ``out``."""
+    from synth import generate
+
+    cfg = generate.Config(task="direction", n=n, out=str(out), progress=False)
+    cfg.render.width = cfg.render.height = SIZE
+    cfg.clip.fps, cfg.clip.seconds = FPS, SECONDS
+    return cfg
+
+
+def profile_generate(n: int, out: Path) -> list[Row]:
+    """Run ``synth generate`` of ``n`` standard clips (256², 30 fps, 4 s) in this process with
+    every stage of a clip timed (wall, and CPU of the thread that runs it) and a timeline of each
+    thread's busy time (CPU sampled every 20 ms); returns rows in ms per clip (one-time costs in
+    ms per run). CPU figures hold under load; wall figures grow with it."""
+    import resource
+
+    from synth import generate
+
+    cfg = _standard_generate_config(n, out)
+    timers = _Timers()
+    patches = _patched(timers)
+    for owner, name, _, timed in patches:
+        setattr(owner, name, timed)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    try:
+        with _Timeline(timers) as timeline:
+            wall, cpu = time.perf_counter(), time.process_time()
+            generate.generate(cfg)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    finally:
+        for owner, name, original, _ in reversed(patches):
+            setattr(owner, name, original)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    encoder_cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
+    once = sum(timers.wall.get(label, 0.0) for label, *_ in PROFILE_ONCE)
+    per = 1000 / n
+    rows: list[Row] = [(f"profile: generate n={n} {SIZE}², {FPS} fps, {SECONDS} s in one process, wall", wall * 1000, "ms", ""),
+                       ("profile: load average (1 min) at the end", os.getloadavg()[0], "", "")]  # fmt: skip
+    labels = [label for label, *_ in PROFILE_STAGES]
+    for label in [*labels[:5], ENCODER_START, *labels[5:], FEEDER]:  # the start happens inside write
+        if label in timers.wall:
+            rows.append((f"profile per clip: {label}, wall", timers.wall[label] * per, "ms", ""))
+            rows.append((f"profile per clip: {label}, CPU of its thread", timers.cpu[label] * per, "ms", ""))
+    rows.append(("profile per clip: wall beyond the one-time costs", (wall - once) * per, "ms", ""))
+    rows.append(("profile per clip: CPU of this process (all threads)", cpu * per, "ms", ""))
+    rows.append(("profile per clip: CPU of the encoder processes", encoder_cpu * per, "ms", ""))
+    for label, *_ in PROFILE_ONCE:
+        rows.append((f"profile {label}, wall", timers.wall.get(label, 0.0) * 1000, "ms", ""))
+    span = timeline.stop_at - timeline.start
+    for group, busy in sorted(timeline.busy.items()):
+        rows.append((f"timeline: {group}, CPU per clip", busy * per, "ms", ""))
+        rows.append((f"timeline: {group}, busy", 100 * busy / span, "% of the run", ""))
+    rows.append(("timeline: core time the run left unused (idle, or taken by other processes)",
+                 100 * timeline.idle_core_s / (span * len(os.sched_getaffinity(0))), "% of core time", ""))  # fmt: skip
+    return rows
+
+
+def cprofile_generate(n: int, out: Path, top: int = 15) -> str:
+    """cProfile's ``top`` functions by own time over ``synth generate`` of ``n`` standard clips
+    in this process (its main thread only: llvmpipe's and the encoder's work shows up as the
+    GL calls that wait for it)."""
+    import cProfile
+    import io
+    import pstats
+
+    from synth import generate
+
+    cfg = _standard_generate_config(n, out)
+    profiler = cProfile.Profile()
+    profiler.runcall(generate.generate, cfg)
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(top)
+    return text.getvalue()
+
+
+def bench_profile(quick: bool, device: str) -> list[Row]:
+    """:func:`profile_generate` of 12 clips (3 with ``quick``), then prints :func:`cprofile_generate`
+    of as many (a run of its own: cProfile's overhead would distort the timers)."""
+    n = 3 if quick else 12
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = profile_generate(n, Path(tmp) / "timed")
+        print(cprofile_generate(n, Path(tmp) / "cprofile"), flush=True)
+    return rows
+
+
+# -- the GPU run (`make bench-gpu`): render sizes, the camera model on a device, all cores, probe --
+
+
+def bench_render_sizes(quick: bool, device: str) -> list[Row]:
+    """Render of the standard scene at 256² and 1920x1080 (64² and 160x90 with ``quick``), MSAA 1x
+    and 4x, frames/s with the read-back to the CPU: EGL takes the GPU where the driver offers one."""
+    from synth.renderer import Renderer
+
+    frames = 8 if quick else FPS * SECONDS
+    sizes = ((64, 64), (160, 90)) if quick else ((SIZE, SIZE), (1920, 1080))
+    scene, clip = _direction_scene(0.0)
+    rows, renderer = [], ""
+    for width, height in sizes:
+        for msaa in (1, 4):
+            r = Renderer(width, height, msaa=msaa)
+            r.render(scene, clip.times[:3], FPS)
+            seconds = _best_of(lambda: r.render(scene, clip.times[:frames], FPS), 1 if quick else 3)
+            renderer = r.gl_renderer
+            r.release()
+            goal = ">= 10000 (GPU)" if (width, height) == (SIZE, SIZE) else ""
+            rows.append((f"render {width}x{height} shutter 0, MSAA {msaa}x, read back", frames / seconds, "frames/s", goal))
+    rows.append((f"renderer: {renderer}", float("nan"), "", ""))
+    return rows
+
+
+def bench_camera(quick: bool, device: str) -> list[Row]:
+    """The camera model's rows (:func:`degradations_bench`) on ``device`` (auto: CUDA if present),
+    at 256² (32² with ``quick``)."""
+    from synth.degradations.bench import degradations_bench
+    from synth.delivery import resolve_device
+
+    size, frames = (32, 4) if quick else (SIZE, 32)
+    return [tuple(row) for row in degradations_bench(size, frames, str(resolve_device(device)))]
+
+
+def bench_all_cores(quick: bool, device: str) -> list[Row]:
+    """``synth generate jobs=<cores>`` against x264 alone on every core: one encode-only process
+    per core at once (the encoder's limit on this machine), and the CLI writing 4 clips per core
+    (1 with ``quick``, at 64², 1 s), fastest of 2 rounds."""
+    from synth.renderer import Renderer
+    from synth.video import EncodeSettings, write_clip
+
+    cores = len(os.sched_getaffinity(0))
+    size, seconds, n = (64, 1, cores) if quick else (SIZE, SECONDS, 4 * cores)
+    scene, clip = _direction_scene(0.0)
+    r = Renderer(size, size)
+    frames = r.render(scene, clip.times[: FPS * seconds], FPS)
+    r.release()
+    extra = [f"jobs={cores}", f"render.width={size}", f"render.height={size}", f"clip.seconds={seconds}"]
+    encode, e2e = float("inf"), float("inf")
+    with tempfile.TemporaryDirectory() as tmp:
+        for k in range(1 if quick else 2):
+            start = time.perf_counter()
+            threads = [threading.Thread(target=write_clip, args=(frames, Path(tmp) / f"c{i}.mp4", FPS, EncodeSettings()))
+                       for i in range(cores)]  # fmt: skip
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            encode = min(encode, time.perf_counter() - start)
+            e2e = min(e2e, _generate(n, Path(tmp) / f"e2e{k}", extra))
+    encode_rate, e2e_rate = cores / encode * 60, n / e2e * 60
+    return [
+        (f"encode-only H.264 {size}², {seconds} s clips, one x264 per core ({cores} at once)", encode_rate, "clips/min", ""),
+        (f"synth generate jobs={cores}, n={n} (process start included)", e2e_rate, "clips/min", ""),
+        ("end-to-end on all cores / encode-only on all cores", 100 * e2e_rate / encode_rate, "%", ">= 50"),
+    ]  # fmt: skip
+
+
+def bench_probe(quick: bool, device: str) -> list[Row]:
+    """``synth probe`` on a tiny random-weight Qwen2-VL (``python -m synth.probe.tiny``, no
+    download) over 16 clips of 64² (8 with ``quick``) on ``device``: the feature pass and probes,
+    in a fresh process."""
+    from synth.delivery import resolve_device
+
+    n = 8 if quick else 16
+    with tempfile.TemporaryDirectory() as tmp:
+        model, data = Path(tmp) / "tiny", Path(tmp) / "data"
+        subprocess.run([sys.executable, "-m", "synth.probe.tiny", "arch=qwen2_vl", f"out={model}"], check=True,
+                       stdout=subprocess.DEVNULL)  # fmt: skip
+        subprocess.run([sys.executable, "-m", "synth.cli", "generate", "task=direction", f"n={n}", f"out={data}",
+                        "render.width=64", "render.height=64", "clip.fps=8", "clip.seconds=1", "progress=false"],
+                       check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+        args = [sys.executable, "-m", "synth.cli", "probe", f"data={data}", "model=hf", f"model.path={model}",
+                f"model.device={resolve_device(device)}", "eval.frames=4", "probe.folds=2"]  # fmt: skip
+        start = time.perf_counter()
+        subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        seconds = time.perf_counter() - start
+    return [(f"synth probe, tiny Qwen2-VL, {n} clips of 64², 4 frames each (process start included)", n / seconds,
+             "clips/s", "")]  # fmt: skip
+
+
+# Section name -> its rows, called with (quick, device): ``quick`` a fast smoke run at small
+# sizes, ``device`` where torch runs (auto, cpu, cuda, cuda:N); the renderer takes whatever GPU
+# EGL offers.
+BENCHES: dict[str, Callable[[bool, str], list[Row]]] = {
     "render": bench_render,
     "encode": bench_encode,
     "generate": bench_generate,
     "workers": bench_workers,
     "memory": bench_memory,
     "degrade": bench_degrade,
+    "profile": bench_profile,
+    "render_sizes": bench_render_sizes,
+    "camera": bench_camera,
+    "all_cores": bench_all_cores,
+    "probe": bench_probe,
 }
+# Names that stand for several sections: ``gpu`` is the run for a machine with an NVIDIA GPU
+# (`make bench-gpu`, about 10 minutes there; with quick=true a CPU smoke test).
+GROUPS: dict[str, tuple[str, ...]] = {"gpu": ("render_sizes", "camera", "all_cores", "probe")}
 
 
 def machine() -> str:
