@@ -8,6 +8,8 @@ report.md with PNG plots. Interrupted runs resume from the cached predictions.
   eval.limit=0           first N samples only (0 = all)
   eval.variant=mcq       mcq, none_distractor, none_answer, open, or a list: eval.variant=[mcq,open]
   eval.scoring=generate  generate (parse the reply) or likelihood (highest log-probability option; model=hf)
+  eval.controls=[]       time controls: reversed, shuffled or both (eval.controls=[reversed,shuffled]):
+                         each sample asked again on its frames reordered (DIR/evals/<model>/controls.jsonl)
 
 model=openai: model.name, model.base_url, model.video_url, model.concurrency, model.api_key_env
               (the key is read from that environment variable, OPENAI_API_KEY by default)
@@ -29,6 +31,7 @@ from omegaconf import MISSING
 
 from synth.dataset import open_dataset
 from synth.errors import UserError
+from synth.eval.controls import control_summary
 from synth.eval.runner import EvalSettings, evaluate, run_predictions, run_records
 from synth.models.registry import MODEL_CONFIGS, build_model
 from synth.report.document import Evaluation, write_single_report
@@ -43,6 +46,7 @@ class EvalKeys:
     limit: int = 0
     variant: Any = "mcq"  # one name or a list of names
     scoring: str = "generate"
+    controls: Any = field(default_factory=list)  # one name or a list of names
 
 
 @dataclass
@@ -71,8 +75,10 @@ def run(cfg: Config) -> None:
     root = Path(cfg.data)
     records, _ = open_dataset(root)
     variants = cfg.eval.variant if isinstance(cfg.eval.variant, list) else [cfg.eval.variant]
+    controls = cfg.eval.controls if isinstance(cfg.eval.controls, list) else [cfg.eval.controls]
     settings = EvalSettings(frames=cfg.eval.frames, circular=cfg.eval.circular, limit=cfg.eval.limit,
-                            variants=[str(v) for v in variants], scoring=cfg.eval.scoring)  # fmt: skip
+                            variants=[str(v) for v in variants], scoring=cfg.eval.scoring,
+                            controls=[str(c) for c in controls])  # fmt: skip
     settings.validate()
     oracle_for = _oracle_for(cfg.model.kind) if cfg.model.kind in ("oracle", "single_frame") else None
     model = build_model(cfg.model, oracle_for)
@@ -86,3 +92,5 @@ def run(cfg: Config) -> None:
         f"{model.label}: accuracy {metrics['accuracy']:.3f} [{lo:.3f}, {hi:.3f}] n={metrics['n']} "
         f"chance {metrics['chance']:.3f} invalid {metrics['invalid_rate']:.3f} -> {root / 'evals' / model.label}"
     )
+    for line in control_summary(metrics.get("controls")):
+        print(f"{model.label}: {line}")

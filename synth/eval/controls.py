@@ -179,7 +179,7 @@ def _shuffled_rates(pairs: list) -> dict:
 
 
 def _skipped(records: list[dict], control: str, frames: int) -> dict[str, dict]:
-    """Per task, how many records get no ``control`` twin and why (the first reason met)."""
+    """Per task, how many of ``records`` get no ``control`` twin and why (the first reason met)."""
     skipped: dict[str, dict] = {}
     for record in records:
         order, why = control_order(control, record, frames)
@@ -194,8 +194,11 @@ def _skipped(records: list[dict], control: str, frames: int) -> dict[str, dict]:
 def control_metrics(records: list[dict], originals: list[dict], twins: list[dict], variant: str,
                     controls: list[str], frames: int) -> dict:  # fmt: skip
     """The ``controls`` object of ``metrics.json``: per control its rates (see the module
-    docstring) overall, ``by_task`` and ``by_condition``, and the ``skipped`` records per task."""
+    docstring) overall, ``by_task`` and ``by_condition``, and per task the records asked in
+    ``variant`` (``originals``) that have no twin, and why (``skipped``)."""
     result: dict = {"variant": variant}
+    asked = {line["id"] for line in originals if line["variant"] == variant and line["rotation"] == 0}
+    asked_records = [r for r in records if str(r["id"]) in asked]
     for control in controls:
         pairs = _pairs(records, originals, twins, variant, control)
         rates = _reversed_rates if control == "reversed" else _shuffled_rates
@@ -208,7 +211,7 @@ def control_metrics(records: list[dict], originals: list[dict], twins: list[dict
             **rates(pairs),
             "by_task": {task: rates(group) for task, group in by_task.items()},
             "by_condition": {condition: rates(group) for condition, group in by_condition.items()},
-            "skipped": _skipped(records, control, frames),
+            "skipped": _skipped(asked_records, control, frames),
         }
     return result
 

@@ -8,6 +8,10 @@ Resuming: a cached line is reused when its (id, variant, rotation), prompt hash 
 fingerprint (model config + frame count) all match; anything else is asked again. When the file
 is rewritten at the end, lines from another prompt or fingerprint are dropped (and counted on
 stderr); valid lines outside this run (``eval.limit``, other variants) are kept for later runs.
+
+Time controls (``eval.controls``, :mod:`synth.eval.controls`): twins of the asks, the same frames
+reordered, cached the same way in ``controls.jsonl`` (their lines add ``control`` and ``order``,
+which is part of the key); their metrics go under ``controls`` in ``metrics.json``.
 """
 
 from __future__ import annotations
@@ -16,10 +20,12 @@ import hashlib
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from synth.errors import UserError
+from synth.eval.controls import CONTROL_VARIANTS, CONTROLS, CONTROLS_FILE, control_asks, control_metrics, shown_order
 from synth.io import write_atomic
 from synth.models.base import Model
 from synth.models.frames import SampledClip
@@ -35,13 +41,15 @@ SCORINGS = ("generate", "likelihood")
 class EvalSettings:
     """``frames``: frames sampled per clip; ``limit``: first N samples (0 = all); ``scoring``:
     ``generate`` (parse the model's reply) or ``likelihood`` (the option the model gives the
-    highest log-probability, for models with ``option_logprobs``)."""
+    highest log-probability, for models with ``option_logprobs``); ``controls``: time controls
+    (``reversed``, ``shuffled``: :mod:`synth.eval.controls`) asked besides the plain asks."""
 
     frames: int = 8
     circular: bool = False
     limit: int = 0
     variants: list[str] = field(default_factory=lambda: ["mcq"])
     scoring: str = "generate"
+    controls: list[str] = field(default_factory=list)
 
     def validate(self) -> None:
         if self.frames < 1:
@@ -55,6 +63,12 @@ class EvalSettings:
                 raise UserError(f"eval.variant={v}: allowed {', '.join(VARIANTS)}")
         if self.scoring not in SCORINGS:
             raise UserError(f"eval.scoring={self.scoring}: allowed {', '.join(SCORINGS)}")
+        for c in self.controls:
+            if c not in CONTROLS:
+                raise UserError(f"eval.controls={c}: allowed {', '.join(CONTROLS)} (a list: eval.controls=[reversed,shuffled])")
+        if self.controls and self.variants[0] not in CONTROL_VARIANTS:
+            raise UserError(f"eval.controls with eval.variant={self.variants[0]}: the twins are asked in the first "
+                            f"variant, which must be one of {', '.join(CONTROL_VARIANTS)}")  # fmt: skip
 
 
 def fingerprint(model: Model, settings: EvalSettings) -> str:
@@ -74,14 +88,20 @@ def evaluate(root: Path, records: list[dict], model: Model, settings: EvalSettin
     out_dir = root / "evals" / model.label
     out_dir.mkdir(parents=True, exist_ok=True)
     predictions_path = out_dir / "predictions.jsonl"
+    controls_path = out_dir / CONTROLS_FILE
     run_fp = fingerprint(model, settings)
 
-    asks_by_record = [(record, record_asks(record, settings)) for record in records]
+    asks_by_record = [
+        (record, record_asks(record, settings) + control_asks(record, settings.variants[0], settings.controls, settings.frames))
+        for record in records
+    ]
     wanted = {a.key: a for _, asks in asks_by_record for a in asks}
     # kept_for_later: same model and frames, outside this run (eval.limit, other variants)
+    # a twin's reordering (``order``) is part of its key
     cached, kept_for_later, stale = split_cached(
-        read_predictions(predictions_path), prediction_key, wanted,
-        lambda line, ask: line.get("fingerprint") == run_fp and (ask is None or line.get("prompt_hash") == ask.prompt_hash),
+        read_predictions(predictions_path) + read_predictions(controls_path), prediction_key, wanted,
+        lambda line, ask: line.get("fingerprint") == run_fp
+        and (ask is None or (line.get("prompt_hash"), line.get("order")) == (ask.prompt_hash, shown_order(ask))),
     )  # fmt: skip
     if stale:
         log(f"{stale} cached predictions were made with another prompt, model config or frame count: dropped")
@@ -94,10 +114,11 @@ def evaluate(root: Path, records: list[dict], model: Model, settings: EvalSettin
 
     def ask_record(item: tuple[dict, list[Ask]]) -> None:
         record, asks = item
-        clip = SampledClip(root / record["video"], settings.frames)
+        sampled = SampledClip(root / record["video"], settings.frames)
         for ask in asks:
             if failed.is_set():
                 return
+            clip = sampled if ask.frame_order is None else sampled.reordered(ask.frame_order)
             extra = {}
             try:
                 if settings.scoring == "likelihood":
@@ -113,6 +134,7 @@ def evaluate(root: Path, records: list[dict], model: Model, settings: EvalSettin
                 "id": ask.sample_id,
                 "variant": ask.variant,
                 "rotation": ask.rotation,
+                **({} if ask.control is None else {"control": ask.control, "order": shown_order(ask)}),
                 "prompt_hash": ask.prompt_hash,
                 "fingerprint": run_fp,
                 "response": response,
@@ -121,29 +143,40 @@ def evaluate(root: Path, records: list[dict], model: Model, settings: EvalSettin
             }
             with lock:
                 cached[ask.key] = line
-                append.write(json.dumps(line) + "\n")
-                append.flush()
+                append[ask.control is not None].write(json.dumps(line) + "\n")
+                append[ask.control is not None].flush()
 
     try:
-        with open(predictions_path, "a") as append:
+        with ExitStack() as files:
+            append = {False: files.enter_context(open(predictions_path, "a"))}  # twins (True) in controls.jsonl
+            if settings.controls:
+                append[True] = files.enter_context(open(controls_path, "a"))
             with ThreadPoolExecutor(max_workers=model.concurrency) as pool:
                 for future in as_completed([pool.submit(ask_record, item) for item in pending]):
                     future.result()  # re-raises the first error; answers so far stay cached
     finally:
         model.close()
 
-    ordered = [cached[key] for key in wanted if key in cached]
-    write_predictions(predictions_path, ordered + kept_for_later)
+    everything = [cached[key] for key in wanted if key in cached]
+    ordered = [line for line in everything if "control" not in line]
+    twins = [line for line in everything if "control" in line]
+    write_predictions(predictions_path, ordered + [line for line in kept_for_later if "control" not in line])
+    if settings.controls or controls_path.exists():
+        write_predictions(controls_path, twins + [line for line in kept_for_later if "control" in line])
     metrics = compute_metrics(records, ordered, settings.variants, settings.circular)
     metrics["model"] = model.label
     metrics["frames"] = settings.frames
+    if settings.controls:
+        metrics["controls"] = control_metrics(records, ordered, twins, settings.variants[0], settings.controls,
+                                              settings.frames)  # fmt: skip
     write_atomic(out_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")
     return metrics
 
 
 def prediction_key(line: dict) -> tuple:
-    """A prediction line's ask: (sample id, variant, rotation), as :attr:`Ask.key`."""
-    return (line.get("id"), line.get("variant"), line.get("rotation"))
+    """A prediction line's ask: (sample id, variant, rotation), plus a twin's control, as :attr:`Ask.key`."""
+    key = (line.get("id"), line.get("variant"), line.get("rotation"))
+    return key if line.get("control") is None else (*key, line["control"])
 
 
 def run_records(records: list[dict], settings: EvalSettings) -> list[dict]:

@@ -81,7 +81,8 @@ class CommandModel(Model):
     """A subprocess: one JSON request per line on stdin, one JSON reply (``{"response": ...}``) per line.
 
     Request fields: ``id, variant, rotation, prompt, question, options, video`` (absolute path of
-    the clip), ``frame_indices`` (the sampled frames, see :mod:`synth.models.frames`), ``fps``.
+    the clip), ``frame_indices`` (the sampled frames in the order to show them, see
+    :mod:`synth.models.frames`; a time control's twin lists them reordered), ``fps``.
     """
 
     def __init__(self, cfg: CommandModelConfig):

@@ -28,6 +28,7 @@ from typing import NamedTuple
 
 from synth.report.audit import audit_section
 from synth.report.probe import probe_section
+from synth.report.time_controls import time_controls_section
 from synth.report.world import world_section
 from synth.scoring.metrics import Outcome, condition_label, is_number, outcomes, summarize
 from synth.scoring.stats import mcnemar
@@ -406,6 +407,7 @@ def write_report(evaluations: list[Evaluation], out_dir: Path, title: str, world
         lines += _accuracy_section(models, text, accuracy_png, short, styles, out_dir, plt)
         lines += _sweep_section(models, text, suffix, short, styles, out_dir, plt)
         lines += _robustness_section(models, text, suffix, styles, out_dir, plt)
+    lines += time_controls_section(evaluations)
     lines += world_section(list(world_roots), out_dir, plt)
     lines += probe_section(evaluations, out_dir)
     lines += audit_section([ev.root for ev in evaluations])

@@ -7,7 +7,8 @@ from synth.models.prompts import Ask
 
 
 def score(ask: Ask, response: str) -> dict:
-    """Parse ``response`` for ``ask``: the chosen option text (or None), correctness, choices offered."""
+    """Parse ``response`` for ``ask``: the chosen option text (or None), correctness (None for an
+    ask with no right answer: a shuffled twin), choices offered."""
     if ask.options:
         index = parse_answer(response, list(ask.options))
         parsed = None if index is None else ask.options[index]
@@ -18,4 +19,4 @@ def score(ask: Ask, response: str) -> dict:
         parsed = None if index is None else ask.answer_set[index]
         correct = index is not None and index == ask.answer_index
         choices = len(ask.answer_set)
-    return {"parsed": parsed, "correct": bool(correct), "choices": choices}
+    return {"parsed": parsed, "correct": None if ask.answer_index is None else bool(correct), "choices": choices}
