@@ -164,6 +164,8 @@ class Renderer:
         self.shadow_fbo = [ctx.framebuffer(depth_attachment=tex) for tex in self.shadow_tex]
         self.gt_tex = [ctx.texture(size, 4, dtype="f4") for _ in range(2)]
         self.gt_fbo = ctx.framebuffer(color_attachments=self.gt_tex, depth_attachment=ctx.depth_renderbuffer(size))
+        # Visibility counts samples by depth alone: no colour to clear or write on each pass.
+        self.depth_fbo = ctx.framebuffer(depth_attachment=ctx.depth_renderbuffer(size))
         self._query = ctx.query(samples=True)
 
     def release(self) -> None:
@@ -534,7 +536,7 @@ class Renderer:
         prog = self.depth_only
         tracked = [i for i, (node, _) in enumerate(scene.instances(0.0)) if node.track]
         out = np.ones((len(times), len(tracked)))
-        self.gt_fbo.use()
+        self.depth_fbo.use()
         ctx.enable(moderngl.DEPTH_TEST)
         for k, t in enumerate(map(float, times)):
             inst = scene.instances(t)
@@ -557,12 +559,12 @@ class Renderer:
                 ctx.depth_func = "<"
                 return self._query.samples
 
-            self.gt_fbo.clear(depth=1.0)
+            self.depth_fbo.clear(depth=1.0)
             for i in range(len(inst)):
                 draw(i)
             visible = {j: count(i) for j, i in todo}
             for j, i in todo:
-                self.gt_fbo.clear(depth=1.0)
+                self.depth_fbo.clear(depth=1.0)
                 draw(i)
                 alone = count(i)
                 out[k, j] = visible[j] / alone if alone else 0.0
