@@ -51,6 +51,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("synth.cli.report", "tables and plots over one or more evaluated datasets"),
     "audit": ("synth.cli.audit", "learned shortcut probes: can one frame or the question text tell the answer?"),
     "probe": ("synth.cli.probe", "linear probes inside a video-LLM: where it loses what it saw"),
+    "patch": ("synth.cli.patch", "activation patching across paired clips: where a video-LLM uses what it saw"),
     "world": ("synth.cli.world", "run a world model on world clips and score revisit consistency"),
     "export": ("synth.cli.export", "export a dataset: lmms-eval tasks, LLaVA conversations, a Hugging Face datasets folder"),
     "bench": ("synth.cli.bench", "measure render, encode and end-to-end speed"),

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from synth.report.audit import audit_section
+from synth.report.patch import patch_section
 from synth.report.probe import probe_section
 from synth.report.time_controls import time_controls_section
 from synth.report.world import world_section
@@ -410,6 +411,7 @@ def write_report(evaluations: list[Evaluation], out_dir: Path, title: str, world
     lines += time_controls_section(evaluations)
     lines += world_section(list(world_roots), out_dir, plt)
     lines += probe_section(evaluations, out_dir)
+    lines += patch_section(evaluations, out_dir)
     lines += audit_section([ev.root for ev in evaluations])
     path = out_dir / "report.md"
     path.write_text("\n".join(lines) + "\n")
