@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import torch
 
 from synth import degradations
 from synth.degradations.quality import psnr, ssim
+from synth.delivery import progress_bar
 from synth.errors import UserError
 
 HARD_TO_SEE_SSIM = 0.95
@@ -53,11 +55,12 @@ def load_reference(root: Path, clips: int, frames: int, device: torch.device) ->
 
 def render_reference(tmp: Path, clips: int, frames: int, seed: int) -> Path:
     """Render the default reference set into ``tmp/reference``: ``clips`` clips of the
-    ``direction`` task, ``frames`` frames of 128x128 at 15 fps each, lossless, with depth."""
+    ``direction`` task, ``frames`` frames of 128x128 at 15 fps each, lossless, with depth (a
+    progress bar on stderr when it is a terminal)."""
     from synth.generate import ClipConfig, Config, VideoConfig, generate
 
     root = tmp / "reference"
-    cfg = Config(task="direction", n=clips, seed=seed, out=str(root), gt=True, progress=False,
+    cfg = Config(task="direction", n=clips, seed=seed, out=str(root), gt=True, progress=sys.stderr.isatty(),
                  video=VideoConfig(lossless=True), clip=ClipConfig(fps=15.0, seconds=max(frames, 2) / 15))  # fmt: skip
     return generate(cfg)
 
@@ -73,11 +76,13 @@ def quality(degraded: np.ndarray, clean: np.ndarray) -> tuple[float, float]:
 
 def measure(refs: list[Reference], seed: int, device: torch.device) -> dict[str, list[dict]]:
     """For every degradation, per severity: mean PSNR/SSIM over the clips and the middle frame of
-    the first clip (for the gallery)."""
+    the first clip (for the gallery). A tqdm bar on stderr when it is a terminal, quiet otherwise."""
     results: dict[str, list[dict]] = {}
+    bar = progress_bar(len(degradations.REGISTRY) * len(LEVELS), "calibrate", "level")
     for name in degradations.REGISTRY:
         rows = []
         for level in LEVELS:
+            bar.set_postfix_str(f"{name} {level}", refresh=False)
             pipe = degradations.Pipeline([(name, {"severity": level})])
             scores, sample = [], None
             for i, ref in enumerate(refs):
@@ -89,7 +94,9 @@ def measure(refs: list[Reference], seed: int, device: torch.device) -> dict[str,
             psnr, ssim = np.mean(scores, axis=0)
             params = pipe.applied()[0]["params"]
             rows.append({"level": level, "params": params, "psnr": psnr, "ssim": ssim, "frame": sample})
+            bar.update()
         results[name] = rows
+    bar.close()
     return results
 
 

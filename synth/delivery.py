@@ -12,6 +12,7 @@ Importing this module does not import torch (a plain render does not need it).
 from __future__ import annotations
 
 import os
+import sys
 import zlib
 from dataclasses import asdict
 from pathlib import Path
@@ -226,10 +227,11 @@ def chunk_frames(width: int, height: int) -> int:
 
 
 def degrade_clip(src: Path, sink: ClipWriter, pipe: degradations.Pipeline, info: Footage, fps: float, seed: int,
-                 device: torch.device, gt: dict | None = None, gt_out: Any = None) -> None:  # fmt: skip
+                 device: torch.device, gt: dict | None = None, gt_out: Any = None, bar: Any = None) -> None:  # fmt: skip
     """Stream one clip through ``pipe`` into ``sink``; ground truth ``gt`` (memory maps, one row
     per input frame) feeds depth to the stages that need it and, warped like the picture, goes
-    to ``gt_out`` (a :class:`GroundTruthWriter` that re-indexes it by the frame drops)."""
+    to ``gt_out`` (a :class:`GroundTruthWriter` that re-indexes it by the frame drops). ``bar``:
+    a tqdm bar advanced by the frames decoded (None: none)."""
     import torch
 
     from synth import degradations
@@ -242,11 +244,20 @@ def degrade_clip(src: Path, sink: ClipWriter, pipe: degradations.Pipeline, info:
                 if gt_out is not None:
                     gt_out.write(int(idx[0]), pipe.warp_labels(part, fill={"depth": np.inf}))
             depth = torch.from_numpy(part["depth"]) if part is not None and pipe.needs_depth else None
+            if bar is not None:
+                bar.update(len(frames))
             yield frames, depth
 
     with sink:
         for frames in degradations.degrade_stream(chunks(), pipe, fps=fps, seed=seed, device=device, codec=False):
             sink.write(frames)
+
+
+def progress_bar(total: int, desc: str, unit: str):
+    """A tqdm bar on stderr when it is a terminal; disabled (silent) otherwise."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit, disable=not sys.stderr.isatty(), leave=False)
 
 
 def degrade_file(src: Path, out: Path, pipe: degradations.Pipeline, settings: EncodeSettings, seed: int,
@@ -269,7 +280,8 @@ def degrade_file(src: Path, out: Path, pipe: degradations.Pipeline, settings: En
     tmp = out.with_name(f".tmp-{out.name}")
     sink = ClipWriter(tmp, pipe.output_fps(info.fps), pipe, settings)
     try:
-        degrade_clip(src, sink, pipe, info, info.fps, degrade_seed(seed, src.name), device)
+        with progress_bar(info.frames, f"degrade {src.name}", "frame") as bar:
+            degrade_clip(src, sink, pipe, info, info.fps, degrade_seed(seed, src.name), device, bar=bar)
         os.replace(tmp, out)
     except RuntimeError as exc:
         raise UserError(f"out={out}: {exc}") from None
@@ -295,8 +307,9 @@ def degrade_dataset(src: Path, out: Path, pipe: degradations.Pipeline, settings:
         "seed": seed,
         "video": asdict(settings),
     }
-    with DatasetWriter(out, identity, overwrite=overwrite) as writer:
+    with DatasetWriter(out, identity, overwrite=overwrite) as writer, progress_bar(len(records), f"degrade {src.name}", "clip") as bar:
         for record in records:
+            bar.update()
             if writer.done(record["id"]):
                 continue
             clip = src / record["video"]

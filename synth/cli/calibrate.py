@@ -42,8 +42,7 @@ def run(cfg: Config) -> None:
             if not root.is_dir():
                 raise UserError(f"data={root}: no such dataset directory")
         else:
-            root = render_reference(Path(tmp), cfg.clips, cfg.frames, cfg.seed)
-            print(f"wrote {root}")
+            root = render_reference(Path(tmp), cfg.clips, cfg.frames, cfg.seed)  # gone after the with: not printed
         refs = load_reference(root, cfg.clips, cfg.frames, device)
     results = measure(refs, cfg.seed, device)
     source = f"data={cfg.data}" if cfg.data else "rendered by `synth generate task=direction`, with depth"
