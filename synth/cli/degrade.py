@@ -32,6 +32,7 @@ from synth.cli import degradation_config
 from synth.delivery import build_pipeline, degrade_dataset, degrade_file, resolve_device
 from synth.errors import UserError
 from synth.io import refuse_alias
+from synth.scenes.params import NON_NEGATIVE, ranged
 from synth.video import EncodeSettings
 
 DEFAULTS = degradation_config.REQUIRED
@@ -45,7 +46,7 @@ def register(cs: Any, overrides: list[str]) -> None:
 class Config:
     src: str = ""
     out: str = ""
-    seed: int = 0
+    seed: int = ranged(NON_NEGATIVE, 0)
     overwrite: bool = False
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     video: EncodeSettings = field(default_factory=EncodeSettings)

@@ -31,6 +31,7 @@ from synth.io import refuse_alias
 from synth.export.lmms import export_lmms_eval
 from synth.export.train import DEFAULT_FRACTIONS, export_hf, export_llava
 from synth.export.vlmevalkit import export_vlmevalkit
+from synth.scenes.params import FRACTION, NON_NEGATIVE, Range, ranged
 
 POSITIONAL = "format"
 FORMATS = ("lmms-eval", "vlmevalkit", "llava", "hf")
@@ -40,10 +41,10 @@ FORMATS = ("lmms-eval", "vlmevalkit", "llava", "hf")
 class SplitKeys:
     """llava / hf: fractions of the scene groups per split (summing to 1) and the seed that deals them."""
 
-    train: float = DEFAULT_FRACTIONS["train"]
-    validation: float = DEFAULT_FRACTIONS["validation"]
-    test: float = DEFAULT_FRACTIONS["test"]
-    seed: int = 0
+    train: float = ranged(FRACTION, DEFAULT_FRACTIONS["train"])
+    validation: float = ranged(FRACTION, DEFAULT_FRACTIONS["validation"])
+    test: float = ranged(FRACTION, DEFAULT_FRACTIONS["test"])
+    seed: int = ranged(NON_NEGATIVE, 0)
 
 
 @dataclass
@@ -52,10 +53,10 @@ class Config:
     data: str = ""
     out: str = ""
     task: str = ""  # lmms-eval: the task name; default synth_<dataset directory name>
-    frames: int = 8  # lmms-eval / vlmevalkit: frames per clip stored as synth eval samples them (eval.frames)
+    frames: int = ranged(Range(1), 8)  # lmms-eval / vlmevalkit: frames per clip stored as synth eval samples them (eval.frames)
     visual: str = "video"  # lmms-eval: what the task hands a model, video (the clip) or frames (synth's)
     style: str = "mixed"  # llava / hf: open | mcq | mixed (one of the two per sample, by seed)
-    seed: int = 0  # llava / hf: picks style, paraphrase and option order per sample
+    seed: int = ranged(NON_NEGATIVE, 0)  # llava / hf: picks style, paraphrase and option order per sample
     video_token: str = "image"  # llava / hf: the placeholder <image> (LLaVA) or <video> (LLaMA-Factory)
     split: SplitKeys = field(default_factory=SplitKeys)  # llava / hf: split.train, .validation, .test, .seed
     overwrite: bool = False

@@ -27,6 +27,7 @@ from omegaconf import MISSING
 
 from synth.dataset import open_dataset
 from synth.errors import UserError
+from synth.scenes.params import NON_NEGATIVE, Range, ranged
 from synth.world.models import WORLD_MODEL_CONFIGS, build_world_model
 from synth.world.runner import run_world
 
@@ -37,8 +38,8 @@ DEFAULTS = [{"model": MISSING}]  # model= is required: no silent default
 class Config:
     data: str = ""
     model: Any = MISSING
-    bin_frames: int = 1
-    limit: int = 0
+    bin_frames: int = ranged(Range(1), 1)
+    limit: int = ranged(NON_NEGATIVE, 0)
 
 
 def register(cs, overrides: list[str]) -> None:

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from synth.errors import UserError
+from synth.scenes.params import NON_NEGATIVE, POSITIVE, ranged
 from synth.models.base import CommandModel, Model
 from synth.world.revisits import away_frames
 
@@ -64,7 +65,7 @@ class FrozenConfig:
 class NoiseConfig:
     kind: str = "noise"
     label: str = ""
-    seed: int = 0
+    seed: int = ranged(NON_NEGATIVE, 0)
 
 
 @dataclass
@@ -72,7 +73,7 @@ class CommandWorldConfig:
     kind: str = "command"
     label: str = ""  # default: the program's file name (the script's after an interpreter)
     cmd: str = ""  # command line, split like a shell would; reads JSON lines on stdin
-    timeout_s: float = 600.0  # per clip
+    timeout_s: float = ranged(POSITIVE, 600.0)  # per clip
 
 
 @dataclass
