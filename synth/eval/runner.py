@@ -1,13 +1,15 @@
 """Ask a model every sample of a dataset, cache each answer as it arrives, score, write results.
 
 Output in ``<dataset>/evals/<model label>/``: ``predictions.jsonl`` (one line per ask: id,
-variant, rotation, prompt_hash, fingerprint, response, parsed option text or null, correct),
+variant, rotation, prompt_hash, fingerprint, clip_sha256, response, parsed option text or null, correct),
 ``metrics.json`` (``synth eval`` then writes ``report.md`` with PNG plots beside them: :mod:`synth.report`).
 
-Resuming: a cached line is reused when its (id, variant, rotation), prompt hash and
-fingerprint (model config + frame count) all match; anything else is asked again. When the file
-is rewritten at the end, lines from another prompt or fingerprint are dropped (and counted on
-stderr); valid lines outside this run (``eval.limit``, other variants) are kept for later runs.
+Resuming: a cached line is reused when its (id, variant, rotation), prompt hash, clip sha256
+(the content it was asked about) and fingerprint (model config, frame count, scoring, and the
+code versions of the model adapter and the scorer) all match; anything else is asked again, and
+the run says how many were asked again because their clip's content changed. When the file is
+rewritten at the end, stale lines are dropped (counted on stderr); valid lines outside this run
+(``eval.limit``, other variants) are kept for later runs.
 
 Time controls (``eval.controls``, :mod:`synth.eval.controls`): twins of the asks, the same frames
 reordered, cached the same way in ``controls.jsonl`` (their lines add ``control`` and ``order``,
@@ -30,8 +32,8 @@ from synth.io import write_atomic
 from synth.models.base import Model
 from synth.models.frames import SampledClip
 from synth.models.prompts import VARIANTS, Ask, build_asks
-from synth.results import read_predictions, split_cached, write_predictions
-from synth.scoring.answers import score
+from synth.results import CLIP_CHANGED, RUN_CHANGED, read_predictions, split_cached, stale_lines, write_predictions
+from synth.scoring.answers import SCORER_VERSION, score
 from synth.scoring.metrics import compute_metrics
 
 SCORINGS = ("generate", "likelihood")
@@ -72,7 +74,9 @@ class EvalSettings:
 
 
 def fingerprint(model: Model, settings: EvalSettings) -> str:
-    run = {"model": model.fingerprint(), "frames": settings.frames}
+    """What made an answer, as 16 hex digits: model config, frame count, scoring and the code
+    versions of the model adapter and the scorer (the clip's content is keyed on its own)."""
+    run = {"model": model.fingerprint(), "frames": settings.frames, "versions": [model.version, SCORER_VERSION]}
     if settings.scoring != "generate":  # generation keeps the fingerprints it always had
         run["scoring"] = settings.scoring
     blob = json.dumps(run, sort_keys=True)
@@ -95,16 +99,22 @@ def evaluate(root: Path, records: list[dict], model: Model, settings: EvalSettin
         (record, record_asks(record, settings) + control_asks(record, settings.variants[0], settings.controls, settings.frames))
         for record in records
     ]
-    wanted = {a.key: a for _, asks in asks_by_record for a in asks}
+    wanted = {a.key: (a, record["sha256"]) for record, asks in asks_by_record for a in asks}
+
+    def why_stale(line: dict, want: tuple[Ask, str] | None) -> str | None:
+        if line.get("fingerprint") != run_fp or (want is not None and line.get("prompt_hash") != want[0].prompt_hash):
+            return RUN_CHANGED
+        if want is not None and line.get("order") != shown_order(want[0]):  # a twin's reordering
+            return RUN_CHANGED
+        if want is not None and line.get("clip_sha256") != want[1]:
+            return CLIP_CHANGED
+        return None
+
     # kept_for_later: same model and frames, outside this run (eval.limit, other variants)
-    # a twin's reordering (``order``) is part of its key
-    cached, kept_for_later, stale = split_cached(
-        read_predictions(predictions_path) + read_predictions(controls_path), prediction_key, wanted,
-        lambda line, ask: line.get("fingerprint") == run_fp
-        and (ask is None or (line.get("prompt_hash"), line.get("order")) == (ask.prompt_hash, shown_order(ask))),
-    )  # fmt: skip
-    if stale:
-        log(f"{stale} cached predictions were made with another prompt, model config or frame count: dropped")
+    lines = read_predictions(predictions_path) + read_predictions(controls_path)
+    cached, kept_for_later, stale = split_cached(lines, prediction_key, wanted, why_stale)
+    for message in stale_lines(stale, "predictions"):
+        log(message)
     pending = [(r, [a for a in asks if a.key not in cached]) for r, asks in asks_by_record]
     pending = [(r, asks) for r, asks in pending if asks]
     log(f"{model.label}: {len(wanted)} asks, {len(cached)} cached, {sum(len(a) for _, a in pending)} to ask")
@@ -137,6 +147,7 @@ def evaluate(root: Path, records: list[dict], model: Model, settings: EvalSettin
                 **({} if ask.control is None else {"control": ask.control, "order": shown_order(ask)}),
                 "prompt_hash": ask.prompt_hash,
                 "fingerprint": run_fp,
+                "clip_sha256": record["sha256"],
                 "response": response,
                 **score(ask, response),
                 **extra,

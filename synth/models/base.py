@@ -33,6 +33,10 @@ class Model:
 
     concurrency = 1
     uses_frames = True
+    # The adapter's code version, part of every cached answer's key (synth.results): bump it in a
+    # subclass when a change to its code changes its answers (a reference model's logic, or, for
+    # the oracle, any task family's solver), so cached answers are asked again.
+    version = 1
 
     def __init__(self, cfg):
         self.cfg = cfg

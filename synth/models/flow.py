@@ -92,6 +92,8 @@ def moving_share(flow: np.ndarray, min_px: float) -> float:
 class FlowModel(Model):
     """Dense optical flow (OpenCV Farnebäck), voting the motion; see the module docstring."""
 
+    version = 1  # bump when the flow vote changes its answers
+
     def answer(self, ask: Ask, clip: SampledClip, record: dict) -> str:
         vocabulary = set(ask.answer_set)
         frames = clip.frames

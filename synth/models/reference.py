@@ -24,6 +24,8 @@ from synth.models.prompts import Ask
 class OracleModel(Model):
     """The task's pixel solver; it picks from the task's answer set and the reply maps to the offer."""
 
+    version = 1  # bump when this adapter or any task family's oracle (scenes) changes its answers
+
     def __init__(self, cfg, oracle_for: OracleFor | None):
         super().__init__(cfg)
         if oracle_for is None:
@@ -56,6 +58,7 @@ class BlindModel(Model):
     """Text only: the option sharing most content words with the question, the first on ties."""
 
     uses_frames = False
+    version = 1  # bump when the word-overlap rule changes
 
     def answer(self, ask: Ask, clip: SampledClip, record: dict) -> str:
         candidates = ask.options or ask.answer_set
@@ -69,6 +72,7 @@ class RandomModel(Model):
     """A uniform pick from a generator seeded by (model.seed, sample id, variant, rotation)."""
 
     uses_frames = False
+    version = 1  # bump when the draw changes
 
     def answer(self, ask: Ask, clip: SampledClip, record: dict) -> str:
         key = hashlib.sha256("|".join(map(str, ask.key)).encode()).digest()

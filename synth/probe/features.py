@@ -2,9 +2,10 @@
 
 Cache in ``<probe dir>/features/`` (per-cell geometry features: ``features-gt.depth/`` ...):
 ``<id>.npz`` (one float16 vector per stage, written atomically) and ``samples.jsonl`` (one line
-per sample, appended as it comes: id, fingerprint, response, parsed option, correct, bytes). A sample is reused when its line carries this
-run's fingerprint (model config, frames, stages, pooling, prompt) and its ``.npz`` exists; anything
-else is computed again, as in ``synth eval``'s cache.
+per sample, appended as it comes: id, fingerprint, clip_sha256, response, parsed option, correct,
+bytes). A sample is reused when its line carries this run's fingerprint (model config, frames,
+stages, pooling, the adapter's and the scorer's code versions), its prompt and its clip's sha256,
+and its ``.npz`` exists; anything else is computed again, as in ``synth eval``'s cache.
 """
 
 from __future__ import annotations
@@ -21,16 +22,19 @@ from synth.models.frames import SampledClip
 from synth.models.prompts import build_asks
 from synth.probe.gt_targets import gt_target
 from synth.probe.stages import Recorder, Stage, stage_features, visual_token_ids
-from synth.results import read_predictions, split_cached, write_predictions
-from synth.scoring.answers import score
+from synth.results import CLIP_CHANGED, RUN_CHANGED, read_predictions, split_cached, stale_lines, write_predictions
+from synth.scoring.answers import SCORER_VERSION, score
 
 
 def features_dir(out_dir: Path, geometry: str = "") -> Path:
     return out_dir / (f"features-{geometry}" if geometry else "features")
 
 
-def run_fingerprint(model_fp: dict, frames: int, stages: list[Stage], pool: tuple[int, int, int], geometry: str = "") -> str:
-    blob = {"model": model_fp, "frames": frames, "stages": [s.name for s in stages], "pool": list(pool)}
+def run_fingerprint(model_fp: dict, frames: int, stages: list[Stage], pool: tuple[int, int, int], geometry: str = "",
+                    version: int = 1) -> str:  # fmt: skip
+    """What made a sample's features, as 16 hex digits; ``version``: the model adapter's code version."""
+    blob = {"model": model_fp, "frames": frames, "stages": [s.name for s in stages], "pool": list(pool),
+            "versions": [version, SCORER_VERSION]}  # fmt: skip
     if geometry:  # per-cell features and the ground truth they are probed for
         blob["geometry"] = geometry
     return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:16]
@@ -51,15 +55,21 @@ def collect(root: Path, records: list[dict], hf, stages: list[Stage], frames: in
     cache = features_dir(out_dir, geometry)
     cache.mkdir(parents=True, exist_ok=True)
     index_path = cache / "samples.jsonl"
-    fp = run_fingerprint(hf.fingerprint(), frames, stages, pool, geometry)
+    fp = run_fingerprint(hf.fingerprint(), frames, stages, pool, geometry, hf.version)
     by_id = {str(r["id"]): r for r in records}
 
-    def fresh(line: dict, record: dict | None) -> bool:
-        ask = build_asks(record, "mcq", False)[0] if record else None
-        return bool(ask and line.get("fingerprint") == fp and line.get("prompt_hash") == ask.prompt_hash
-                    and (cache / f"{line['id']}.npz").is_file())  # fmt: skip
+    def why_stale(line: dict, record: dict | None) -> str | None:
+        if record is None:  # outside this run: not kept (the index is rewritten for the run's records)
+            return "outside the run"
+        if line.get("fingerprint") != fp or line.get("prompt_hash") != build_asks(record, "mcq", False)[0].prompt_hash:
+            return RUN_CHANGED
+        if line.get("clip_sha256") != record["sha256"]:
+            return CLIP_CHANGED
+        return None if (cache / f"{record['id']}.npz").is_file() else "features missing"
 
-    done, _, _ = split_cached(read_predictions(index_path), lambda line: line.get("id"), by_id, fresh)
+    done, _, stale = split_cached(read_predictions(index_path), lambda line: line.get("id"), by_id, why_stale)
+    for message in stale_lines(stale, "probe features"):
+        log(message)
     todo = [r for r in records if str(r["id"]) not in done]
     log(f"probe {hf.label}: {len(records)} samples, {len(done)} cached, {len(todo)} to run")
     if todo:
@@ -85,7 +95,8 @@ def collect(root: Path, records: list[dict], hf, stages: list[Stage], frames: in
                     if i == 0:
                         log(f"features per sample: {size} bytes (float16; " + ", ".join(f"{k} {v.size}" for k, v in arrays.items()) + ")")
                     line = {"id": str(record["id"]), "fingerprint": fp, "prompt_hash": ask.prompt_hash,
-                            "response": response, **score(ask, response), "bytes": size}  # fmt: skip
+                            "clip_sha256": record["sha256"], "response": response, **score(ask, response),
+                            "bytes": size}  # fmt: skip
                     append.write(json.dumps(line) + "\n")
                     append.flush()
                     done[line["id"]] = line

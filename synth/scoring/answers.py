@@ -6,6 +6,12 @@ from synth.models.parsing import match_text, parse_answer
 from synth.models.prompts import Ask
 
 
+# The scorer's code version, part of every cached answer's key (synth.results): bump it when a
+# change to score() or synth.models.parsing changes what a reply parses to, so cached predictions
+# and probe answers are scored again (docs/evaluation.md, "Caches").
+SCORER_VERSION = 1
+
+
 def score(ask: Ask, response: str) -> dict:
     """Parse ``response`` for ``ask``: the chosen option text (or None), correctness (None for an
     ask with no right answer: a shuffled twin), choices offered."""

@@ -5,12 +5,13 @@ Per clip, the inputs a model reads are exported once beside the clip, in ``world
 ``conditioning_<k>.png`` (the first K frames) and ``inputs.json`` (the request without frames:
 actions, camera path, intrinsics, units). Output in ``<dataset>/evals/<model label>/``:
 ``generated/<id>.mkv`` (the model's video, lossless FFV1), ``world_revisits.jsonl`` (one line per
-clip: id, fingerprint, video, and per revisit its frames, time away, image scores and object
-scores) and ``world.json`` (means over all revisits and per time-away bin, see :func:`summarize`).
+clip: id, fingerprint, clip_sha256, video, and per revisit its frames, time away, image scores
+and object scores) and ``world.json`` (means over all revisits and per time-away bin, see :func:`summarize`).
 
-Resuming, as for ``synth eval``: a cached line is reused when its fingerprint (model config,
-the clip's sha256, the scoring version) matches and its video is on disk; anything else is
-generated again. The first error stops the run; what was generated so far stays cached.
+Resuming, as for ``synth eval``: a cached line is reused when its fingerprint (model config, the
+adapter's code version, :data:`SCORE_VERSION`) and its clip's sha256 match and its video is on
+disk; anything else is generated again, and the run says how many because their clip's content
+changed. The first error stops the run; what was generated so far stays cached.
 """
 
 from __future__ import annotations
@@ -26,12 +27,12 @@ from synth.dataset import read_gt
 from synth.degradations.quality import psnr, ssim
 from synth.errors import UserError
 from synth.io import write_atomic
-from synth.results import read_predictions, split_cached, write_predictions
+from synth.results import CLIP_CHANGED, RUN_CHANGED, read_predictions, split_cached, stale_lines, write_predictions
 from synth.world.metrics import lab, object_scores
 from synth.world.models import Truth, WorldModel
 from synth.world.revisits import revisits
 
-SCORE_VERSION = 1
+SCORE_VERSION = 1  # bump when the revisit scores change (cached outputs are then scored again)
 IMAGE_KEYS = ("fidelity_psnr", "fidelity_ssim", "self_consistency_psnr", "self_consistency_ssim")
 SUMMARY_KEYS = (*IMAGE_KEYS, "object_delta_e", "object_presence", "n_revisits")
 
@@ -168,8 +169,10 @@ def summarize(revisit_lines: list[dict], bin_frames: int = 1) -> dict:
     return {**_means(revisit_lines, objects), "by_time_away": by_time}
 
 
-def fingerprint(model: WorldModel, record: dict) -> str:
-    blob = json.dumps({"model": model.fingerprint(), "clip": record["sha256"], "score": SCORE_VERSION}, sort_keys=True)
+def fingerprint(model: WorldModel) -> str:
+    """What made and scored a clip's output, as 16 hex digits: model config, the adapter's code
+    version and :data:`SCORE_VERSION` (the clip's content is keyed on its own)."""
+    blob = json.dumps({"model": model.fingerprint(), "version": model.version, "score": SCORE_VERSION}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -198,16 +201,25 @@ def run_world(
     out_dir = root / "evals" / model.label
     (out_dir / "generated").mkdir(parents=True, exist_ok=True)
     lines_path = out_dir / "world_revisits.jsonl"
-    wanted = {r["id"]: fingerprint(model, r) for r in records}
-    cached, kept, stale = split_cached(  # kept: clips outside this run (limit=), for later runs
-        read_predictions(lines_path), lambda line: line.get("id"), wanted,
-        lambda line, fp: fp is None or (line.get("fingerprint") == fp and (out_dir / line.get("video", "")).is_file()),
-    )  # fmt: skip
-    if stale:
-        log(f"{stale} cached videos were made by another model config or from another clip: generated again")
+    run_fp = fingerprint(model)
+    wanted = {r["id"]: r for r in records}
+    lossless = EncodeSettings(lossless=True)
+
+    def why_stale(line: dict, record: dict | None) -> str | None:
+        if record is None:  # a clip outside this run (limit=): kept for later runs
+            return None
+        if line.get("fingerprint") != run_fp:
+            return RUN_CHANGED
+        if line.get("clip_sha256") != record["sha256"]:
+            return CLIP_CHANGED
+        video = f"generated/{record['id']}{lossless.extension}"  # not a path read from the file
+        return None if line.get("video") == video and (out_dir / video).is_file() else "video missing"
+
+    cached, kept, stale = split_cached(read_predictions(lines_path), lambda line: line.get("id"), wanted, why_stale)
+    for message in stale_lines(stale, "world-model videos"):
+        log(message)
     pending = [r for r in records if r["id"] not in cached]
     log(f"{model.label}: {len(records)} clips, {len(cached)} cached, {len(pending)} to generate")
-    lossless = EncodeSettings(lossless=True)
     import torch
 
     # The scores run on a few small frames at a time: one thread beats a pool (8x on 2 busy cores).
@@ -226,7 +238,7 @@ def run_world(
                 write_clip(video, out_dir / f".tmp-{record['id']}{lossless.extension}", record["fps"], lossless)
                 (out_dir / f".tmp-{record['id']}{lossless.extension}").replace(out_dir / name)
                 tmp.unlink(missing_ok=True)
-                line = {"id": record["id"], "fingerprint": wanted[record["id"]], "video": name,
+                line = {"id": record["id"], "fingerprint": run_fp, "clip_sha256": record["sha256"], "video": name,
                         "revisits": score_clip(record, video, truth)}  # fmt: skip
                 cached[record["id"]] = line
                 append.write(json.dumps(line) + "\n")
