@@ -1,7 +1,8 @@
 """synth eval data=DIR model=oracle|flow|random|blind|single_frame|openai|hf|command [model.KEY=...] [eval.KEY=...]
 
-Asks the model every sample and writes DIR/evals/<model>/predictions.jsonl, metrics.json and
-report.md with PNG plots. Interrupted runs resume from the cached predictions.
+Asks the model every sample and writes DIR/evals/<model>/predictions.jsonl, metrics.json,
+report.md with PNG plots and report.html (every run mode the predictions hold: a circular run
+keeps the plain run's section). Interrupted runs resume from the cached predictions.
 
   eval.frames=8          frames sampled uniformly per clip (centres of equal segments)
   eval.circular=false    ask every rotation of the options; right only if all are
@@ -32,9 +33,10 @@ from omegaconf import MISSING
 from synth.dataset import open_dataset
 from synth.errors import UserError
 from synth.eval.controls import control_summary
-from synth.eval.runner import EvalSettings, evaluate, run_predictions, run_records
+from synth.eval.runner import EvalSettings, evaluate
 from synth.models.registry import MODEL_CONFIGS, build_model
-from synth.report.document import Evaluation, write_single_report
+from synth.report.document import write_report
+from synth.report.runs import load_evaluations
 
 DEFAULTS = [{"model": MISSING}]  # model= is required: no silent default
 
@@ -83,10 +85,9 @@ def run(cfg: Config) -> None:
     oracle_for = _oracle_for(cfg.model.kind) if cfg.model.kind in ("oracle", "single_frame") else None
     model = build_model(cfg.model, oracle_for)
     metrics = evaluate(root, records, model, settings, log=lambda m: print(m, file=sys.stderr))
-    predictions = run_predictions(root, records, model.label, settings)
-    evaluation = Evaluation(root, model.label, run_records(records, settings), predictions, settings.variants,
-                            settings.circular)  # fmt: skip
-    write_single_report(evaluation, root / "evals" / model.label)
+    # every run mode this model's predictions hold (a circular run keeps the plain one's section)
+    runs = [ev for ev in load_evaluations(root) if ev.model == model.label]
+    write_report(runs, root / "evals" / model.label, f"{model.label} on {root.name}")
     lo, hi = metrics["ci95"]
     print(
         f"{model.label}: accuracy {metrics['accuracy']:.3f} [{lo:.3f}, {hi:.3f}] n={metrics['n']} "

@@ -1,23 +1,23 @@
 """synth report data=DIR [data=DIR2 ...] [out=DIR] [overwrite=false]
 
-Tables and PNG plots over every model evaluated on the given datasets (their evals/*/):
-accuracy per model x condition with Wilson 95 % intervals and chance, accuracy against each
-swept variable, robustness curves per degradation, relative drop from clean and McNemar tests;
-for world-model evaluations (synth world), a table per model and consistency against time away.
+report.md (findings first, then tables and PNG plots) and report.html (the same on one
+self-contained page, with a gallery of clips a model got right clean and wrong degraded) over
+every model evaluated on the given datasets (their evals/*/), each run mode (variant, circular,
+frames) on its own: accuracy and abstentions per model x condition with Wilson 95 % intervals
+and chance, accuracy against each swept variable, robustness curves per degradation, relative
+drop from clean and McNemar tests; world models, probes and shortcut audits where present.
 Default out: <first DIR>/evals/report.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List
 
-from synth.dataset import read_manifest
 from synth.errors import UserError
-from synth.report.document import Evaluation, write_report
-from synth.results import read_predictions
+from synth.report.document import write_report
+from synth.report.runs import load_evaluations
 
 
 @dataclass
@@ -25,22 +25,6 @@ class Config:
     data: List[str] = field(default_factory=list)
     out: str = ""
     overwrite: bool = False
-
-
-def load_evaluations(root: Path) -> list[Evaluation]:
-    """Every evals/<model>/ under ``root`` that has predictions and metrics."""
-    records = read_manifest(root)
-    found = []
-    for metrics_path in sorted((root / "evals").glob("*/metrics.json")):
-        try:
-            metrics = json.loads(metrics_path.read_text())
-            variants, circular = list(metrics["by_variant"]), metrics["circular"]
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise UserError(f"{metrics_path}: not a synth eval metrics file ({exc}); rerun `synth eval`") from None
-        predictions = read_predictions(metrics_path.parent / "predictions.jsonl")
-        # frames: a run mode of its own (reports never pool 8-frame and 16-frame runs)
-        found.append(Evaluation(root, metrics_path.parent.name, records, predictions, variants, circular, metrics.get("frames")))
-    return found
 
 
 def run(cfg: Config) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from synth.report.plots import line_style, nudge
 from synth.results import read_predictions
 from synth.world.runner import SUMMARY_KEYS
 
@@ -72,9 +73,11 @@ def curve(clips: list[list[dict]], key: str, seed: int = 0) -> tuple[np.ndarray,
     return aways, mean, lo, hi
 
 
-def world_section(roots: list[Path], out_dir: Path, plt) -> list[str]:
+def world_section(roots: list[Path], out_dir: Path, plt, styles: dict[str, dict]) -> list[str]:
     """Markdown lines (and ``world_consistency.png`` in ``out_dir``) for every world-model
-    evaluation under ``roots``; nothing when there is none."""
+    evaluation under ``roots``; nothing when there is none. ``styles``: each model's colour,
+    marker and line style (:func:`synth.report.plots.model_styles`); curves are nudged apart
+    along time away so equal ones (a frozen model under the oracle) stay visible."""
     evaluations = [(root, *found) for root in roots for found in world_evaluations(Path(root))]
     if not evaluations:
         return []
@@ -90,10 +93,12 @@ def world_section(roots: list[Path], out_dir: Path, plt) -> list[str]:
             continue
         for ax, (key, title) in zip(axes[0], PLOTTED):
             x, mean, lo, hi = curve(clips, key)
-            color = f"C{n % 10}"
-            ax.plot(x, mean, marker="o", ms=3, color=color, label=name)
-            ax.fill_between(x, lo, hi, color=color, alpha=0.2, linewidth=0)
-            ax.set_title(title)
+            step = (x.max() - x.min()) * 0.015 if len(x) > 1 else 0.0
+            x = x + nudge(n, len(evaluations), step)
+            style = styles[label]
+            ax.plot(x, mean, label=name, **line_style(style))
+            ax.fill_between(x, lo, hi, color=style["color"], alpha=0.15, linewidth=0)
+            ax.set_title(f"World models: {title} against time away", fontsize=9)
             ax.set_xlabel("time away (frames)")
             ax.set_ylim(-0.05, 1.05)
     axes[0][0].legend(fontsize=7)

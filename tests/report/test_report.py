@@ -8,7 +8,8 @@ import numpy as np
 from PIL import Image
 
 from synth.cli import main
-from synth.report.document import Evaluation, short_conditions, write_report
+from synth.report.conditions import condition_names
+from synth.report.document import Evaluation, write_report
 
 OPTIONS = ["left", "right", "up", "down"]
 
@@ -54,7 +55,7 @@ def test_circular_and_plain_runs_are_never_pooled(tmp_path):
     assert "| m | 1.000" in circular and f"| {0.25**4:.3f} |" in circular  # chance of 4 rotations: 1/256
     assert "fog@2" not in circular and "| m | 0.500" in plain and "| 0.250 |" in plain
     # McNemar never pairs the circular clean run with the plain fog run: no clean in the plain mode.
-    row = next(line for line in text.splitlines() if line.startswith("| m | fog | severity=2 |"))
+    row = next(line for line in text.splitlines() if line.startswith("| m | fog 2 |"))
     assert [c.strip() for c in row.strip("|").split("|")][4:6] == ["-", "0"]  # relative drop, pairs
     assert "Accuracy by question variant and evaluation mode" in text
     assert (tmp_path / "out" / "accuracy_mcq_circular.png").is_file() and (tmp_path / "out" / "accuracy_mcq.png").is_file()
@@ -73,18 +74,24 @@ def test_variants_and_frame_counts_get_their_own_sections(tmp_path):
     assert "| m | 0.250" in section(text, "Accuracy by condition (variant `mcq`, 16 frames)")
 
 
-def test_conditions_get_short_names_and_their_params_in_a_table(tmp_path):
+def test_conditions_have_one_name_and_their_params_in_a_table(tmp_path):
     lens = {"name": "lens", "params": {"k1": -0.2, "k2": 0.05, "chromatic_px": 1.5}}
     dark = {"name": "low_light", "params": {"severity": 5, "ev": -9, "read_noise_e": 8}}
     dark_less = {"name": "low_light", "params": {"severity": 5, "ev": -5, "read_noise_e": 8}}
     recs = records(4) + records(4, [lens, dark]) + records(4, [dark]) + records(4, [dark_less])
-    short = short_conditions(recs)
-    assert sorted(short.values()) == ["clean", "lens+low_light", "low_light#1", "low_light#2"]
+    names = condition_names(recs)
+    assert sorted(names.values()) == ["clean", "lens + low light 5, ev -9", "low light 5", "low light 5, ev -9"]
     text = write_report([Evaluation(tmp_path, "m", recs, predictions(recs, lambda i: True), ["mcq"], False)], tmp_path / "o", "r").read_text()
     table = section(text, "Conditions")
-    assert "| lens+low_light | lens(chromatic_px=1.5, k1=-0.2, k2=0.05) → low_light(ev=-9, read_noise_e=8, severity=5) |" in table
-    # Two low_light conditions share severity 5 but not ev: the curve is drawn against ev, never pooled.
-    assert "| m | low_light | ev=-9 |" in text and "| m | low_light | ev=-5 |" in text
+    assert "| lens + low light 5, ev -9 | lens(chromatic_px=1.5, k1=-0.2, k2=0.05) → low_light(ev=-9, read_noise_e=8, severity=5) |" in table
+    # Two low_light conditions share severity 5 but not ev: each keeps its own row, never pooled,
+    # and the darker one (ev -9 past level 5's ev -5) comes after it: severity grows to the right.
+    robustness = section(text, "Robustness")
+    assert robustness.index("| m | low light 5 |") < robustness.index("| m | low light 5, ev -9 |")
+    accuracy = section(text, "Accuracy by condition").splitlines()
+    header = next(line for line in accuracy if line.startswith("| model |"))
+    assert header.startswith("| model | clean | lens + low light 5, ev -9 | low light 5 | low light 5, ev -9 |") is False
+    assert header.index("| low light 5 |") < header.index("| low light 5, ev -9 |")
 
 
 def test_equal_curves_stay_visible_beside_a_chance_line(tmp_path):
