@@ -1,6 +1,6 @@
 """synth export FORMAT data=DIR out=DIR [overwrite=false] ...
 
-  synth export lmms-eval data=DIR out=TASK_DIR [task=NAME] [frames=8] [visual=video|frames]
+  synth export lmms-eval data=DIR out=TASK_DIR [task=NAME] [frames=8] [visual=frames_clip|frames|video]
       an lmms-eval task directory (YAML + utils.py + data) so any lmms-eval model can run a
       synth dataset: `lmms-eval --include_path TASK_DIR --tasks NAME ...` (docs/evaluation.md)
   synth export vlmevalkit data=DIR out=DIR [frames=8]
@@ -54,7 +54,7 @@ class Config:
     out: str = ""
     task: str = ""  # lmms-eval: the task name; default synth_<dataset directory name>
     frames: int = ranged(Range(1), 8)  # lmms-eval / vlmevalkit: frames per clip stored as synth eval samples them (eval.frames)
-    visual: str = "video"  # lmms-eval: what the task hands a model, video (the clip) or frames (synth's)
+    visual: str = "frames_clip"  # lmms-eval: synth's frames as a lossless clip (frames_clip) or images (frames), or the clip (video)
     style: str = "mixed"  # llava / hf: open | mcq | mixed (one of the two per sample, by seed)
     seed: int = ranged(NON_NEGATIVE, 0)  # llava / hf: picks style, paraphrase and option order per sample
     video_token: str = "image"  # llava / hf: the placeholder <image> (LLaVA) or <video> (LLaMA-Factory)

@@ -8,12 +8,17 @@ Layout written under ``out``::
     data/test.jsonl      one doc per sample (prompt rendered by synth, options, answer index, metadata)
     data/clips/*.mp4     the clips
     data/frames/<id>/    the frames `synth eval` shows (PNG, ``eval.frames`` of them, same indices)
+    data/frames_clips/<id>.mp4   the same frames as a lossless clip at 2 fps (:mod:`synth.export.frames`)
 
 What a model sees is set in the YAML's ``lmms_eval_specific_kwargs`` (lmms-eval passes it to
-``doc_to_visual``): ``visual: video`` hands over the clip path, and the lmms-eval model class
-samples its own frames (its ``max_num_frames`` / ``max_frames_num`` model argument, 4 to 32 by
-class); ``visual: frames`` hands over synth's ``frames`` sampled frames as images, the ones
-``synth eval`` would show (:func:`synth.models.frames.sample_indices`).
+``doc_to_visual``):
+
+* ``visual: frames_clip`` (default) hands over the path of the clip of synth's frames: every
+  video model class decodes it whole (qwen-vl-utils resamples at 2 fps, the clip's own rate;
+  ``max_num_frames`` / ``max_frames_num`` = ``frames`` then keeps every frame), so the model
+  sees exactly the frames ``synth eval`` shows, bit for bit, as a video;
+* ``visual: frames`` hands over the same frames as PIL images (a list of images, not a video);
+* ``visual: video`` hands over the source clip, and the model class samples its own frames.
 
 The task directory needs no synth install. ``data_files`` in the YAML is an absolute path
 (lmms-eval hands it to ``datasets.load_dataset``), so export again after moving the directory.
@@ -34,7 +39,7 @@ from synth.models import parsing
 from synth.models.prompts import render_prompt
 from synth.scoring.metrics import condition_label
 
-VISUALS = ("video", "frames")
+VISUALS = ("frames_clip", "frames", "video")
 
 UTILS_PY = '''"""lmms-eval hooks for a task exported by `synth export lmms-eval`."""
 
@@ -48,13 +53,15 @@ _spec.loader.exec_module(synth_parsing)
 
 
 def doc_to_visual(doc, lmms_eval_specific_kwargs=None):
-    """The clip path (visual: video), or synth's sampled frames as PIL images (visual: frames)."""
+    """The clip of synth's frames (visual: frames_clip), those frames as PIL images (visual:
+    frames) or the source clip (visual: video)."""
     settings = (lmms_eval_specific_kwargs or {}).get("default", lmms_eval_specific_kwargs or {})
-    if settings.get("visual", "video") == "frames":
+    visual = settings.get("visual", "frames_clip")
+    if visual == "frames":
         from PIL import Image
 
         return [Image.open(os.path.join(_HERE, "data", path)).convert("RGB") for path in doc["frames"]]
-    return [os.path.join(_HERE, "data", doc["video"])]
+    return [os.path.join(_HERE, "data", doc["frames_clip" if visual == "frames_clip" else "video"])]
 
 
 def doc_to_text(doc, lmms_eval_specific_kwargs=None):
@@ -86,8 +93,9 @@ generation_kwargs:
 process_results: !function utils.process_results
 lmms_eval_specific_kwargs:
   default:
-    # video: the clip path, the model class samples its own frames (max_num_frames / max_frames_num);
-    # frames: the {frames} frames synth eval shows (eval.frames={frames}), as images, from data/frames/
+    # frames_clip: the {frames} frames synth eval shows (eval.frames={frames}) as a lossless 2 fps clip,
+    #   decoded whole by video model classes (pass max_num_frames / max_frames_num={frames});
+    # frames: the same frames as images; video: the source clip, the model class samples its own frames
     visual: {visual}
     frames: {frames}
 metric_list:
@@ -103,12 +111,12 @@ metadata:
 """
 
 
-def export_lmms_eval(root: Path, records: list[dict], out: Path, task: str = "", frames: int = 8, visual: str = "video",
+def export_lmms_eval(root: Path, records: list[dict], out: Path, task: str = "", frames: int = 8, visual: str = "frames_clip",
                      overwrite: bool = False) -> Path:  # fmt: skip
     """Write the task directory for ``records`` of the dataset at ``root``; returns the YAML path.
 
     ``frames``: how many frames per clip to store as synth eval samples them (``eval.frames``);
-    ``visual``: what ``doc_to_visual`` hands the model by default, ``video`` or ``frames``;
+    ``visual``: what ``doc_to_visual`` hands the model by default, ``frames_clip``, ``frames`` or ``video``;
     ``overwrite``: replace an earlier synth export at ``out`` (the output policy of :mod:`synth.io`).
     """
     if frames < 1:
@@ -131,12 +139,15 @@ def _write_task(root: Path, records: list[dict], tmp: Path, out: Path, task: str
         target = clips / f"{record['id']}{source.suffix}"
         shutil.copyfile(source, target)
         frame_dir = tmp / "data" / "frames" / str(record["id"])
-        indices, frame_paths = save_eval_frames(source, int(record["num_frames"]), frames, frame_dir)
+        frames_clip = tmp / "data" / "frames_clips" / f"{record['id']}.mp4"
+        frames_clip.parent.mkdir(exist_ok=True)
+        indices, frame_paths = save_eval_frames(source, int(record["num_frames"]), frames, frame_dir, frames_clip)
         docs.append(
             {
                 "id": str(record["id"]),
                 "video": str(target.relative_to(tmp / "data")),
                 "frames": [str(path.relative_to(tmp / "data")) for path in frame_paths],
+                "frames_clip": str(frames_clip.relative_to(tmp / "data")),
                 "frame_indices": indices,
                 "prompt": render_prompt(record["question"], record["options"]),
                 "question": record["question"],
