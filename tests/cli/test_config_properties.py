@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from synth.cli import main
@@ -24,7 +24,7 @@ from synth.video import EncodeSettings, footage, write_clip
 
 SMALL = ["task=direction", "render.width=32", "render.height=32", "progress=false"]
 HOSTILE = [float("nan"), float("inf"), float("-inf"), 0.0, -0.0, -1.0, 1e-300, 1e300, 5e-324]
-NUMBER = st.one_of(st.sampled_from(HOSTILE), st.floats(-1e6, 1e6), st.integers(-(10**20), 10**20))
+NUMBER = st.one_of(st.sampled_from(HOSTILE), st.floats(0.05, 2.0), st.floats(-1e6, 1e6), st.integers(-(10**20), 10**20))
 # Scene parameters: any value (they do not change how much is rendered).
 SCENE_KEYS = ["motion.speed", "motion.mid_x", "motion.rest_phase", "object.size", "object.rotation_deg", "object.x",
               "camera.fov_deg", "camera.distance", "camera.shutter_deg", "light.intensity", "light.elevation_deg",
@@ -38,6 +38,9 @@ WORK = {
     "render.msaa": st.sampled_from([-1, 0, 1, 4, 10**6]),
     "jobs": st.sampled_from([-1, 0, 1, 10**9]),
 }
+# At most one of them per draw (none half of the time), so most draws reach the renderer.
+ONE_WORK_KEY = st.sampled_from([None, None, None, *WORK]).flatmap(
+    lambda k: st.just({}) if k is None else WORK[k].map(lambda v: {k: v}))  # fmt: skip
 PROPERTY = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
@@ -80,16 +83,17 @@ def _ended_well(rc: int, capsys) -> bool:
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err + captured.out
     if rc == 0:
+        event("made")
         return True
     assert rc == 2, captured.err
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("synth: error: "), lines
+    event(f"refused: {lines[0].split(':')[2].split('=')[0].strip()}")
     return False
 
 
 @PROPERTY
-@given(scene=st.dictionaries(st.sampled_from(SCENE_KEYS), NUMBER, max_size=3),
-       work=st.fixed_dictionaries({}, optional=WORK))  # fmt: skip
+@given(scene=st.dictionaries(st.sampled_from(SCENE_KEYS), NUMBER, max_size=2), work=ONE_WORK_KEY)
 def test_generate_ends_in_a_verified_dataset_or_one_line(capsys, scene, work):
     work = {"clip.fps": 10.0, "clip.seconds": 0.4, "n": 1, **work}
     with Sandbox() as box:
@@ -124,7 +128,7 @@ def degradation(draw):
 
 
 @PROPERTY
-@given(stage=degradation(), seed=st.sampled_from([-1, 0, 3, 2**70]))
+@given(stage=degradation(), seed=st.sampled_from([0, 3, 2**70, -1]))
 def test_degrade_ends_in_a_readable_video_or_one_line(capsys, clip, stage, seed):
     name, values, severity = stage
     args = [f"degradation=[{name}]", f"seed={seed}", *(f"degradation.{name}.{k}={_value(v)}" for k, v in values.items())]
