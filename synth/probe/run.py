@@ -28,6 +28,7 @@ from synth.probe.features import collect, load_stage
 from synth.probe.gt_targets import GT_TARGETS
 from synth.probe.probes import chance_level, is_numeric, probe_stage
 from synth.probe.stages import resolve_stages
+from synth.scenes.params import NON_NEGATIVE, ranged
 from synth.scoring.stats import wilson_interval
 
 
@@ -43,7 +44,7 @@ class ProbeSettings:
     folds: int = 5
     frames: int = 8
     limit: int = 0
-    seed: int = 0
+    seed: int = ranged(NON_NEGATIVE, 0)
 
     def validate(self) -> None:
         if len(self.pool) != 3 or any(int(p) < 1 for p in self.pool):
