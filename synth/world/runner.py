@@ -29,7 +29,7 @@ from synth.errors import UserError
 from synth.io import write_atomic
 from synth.results import CLIP_CHANGED, RUN_CHANGED, read_predictions, split_cached, stale_lines, write_predictions
 from synth.world.metrics import lab, object_scores
-from synth.world.models import Truth, WorldModel
+from synth.world.models import Truth, WorldModel, held_summary
 from synth.world.revisits import revisits
 
 SCORE_VERSION = 1  # bump when the revisit scores change (cached outputs are then scored again)
@@ -239,7 +239,7 @@ def run_world(
                 (out_dir / f".tmp-{record['id']}{lossless.extension}").replace(out_dir / name)
                 tmp.unlink(missing_ok=True)
                 line = {"id": record["id"], "fingerprint": run_fp, "clip_sha256": record["sha256"], "video": name,
-                        "revisits": score_clip(record, video, truth)}  # fmt: skip
+                        "revisits": score_clip(record, video, truth), "frames_held": model.frames_held}  # fmt: skip
                 cached[record["id"]] = line
                 append.write(json.dumps(line) + "\n")
                 append.flush()
@@ -249,5 +249,6 @@ def run_world(
     ordered = [cached[r["id"]] for r in records if r["id"] in cached]
     write_predictions(lines_path, ordered + kept)
     summary = summarize([rv for line in ordered for rv in line["revisits"]], bin_frames)
+    summary["frames_held"] = held_summary([line.get("frames_held") for line in ordered])
     write_atomic(out_dir / "world.json", json.dumps(summary, indent=2) + "\n")
     return summary

@@ -148,7 +148,7 @@ def test_list_models_names_world_models(capsys):
     assert main(["list", "models"]) == 0
     lines = [line.split(maxsplit=1) for line in capsys.readouterr().out.splitlines()]
     world = [name for name, command in lines if command == "synth world"]
-    assert world == ["oracle", "sliding_window", "frozen", "noise", "command", "python"]
+    assert world == ["oracle", "sliding_window", "pose_retrieval", "full_memory", "frozen", "noise", "command", "python"]
     assert ["oracle", "synth eval"] in lines
 
 
@@ -221,7 +221,7 @@ def test_reference_models_prove_the_score(world_set, capsys):
     assert main(["world", f"data={root}", "model=oracle"]) == 0
     oracle = _summary(root, "oracle")
     assert set(oracle) == {"fidelity_psnr", "fidelity_ssim", "self_consistency_psnr", "self_consistency_ssim",
-                           "object_delta_e", "object_presence", "n_revisits", "by_time_away"}  # fmt: skip
+                           "object_delta_e", "object_presence", "n_revisits", "by_time_away", "frames_held"}  # fmt: skip
     assert oracle["n_revisits"] == sum(len(revisits(r)) for r in records) > 0
     for key, perfect in (("fidelity_psnr", PSNR_CAP), ("self_consistency_psnr", PSNR_CAP), ("fidelity_ssim", 1.0),
                          ("self_consistency_ssim", 1.0), ("object_delta_e", 0.0), ("object_presence", 1.0)):  # fmt: skip
@@ -230,7 +230,7 @@ def test_reference_models_prove_the_score(world_set, capsys):
 
     # A window longer than any time away: indistinguishable from the oracle.
     assert main(["world", f"data={root}", "model=sliding_window", "model.window=1000"]) == 0
-    assert _summary(root, "sliding_window_w1000") == oracle
+    assert {**_summary(root, "sliding_window_w1000"), "frames_held": None} == oracle
 
     # A small window: perfect up to time away W, worse right after, in every revisit and bin.
     aways = sorted({rv["time_away"] for rv in _lines(root, "oracle")})
