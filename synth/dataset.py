@@ -21,6 +21,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import math
 import os
 import shutil
 from collections import Counter
@@ -45,7 +46,7 @@ RECORD_SCHEMA: dict[str, tuple[tuple[type, ...], str]] = {
     "id": ((str,), "a safe name (a letter or digit, then letters, digits or ._=+-)"),
     "task": ((str,), "a task family name"),
     "video": ((str,), "clips/<name>, inside the dataset"),
-    "fps": ((int, float), "a number > 0"),
+    "fps": ((int, float), "a finite number > 0"),
     "num_frames": ((int,), "an integer >= 1"),
     "width": ((int,), "an integer >= 1"),
     "height": ((int,), "an integer >= 1"),
@@ -78,7 +79,7 @@ def record_problems(record: Any, root: str | os.PathLike | None = None) -> list[
         v = record[key]
         ok = isinstance(v, types) and not (isinstance(v, bool) and bool not in types)
         if ok and key in ("num_frames", "width", "height", "fps"):
-            ok = v >= 1 if key != "fps" else v > 0
+            ok = v >= 1 if key != "fps" else 0 < v < math.inf
         elif ok and key == "options":
             ok = len(v) > 0
         elif ok and key in ("id", "video"):
