@@ -60,13 +60,13 @@ def split_cached(lines: list[dict], key_of: Callable[[dict], Hashable], wanted: 
     return cached, kept, stale
 
 
-def stale_lines(stale: Counter, what: str) -> list[str]:
+def stale_lines(stale: Counter, what: str, redo: str = "asked again") -> list[str]:
     """What a run says about the cached ``what`` (e.g. ``predictions``) it will not reuse: how
-    many because their clip's content changed, how many because the run's model, settings or
-    code versions did."""
+    many because their clip's content changed (``redo``: what the run does about them), how many
+    because the run's model, settings or code versions did."""
     said = []
     if stale[CLIP_CHANGED]:
-        said.append(f"{stale[CLIP_CHANGED]} cached {what} were made from a clip whose content has changed (sha256): asked again")
+        said.append(f"{stale[CLIP_CHANGED]} cached {what} were made from a clip whose content has changed (sha256): {redo}")
     if stale[RUN_CHANGED]:
         said.append(f"{stale[RUN_CHANGED]} cached {what} were made with another prompt, model config, frame count or "
                     f"model/oracle/scorer version: dropped")  # fmt: skip

@@ -68,7 +68,7 @@ def collect(root: Path, records: list[dict], hf, stages: list[Stage], frames: in
         return None if (cache / f"{record['id']}.npz").is_file() else "features missing"
 
     done, _, stale = split_cached(read_predictions(index_path), lambda line: line.get("id"), by_id, why_stale)
-    for message in stale_lines(stale, "probe features"):
+    for message in stale_lines(stale, "probe features", "computed again"):
         log(message)
     todo = [r for r in records if str(r["id"]) not in done]
     log(f"probe {hf.label}: {len(records)} samples, {len(done)} cached, {len(todo)} to run")

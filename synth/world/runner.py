@@ -216,7 +216,7 @@ def run_world(
         return None if line.get("video") == video and (out_dir / video).is_file() else "video missing"
 
     cached, kept, stale = split_cached(read_predictions(lines_path), lambda line: line.get("id"), wanted, why_stale)
-    for message in stale_lines(stale, "world-model videos"):
+    for message in stale_lines(stale, "world-model videos", "generated again"):
         log(message)
     pending = [r for r in records if r["id"] not in cached]
     log(f"{model.label}: {len(records)} clips, {len(cached)} cached, {len(pending)} to generate")
