@@ -43,7 +43,7 @@ demo: setup
 	for d in $(filter-out clean,$(DEMO_SETS)); do for m in $(DEMO_MODELS); do $(BIN)/synth eval data=$(DEMO)/$$d model=$$m || exit 1; done; done
 	$(BIN)/synth audit data=$(DEMO)/clean
 	$(BIN)/synth report $(foreach d,$(DEMO_SETS),data=$(DEMO)/$(d)) out=$(DEMO)/evals overwrite=true
-	@echo "report: $(DEMO)/evals/report.md"
+	@echo "report: $(DEMO)/evals/report.md and $(DEMO)/evals/report.html (one page, plots inline, a gallery of the clips that broke a model)"
 
 test: setup
 	$(BIN)/python -m pytest

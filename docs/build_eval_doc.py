@@ -4,11 +4,12 @@ Run from the repository root (the venv must exist; ``-o setup`` keeps make from 
 
     .venv/bin/python docs/build_eval_doc.py            # runs `make -o setup demo`, then writes the section
     .venv/bin/python docs/build_eval_doc.py --no-run   # rewrites it from the last run's data/demo (timing kept)
+    .venv/bin/python docs/build_eval_doc.py --no-run --demo DIR   # from a run made with `make demo DEMO=DIR`
 
 The section between the ``<!-- begin demo -->`` and ``<!-- end demo -->`` markers gets the
 demo recipe exactly as make expands it (``.venv/bin/synth`` shown as ``synth``), the measured
-time and machine, the accuracy table of the report ``make demo`` wrote, the findings read from
-its robustness table, and its plots (copied to ``docs/img/demo/``). ``tests/test_docs.py``
+time and machine, the findings section of the report ``make demo`` wrote (quoted as it is),
+its accuracy table, and its plots (copied to ``docs/img/demo/``). ``tests/test_docs.py``
 checks that the quoted commands still are the Makefile's.
 """
 
@@ -68,28 +69,22 @@ def _cells(row: str) -> list[str]:
 
 
 def findings(report: str) -> list[str]:
-    """One sentence per model among flow and oracle: accuracy clean and at the worst level of each degradation."""
-    accuracy = {(_cells(r)[0]): _cells(r) for r in _table(report, "## Accuracy by condition")[2:]}
-    header = _cells(_table(report, "## Accuracy by condition")[0])
-    robust = [_cells(r) for r in _table(report, "## Robustness")[2:]]
-    out = []
-    for model in ("flow", "oracle"):
-        clean = accuracy[model][header.index("clean")].split(" (")[0]
-        parts = []
-        for name in sorted({r[1] for r in robust}):
-            rows = [r for r in robust if r[0] == model and r[1] == name]
-            worst = min(rows, key=lambda r: float(r[3].split()[0]))
-            parts.append(f"{worst[3].split(' (')[0]} under {name} at {worst[2]} (McNemar b = {worst[6]}, c = {worst[7]}, exact p = {worst[8]})")
-        out.append(f"* `{model}`: {clean} clean; " + "; ".join(parts) + ".")
-    return out
+    """The report's own findings: the lines under ``## Findings``, up to the next heading."""
+    lines = report.splitlines()
+    start = lines.index("## Findings") + 1
+    end = next(i for i in range(start, len(lines)) if lines[i].startswith("#"))
+    return [line for line in lines[start:end] if line.strip() and not line.startswith("Accuracy with Wilson")]
 
 
-def section(timing: dict) -> str:
-    report = (DEMO / "evals" / "report.md").read_text()
+def section(timing: dict, demo: Path = DEMO) -> str:
+    report = (demo / "evals" / "report.md").read_text()
     IMG.mkdir(parents=True, exist_ok=True)
-    pictures = sorted(p.name for p in (DEMO / "evals").glob("*.png"))
+    pictures = sorted(p.name for p in (demo / "evals").glob("*.png"))
+    for old in IMG.glob("*.png"):  # figures of an earlier report that this one no longer draws
+        if old.name not in pictures:
+            old.unlink()
     for name in pictures:
-        shutil.copy(DEMO / "evals" / name, IMG / name)
+        shutil.copy(demo / "evals" / name, IMG / name)
     cpu_model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                       if line.startswith("model name")), platform.processor())  # fmt: skip
     accuracy = _table(report, "## Accuracy by condition")
@@ -109,14 +104,16 @@ def section(timing: dict) -> str:
         f"{os.cpu_count()} cores ({cpu_model}), no GPU, Mesa llvmpipe; load average {timing['load']:g} at the end "
         "(the machine was shared with other jobs, so the wall time is pessimistic).",
         "",
-        "What the report (`data/demo/evals/report.md`) finds:",
+        "The report (`data/demo/evals/report.md`, and `report.html`: the same on one page with a gallery of",
+        "the clips each model got right clean and wrong degraded) opens with its findings, quoted here as written:",
         "",
         *findings(report),
         "",
-        "The optical-flow baseline reads the direction from every clean clip, as the oracle does, and falls",
-        "with fog density and with darkness; `single_frame` and `blind` stay at chance (one frame and the",
-        "question text do not tell the direction), `random` within its interval of chance. Accuracy by",
-        "condition, with Wilson 95 % intervals:",
+        "The optical-flow baseline reads the direction from every clean clip, as the oracle does; in dense",
+        "fog and in the dark it mostly declines to answer (\"nothing moves\": an abstention, counted apart",
+        "from wrong options), while the oracle guesses wrong. `single_frame` and `blind` stay at chance (one",
+        "frame and the question text do not tell the direction), `random` within its interval of chance.",
+        "Accuracy by condition, with Wilson 95 % intervals and the share of abstentions:",
         "",
         *accuracy,
         "",
@@ -132,6 +129,7 @@ def section(timing: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-run", action="store_true", help="use the last run's data/demo and timing")
+    parser.add_argument("--demo", type=Path, default=DEMO, help="the demo's folder (make demo DEMO=...)")
     args = parser.parse_args()
     if args.no_run:
         timing = json.loads(TIMING.read_text())
@@ -141,7 +139,7 @@ def main() -> None:
         TIMING.write_text(json.dumps(timing) + "\n")
     text = DOC.read_text()
     start, end = text.index(BEGIN), text.index(END) + len(END)
-    DOC.write_text(text[:start] + section(timing) + text[end:])
+    DOC.write_text(text[:start] + section(timing, args.demo) + text[end:])
     print(f"wrote {DOC.relative_to(REPO)} ({timing})")
 
 

@@ -302,7 +302,7 @@ def _robustness_section(models: dict[str, list[Outcome]], title: str, suffix: st
         ax_abstain.set_xticks(range(len(axis)), [names.get(c, c) for c in axis], fontsize=7, rotation=15)
         ax_abstain.set_xlabel(f"{degradation.replace('_', ' ')}: condition (severity grows to the right)")
         name = f"robustness_{_slug(degradation)}{suffix}.png"
-        ax.set_title(f"Robustness to {degradation.replace('_', ' ')} ({title})", fontsize=9)
+        ax.set_title(f"Robustness to {degradation.replace('_', ' ')} ({title})".replace("`", ""), fontsize=9)
         ax.set_ylabel("accuracy (95 % Wilson CI)")
         ax.set_ylim(-0.03, 1.05)
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
@@ -336,10 +336,11 @@ def _modes_section(evaluations: list[Evaluation], modes: list[Mode], show_frames
     return lines + [""]
 
 
-def _gallery_items(evaluations: list[Evaluation], modes: list[Mode], show_frames: bool, names: dict) -> list[GalleryItem]:
+def _gallery_items(evaluations: list[Evaluation], modes: list[Mode], show_frames: bool, names: dict) -> tuple[list[GalleryItem], int]:
     """Per run mode and model, the pairs right clean and wrong degraded (at most
-    :data:`GALLERY_PER_CONDITION` per condition), worst conditions first."""
-    items = []
+    :data:`GALLERY_PER_CONDITION` per condition), worst conditions first; and how many clean and
+    degraded pairs there were in all."""
+    items, pairs = [], 0
     for mode in modes:
         runs = [ev for ev in evaluations if mode.variant in ev.variants and (ev.circular, ev.frames) == (mode.circular, mode.frames)]
         for model in sorted({ev.model for ev in runs}):
@@ -357,12 +358,13 @@ def _gallery_items(evaluations: list[Evaluation], modes: list[Mode], show_frames
                     else:
                         clean[pair_key(o.record)] = seen
             for key in sorted(degraded, key=lambda k: -sum(1 for r, a in degraded[k] if not a.correct)):
+                pairs += sum(pair_key(r) in clean for r, _ in degraded[key])
                 broke = [(r, clean[pair_key(r)], a) for r, a in degraded[key]
                          if pair_key(r) in clean and clean[pair_key(r)].correct and not a.correct]  # fmt: skip
                 for record, before, after in broke[:GALLERY_PER_CONDITION]:
                     items.append(GalleryItem(model, _mode_text(mode, show_frames), names[key], record["question"],
                                              list(record["options"]), record["answer"], before, after))  # fmt: skip
-    return items
+    return items, pairs
 
 
 def _findings_section(evaluations, modes, show_frames, names, world_roots) -> list[str]:
@@ -412,6 +414,6 @@ def write_report(evaluations: list[Evaluation], out_dir: Path, title: str, world
     lines += audit_section([ev.root for ev in evaluations])
     path = out_dir / "report.md"
     path.write_text("\n".join(lines) + "\n")
-    items = _gallery_items(evaluations, modes, show_frames, names)
-    write_html(path, out_dir / "report.html", title, items[:GALLERY_MAX], max(0, len(items) - GALLERY_MAX))
+    items, pairs = _gallery_items(evaluations, modes, show_frames, names)
+    write_html(path, out_dir / "report.html", title, items[:GALLERY_MAX], max(0, len(items) - GALLERY_MAX), pairs)
     return path

@@ -123,7 +123,7 @@ def mode_findings(models: dict[str, list[Outcome]], names: dict[str, str], mode_
         elif not significant:
             worst = min(found, key=lambda ch: ch.test["p_exact"])
             lines.append(f"  - **{model}**: no significant change under any condition "
-                         f"(smallest p = {_p(worst.test['p_exact'])}, "
+                         f"(smallest p = {_p(worst.test['p_exact'])} at "
                          f"{names[worst.condition]}).")  # fmt: skip
         else:
             lines.append(f"  - **{model}**: " + "; ".join(change_text(ch, names) for ch in significant) + ".")

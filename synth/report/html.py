@@ -108,11 +108,13 @@ def _answer_html(label: str, a: Answered) -> str:
             f'<code>{html.escape(a.response.strip()[:200])}</code> <span class="{cls}">{verdict}</span>{picture}</div>')  # fmt: skip
 
 
-def gallery_html(items: list[GalleryItem], left_out: int) -> str:
-    """The gallery section: one box per pair, clean above degraded."""
+def gallery_html(items: list[GalleryItem], left_out: int, pairs: int) -> str:
+    """The gallery section: one box per pair, clean above degraded; ``pairs``: clean and degraded
+    pairs looked at (0: the report holds none, and the gallery says so)."""
     if not items:
-        return ("<h2>Gallery: clean right, degraded wrong</h2>"
-                "<p>No model was right on a clean clip and wrong on its degraded twin.</p>")  # fmt: skip
+        why = ("No model was right on a clean clip and wrong on its degraded twin." if pairs else
+               "This report holds no clean clip with a degraded twin (evaluate a dataset and its `synth degrade` copy).")  # fmt: skip
+        return f"<h2>Gallery: clean right, degraded wrong</h2><p>{html.escape(why)}</p>"
     parts = ["<h2>Gallery: clean right, degraded wrong</h2>",
              f"<p>Paired clips where a model was right on the clean clip and wrong on the degraded one "
              f"({STRIP_FRAMES} frames of each, evenly spread over the clip).</p>"]  # fmt: skip
@@ -128,7 +130,7 @@ def gallery_html(items: list[GalleryItem], left_out: int) -> str:
     return "\n".join(parts)
 
 
-def write_html(markdown_path: Path, out: Path, title: str, items: list[GalleryItem], left_out: int = 0) -> None:
+def write_html(markdown_path: Path, out: Path, title: str, items: list[GalleryItem], left_out: int, pairs: int) -> None:
     """``out``: ``markdown_path`` rendered with its plots embedded, and the gallery of ``items``."""
     from markdown_it import MarkdownIt
 
@@ -136,5 +138,5 @@ def write_html(markdown_path: Path, out: Path, title: str, items: list[GalleryIt
     body = _embed_images(body, markdown_path.parent)
     page = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">'
-            f"<style>{STYLE}</style></head><body>\n{body}\n{gallery_html(items, left_out)}\n</body></html>\n")  # fmt: skip
+            f"<style>{STYLE}</style></head><body>\n{body}\n{gallery_html(items, left_out, pairs)}\n</body></html>\n")  # fmt: skip
     write_atomic(out, page)

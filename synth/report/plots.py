@@ -52,7 +52,7 @@ def chance_line(ax, chance: float | None) -> None:
 
 def save(plt, fig, ax, path: Path, title: str, xlabel: str, ylabel: str = "accuracy", ylim=(-0.03, 1.05)) -> None:
     """Label, title, legend outside the axes; write ``path`` and close the figure."""
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title.replace("`", ""), fontsize=9)  # markdown's code quotes mean nothing in a plot
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if ylim:

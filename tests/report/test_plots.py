@@ -59,7 +59,7 @@ def test_cells_not_run_are_absent_not_zero(tmp_path, figures):
     bars = {c.get_label(): len(c.patches) for c in ax.containers if isinstance(c, BarContainer) and not c.get_label().startswith("_")}
     assert bars["a"] == 3 and bars["b"] == 2  # no zero-height bar for the cell b never ran
     assert "not run" in [t.get_text() for t in ax.get_legend().get_texts()]
-    assert ax.get_title() == "Accuracy by condition (variant `mcq`)"
+    assert ax.get_title() == "Accuracy by condition (variant mcq)"
     # the robustness curve of b skips fog 2, and its x axis grows in severity: clean, fog 2, fog 5
     robust = figures["robustness_fog.png"].axes
     assert [t.get_text() for t in robust[1].get_xticklabels()] == ["clean", "fog 2", "fog 5"]
