@@ -169,3 +169,25 @@ def test_a_contained_dataset_still_merges_and_exports(tmp_path, pristine, capsys
     assert verify(tmp_path / "merged") == []
     assert main(["export", "llava", f"data={pristine}", f"out={tmp_path / 'llava'}"]) == 0
     assert sorted(p.name for p in (tmp_path / "llava" / "clips").iterdir()) == ["s000.mp4", "s001.mp4"]
+
+
+# A dataset with no samples (a shard with none used to make one, and eval crashed on it).
+
+
+def test_an_empty_dataset_is_refused_in_one_line(tmp_path, capsys):
+    root = tmp_path / "empty"
+    root.mkdir()
+    (root / "manifest.jsonl").write_text("")
+    (root / "dataset.json").write_text(json.dumps({"count": 0}))
+    for command in (["eval", f"data={root}", "model=random"], ["export", "llava", f"data={root}", f"out={tmp_path / 'x'}"]):
+        assert main(command) == 2
+        assert "empty dataset" in _one_line_error(capsys, root)
+    assert sorted(p.name for p in root.iterdir()) == ["dataset.json", "manifest.jsonl"]
+
+
+def test_generate_refuses_a_shard_that_would_hold_no_samples(tmp_path, capsys):
+    out = tmp_path / "shard"
+    assert main(["generate", "task=direction", "n=2", "shard.index=2", "shard.count=3", f"out={out}"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "shard.count=3" in err and "n=2" in err, err
+    assert not out.exists()
