@@ -30,6 +30,7 @@ import ctypes
 import dataclasses
 import importlib
 import re
+import shutil
 import signal
 import sys
 import tempfile
@@ -57,8 +58,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("synth.cli.bench", "measure render, encode and end-to-end speed"),
 }
 
-# Hydra settings for multirun: no log files, no .hydra folders in users' trees; the sweep folder
-# Hydra creates (and a launcher such as submitit keeps its files in) is the output itself.
+# Hydra settings for multirun: no log files, no .hydra folder per job; the one sweep folder is
+# placed by _sweep_dir (never the current folder).
 _HYDRA_QUIET = [
     "hydra.output_subdir=null",
     "hydra/job_logging=disabled",
@@ -326,16 +327,22 @@ def _multirun(name: str, mod: Any, overrides: list[str]) -> None:
         _run_job(mod, obj)
 
     with tempfile.TemporaryDirectory(prefix="synth-sweep-") as scratch:
-        sys.argv = [f"synth {name}", "--multirun", *overrides, *_HYDRA_QUIET, f"hydra.sweep.dir={_sweep_dir(mod, overrides, scratch)}"]
+        sweep = _sweep_dir(mod, overrides, Path(scratch))
+        fresh = not sweep.exists()
+        sys.argv = [f"synth {name}", "--multirun", *overrides, *_HYDRA_QUIET, f"hydra.sweep.dir={_quote(str(sweep))}"]
         hydra.main(version_base=None, config_path=None, config_name=name)(task)()
+        if fresh:  # all jobs done: Hydra's multirun.yaml and a launcher's logs are no longer needed
+            shutil.rmtree(sweep, ignore_errors=True)
 
 
-def _sweep_dir(mod: Any, overrides: list[str], scratch: str) -> str:
-    """Where Hydra's sweep folder goes: the jobs' common output ``out=`` (each job writes below
-    it), or, when none is given, a scratch folder removed after the run; never the current folder."""
+def _sweep_dir(mod: Any, overrides: list[str], scratch: Path) -> Path:
+    """Hydra's sweep folder (its multirun.yaml, a launcher's logs such as submitit's): ``.hydra``
+    inside the jobs' common output ``out=``, or a scratch folder when none is given; never the
+    current folder. It is removed once every job succeeded, kept for a look when one failed."""
     has_out = any(f.name == "out" for f in dataclasses.fields(mod.Config))
     given = [o.split("=", 1)[1] for o in overrides if o.startswith("out=")] if has_out else []
-    return given[0] if given and "," not in given[0] else _quote(scratch)
+    plain = given and "," not in given[0] and given[0][:1] not in "'\"["
+    return Path(given[0]) / ".hydra" if plain else scratch / "sweep"
 
 
 def _run_leaving_nothing(mod: Any, cfg: Any) -> None:

@@ -174,6 +174,7 @@ def test_a_multirun_writes_nothing_outside_out_even_from_a_read_only_folder(tmp_
         synth("generate", "-m", *tiny_args, "n=1", "object.rotation_deg=0,10", f"out={out}", cwd=cwd)
         assert list(cwd.iterdir()) == []
         assert sorted(p.name for p in tmp_path.iterdir()) == ["cwd", "sweep"]
+        assert sorted(p.name for p in out.iterdir()) == ["object.rotation_deg=0", "object.rotation_deg=10"]
         for value in (0, 10):
             assert verify(out / f"object.rotation_deg={value}") == []
     finally:
