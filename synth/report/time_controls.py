@@ -1,10 +1,11 @@
 """The "Time controls" section of the report and its findings lines.
 
-For every evaluated model whose ``evals/<model>/controls.jsonl`` holds twins (``synth eval
-eval.controls=[reversed,shuffled]``), the control metrics of :mod:`synth.eval.controls` are
-recomputed from the twins and the model's predictions (as the rest of the report is), per
-dataset, question variant and condition, with a table per task where a dataset holds several;
-families whose reversal is undefined are listed with the reason.
+For every evaluated model whose ``evals/<model>/controls.jsonl`` holds twins, or whose last
+``synth eval`` asked for them (``eval.controls=[reversed,shuffled]``, listed in its
+``metrics.json``), the control metrics of :mod:`synth.eval.controls` are recomputed from the
+twins and the model's predictions (as the rest of the report is), per dataset, question variant
+and condition, with a table per task where a dataset holds several; samples whose twin is
+undefined (a family's reversal, too few frames to shuffle) are listed with the reason.
 
 Findings (:func:`time_control_findings`), per dataset, model and task:
 
@@ -18,6 +19,7 @@ Findings (:func:`time_control_findings`), per dataset, model and task:
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from synth.eval.controls import CONTROLS, CONTROLS_FILE, control_metrics
@@ -43,13 +45,24 @@ def control_results(evaluations: list) -> list[tuple[str, str, dict]]:
         if (ev.root, ev.model) in seen:
             continue
         seen.add((ev.root, ev.model))
-        twins = read_predictions(Path(ev.root) / "evals" / ev.model / CONTROLS_FILE)
-        for variant in dict.fromkeys(line["variant"] for line in twins):
+        folder = Path(ev.root) / "evals" / ev.model
+        twins, asked = read_predictions(folder / CONTROLS_FILE), _last_run_controls(folder / "metrics.json")
+        for variant in dict.fromkeys([*(line["variant"] for line in twins), *asked]):
             of_variant = [line for line in twins if line["variant"] == variant]
-            controls = [c for c in CONTROLS if any(line.get("control") == c for line in of_variant)]
+            controls = [c for c in CONTROLS if c in asked.get(variant, ()) or any(line.get("control") == c for line in of_variant)]
             metrics = control_metrics(ev.records, ev.predictions, of_variant, variant, controls, ev.frames or DEFAULT_FRAMES)
             results.append((Path(ev.root).name, ev.model, metrics))
     return results
+
+
+def _last_run_controls(metrics_path: Path) -> dict[str, list[str]]:
+    """``{variant: controls}`` the last ``synth eval`` run asked for (its ``metrics.json``), so that a
+    control whose every sample was skipped still shows."""
+    try:
+        controls = json.loads(metrics_path.read_text()).get("controls") or {}
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return {controls["variant"]: [c for c in controls if c in CONTROLS]} if "variant" in controls else {}
 
 
 def _cell(entry: dict | None) -> str:
