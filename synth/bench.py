@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -166,6 +167,13 @@ def _generate_side_by_side(
     return time.perf_counter() - start
 
 
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of this process's finished children and their waited-for
+    descendants (a generate run with its encoders)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def bench_generate(quick: bool, device: str) -> list[Row]:
     """End-to-end against encode-only, interleaved in rounds (fastest of each) so that a passing
     load hits both alike: the encoder alone on the clip's frames, and the real CLI writing a
@@ -176,15 +184,22 @@ def bench_generate(quick: bool, device: str) -> list[Row]:
     n, small, rounds = (3, 1, 1) if quick else (12, 2, 2)
     frames = _frames()
     encode, e2e, e2e_small = float("inf"), float("inf"), float("inf")
+    cpu = {"encode": float("inf"), "e2e": float("inf"), "small": float("inf")}  # CPU s, children included
     with tempfile.TemporaryDirectory() as tmp:
         for k in range(rounds):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), _children_cpu()
             write_clip(frames, Path(tmp) / "clip.mp4", FPS, EncodeSettings())
             encode = min(encode, time.perf_counter() - start)
+            cpu["encode"] = min(cpu["encode"], _children_cpu() - start_cpu)
+            start_cpu = _children_cpu()
             e2e = min(e2e, _generate(n, Path(tmp) / f"e2e{k}", []))
+            cpu["e2e"], start_cpu = min(cpu["e2e"], _children_cpu() - start_cpu), _children_cpu()
             e2e_small = min(e2e_small, _generate(small, Path(tmp) / f"e2e-small{k}", []))
+            cpu["small"] = min(cpu["small"], _children_cpu() - start_cpu)
     clips_per_min, encode_clips_per_min = n / e2e * 60, 60 / encode
     steady = (n - small) / max(e2e - e2e_small, 1e-9) * 60
+    clip_cpu = (cpu["e2e"] - cpu["small"]) / (n - small)
+    cores = len(os.sched_getaffinity(0))
     return [
         (f"synth generate end-to-end {SIZE}², {FPS} fps, {SECONDS} s (n={n}, process start included)",
          clips_per_min, "clips/min", ""),
@@ -193,6 +208,11 @@ def bench_generate(quick: bool, device: str) -> list[Row]:
         (f"a run of n={small} clips (mostly one-time costs)", e2e_small, "s", ""),
         (f"end-to-end per clip beyond the one-time costs (n={n} less n={small})", steady, "clips/min", ""),
         ("end-to-end per clip / encode-only", 100 * steady / encode_clips_per_min, "%", ">= 50"),
+        (f"CPU per clip beyond the one-time costs (n={n} less n={small}; generate with its encoders)",
+         1000 * clip_cpu, "ms", ""),
+        ("CPU of encode-only per clip", 1000 * cpu["encode"], "ms", ""),
+        (f"the most end-to-end / encode-only can reach on {cores} cores, by CPU time (cores x encode / end-to-end)",
+         100 * min(cores * cpu["encode"] / max(clip_cpu, 1e-9), 1.0), "%", ""),
     ]  # fmt: skip
 
 
@@ -425,7 +445,9 @@ def _cpu_ticks(path: str) -> int:
 
 class _Timeline:
     """Samples every ``period`` seconds the CPU time of each thread of this process and of the
-    encoders it started: per-thread busy time, and how much of the machine's cores sat idle."""
+    encoders it started: per-thread busy time, and how much of the machine's cores sat idle.
+    An encoder's last moments before it exits fall between samples (the profile's
+    ``RUSAGE_CHILDREN`` row has their full CPU)."""
 
     def __init__(self, timers: _Timers, period: float = 0.02) -> None:
         self.timers, self.period = timers, period
@@ -459,7 +481,7 @@ class _Timeline:
             now, now_t = self._sample(), time.perf_counter()
             used = 0.0
             for key, ticks in now.items():
-                delta = max(0, ticks - last.get(key, ticks if key.startswith("p") and key not in last else 0)) / hz
+                delta = max(0, ticks - last.get(key, 0)) / hz  # 0 once gone: counts nothing
                 group = "encoder processes (ffmpeg, x264)" if key.startswith("p") else self._group(int(key[1:]))
                 self.busy[group] = self.busy.get(group, 0.0) + delta
                 used += delta
@@ -493,8 +515,6 @@ def profile_generate(n: int, out: Path) -> list[Row]:
     every stage of a clip timed (wall, and CPU of the thread that runs it) and a timeline of each
     thread's busy time (CPU sampled every 20 ms); returns rows in ms per clip (one-time costs in
     ms per run). CPU figures hold under load; wall figures grow with it."""
-    import resource
-
     from synth import generate
 
     cfg = _standard_generate_config(n, out)
@@ -502,7 +522,7 @@ def profile_generate(n: int, out: Path) -> list[Row]:
     patches = _patched(timers)
     for owner, name, _, timed in patches:
         setattr(owner, name, timed)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    children = _children_cpu()
     try:
         with _Timeline(timers) as timeline:
             wall, cpu = time.perf_counter(), time.process_time()
@@ -511,8 +531,7 @@ def profile_generate(n: int, out: Path) -> list[Row]:
     finally:
         for owner, name, original, _ in reversed(patches):
             setattr(owner, name, original)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    encoder_cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
+    encoder_cpu = _children_cpu() - children
     once = sum(timers.wall.get(label, 0.0) for label, *_ in PROFILE_ONCE)
     per = 1000 / n
     rows: list[Row] = [(f"profile: generate n={n} {SIZE}², {FPS} fps, {SECONDS} s in one process, wall", wall * 1000, "ms", ""),
