@@ -4,8 +4,9 @@ A condition is every degradation applied to a clip, in order, with all its param
 (:func:`condition_key`). Its name says what a reader needs to tell it from the others:
 ``clean``; ``fog 5`` (the degradation, spaces for underscores, and its severity level);
 ``low light 5, ev -9`` (a parameter set apart from its severity level's table value); a
-degradation recorded without a severity names its parameters that vary across the conditions
-(``motion blur, length_px 8``); stages join with `` + ``.
+degradation recorded without a severity names its parameters set apart from their defaults or
+varying across the conditions (``lens, k1 -0.2``, ``motion blur, length_px 8``); stages join
+with `` + ``.
 
 Severity grows to the right everywhere: conditions sort by degradation, then severity, then how
 far an overridden parameter lies past its level in the direction the severity table moves it
@@ -75,8 +76,9 @@ def condition_names(records: list[dict]) -> dict[str, str]:
             if is_number(severity) and severity:
                 extra = overrides(name, params)
                 text += f" {_number(severity)}" + "".join(f", {k} {_number(v)}" for k, v in extra.items())
-            else:
-                text += "".join(f", {k} {_number(params[k])}" for k in sorted(varying[name]) if is_number(params.get(k)))
+            else:  # no level: the params set apart from the defaults, and those that vary across conditions
+                shown = sorted(set(overrides(name, params)) | varying[name])
+                text += "".join(f", {k} {_number(params[k])}" for k in shown if is_number(params.get(k)))
             parts.append(text)
         names[key] = " + ".join(parts) or "clean"
     counts: dict[str, int] = {}

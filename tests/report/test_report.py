@@ -80,10 +80,10 @@ def test_conditions_have_one_name_and_their_params_in_a_table(tmp_path):
     dark_less = {"name": "low_light", "params": {"severity": 5, "ev": -5, "read_noise_e": 8}}
     recs = records(4) + records(4, [lens, dark]) + records(4, [dark]) + records(4, [dark_less])
     names = condition_names(recs)
-    assert sorted(names.values()) == ["clean", "lens + low light 5, ev -9", "low light 5", "low light 5, ev -9"]
+    assert sorted(names.values()) == ["clean", "lens, k1 -0.2, k2 0.05 + low light 5, ev -9", "low light 5", "low light 5, ev -9"]
     text = write_report([Evaluation(tmp_path, "m", recs, predictions(recs, lambda i: True), ["mcq"], False)], tmp_path / "o", "r").read_text()
     table = section(text, "Conditions")
-    assert "| lens + low light 5, ev -9 | lens(chromatic_px=1.5, k1=-0.2, k2=0.05) → low_light(ev=-9, read_noise_e=8, severity=5) |" in table
+    assert "| lens, k1 -0.2, k2 0.05 + low light 5, ev -9 | lens(chromatic_px=1.5, k1=-0.2, k2=0.05) → low_light(ev=-9, read_noise_e=8, severity=5) |" in table
     # Two low_light conditions share severity 5 but not ev: each keeps its own row, never pooled,
     # and the darker one (ev -9 past level 5's ev -5) comes after it: severity grows to the right.
     robustness = section(text, "Robustness")
