@@ -64,8 +64,9 @@ def memory_budget() -> int:
 
 
 def gigabytes(n: int) -> str:
-    """``n`` bytes for a message: ``1.5 GB`` (GiB, 2 significant digits)."""
-    return f"{n / (1 << 30):.2g} GB"
+    """``n`` bytes for a message: ``1.5 GB`` (GiB, 2 significant digits; any size of int)."""
+    gib = n >> 30
+    return f"{n / (1 << 30):.2g} GB" if gib < 10**15 else f"10^{len(str(gib)) - 1} GB"
 
 
 def check_frame_budget(width: int, height: int, key: str) -> None:

@@ -361,16 +361,21 @@ def _check_budget(cfg: Any, frames: int, degraded: bool) -> None:
                         f"{delivery.BUDGET_ENV} on a machine with more memory")  # fmt: skip
     worker = WORKER_BYTES + frame * max(1, min(CHUNK_FRAMES, CHUNK_BYTES // frame))
     if cfg.jobs * worker > budget:
-        raise UserError(f"jobs={cfg.jobs}: workers of ~{gb(worker)} each need ~{gb(cfg.jobs * worker)}, over the "
+        raise UserError(f"jobs={_count(cfg.jobs)}: workers of ~{gb(worker)} each need ~{gb(cfg.jobs * worker)}, over the "
                         f"memory budget of {gb(budget)}; use at most jobs={max(1, budget // worker)}, or more "
                         f"machines (shard.count=K shard.index=0..K-1, then synth merge)")  # fmt: skip
     samples = -(-(cfg.n - cfg.shard.index) // cfg.shard.count) * max(1, len(cfg.sweep.values))  # this shard's
     held = samples * (RECORD_BYTES + RECORD_BYTES_PER_FRAME * frames)
     if held > budget:
         shards = cfg.shard.count * -(-held // budget)
-        raise UserError(f"n={cfg.n}: {samples} samples of {frames} frames hold ~{gb(held)} of manifest records, over "
-                        f"the memory budget of {gb(budget)}; make it in shards (shard.count={shards} "
-                        f"shard.index=0..{shards - 1}, then synth merge) or shorter clips")  # fmt: skip
+        raise UserError(f"n={_count(cfg.n)}: {_count(samples)} samples of {frames} frames hold ~{gb(held)} of manifest records, over "
+                        f"the memory budget of {gb(budget)}; make it in shards (shard.count={_count(shards)} "
+                        f"shard.index=0..{_count(shards - 1)}, then synth merge) or shorter clips")  # fmt: skip
+
+
+def _count(k: int) -> str:
+    """An integer for a message; one of more than 15 digits as its power of ten (10^20)."""
+    return str(k) if abs(k) < 10**15 else f"{'-' if k < 0 else ''}10^{len(str(abs(k))) - 1}"
 
 
 def jobs_of(cfg: Any) -> list[Job]:

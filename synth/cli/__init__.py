@@ -241,12 +241,22 @@ def _compose(name: str, mod: Any, overrides: list[str]) -> Any:
         except UserError:
             raise
         except Exception as exc:  # Hydra/OmegaConf errors are many types; all are bad input here
-            raise UserError(_explain(exc, mod.Config)) from None
+            raise UserError(_too_large(overrides) or _explain(exc, mod.Config)) from None
     try:
         check_numbers(obj)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     return obj
+
+
+def _too_large(overrides: list[str]) -> str | None:
+    """The one-line error for an integer too large for a float key (OmegaConf's OverflowError
+    names no key), or None."""
+    for override in overrides:
+        key, _, value = override.partition("=")
+        if re.fullmatch(r"[+-]?\d{309,}", value):
+            return f"{key.lstrip('+~')}={value[:6]}... ({len(value)} digits): too large; allowed a finite number"
+    return None
 
 
 def _refuse_repeated_options(overrides: list[str]) -> None:
