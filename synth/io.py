@@ -90,6 +90,9 @@ def folder_lock(folder: Path, key: str = "out") -> Iterator[None]:
     from filelock import FileLock, Timeout
 
     folder = Path(folder)
+    olds = sorted(folder.parent.glob(f".{folder.name}.old-*")) if not folder.exists() else []
+    if olds:  # a run killed inside swap_in, between its two renames: the old output comes back
+        olds[0].rename(folder)
     folder.mkdir(parents=True, exist_ok=True)
     lock = FileLock(folder / LOCK, timeout=0)
     try:
@@ -101,6 +104,8 @@ def folder_lock(folder: Path, key: str = "out") -> Iterator[None]:
     mine = None
     try:
         mine = os.stat(folder / LOCK)
+        for stale in _siblings(folder):  # left by a killed run that was replacing this folder
+            shutil.rmtree(stale, ignore_errors=True)
         command = " ".join(["synth", *sys.argv[1:]])[:200]
         started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         write_atomic(folder / HOLDER, json.dumps({"pid": os.getpid(), "command": command, "started": started}) + "\n")
@@ -121,10 +126,8 @@ def _siblings(out: Path) -> list[Path]:
 
 
 def sibling_folder(out: Path) -> Path:
-    """A fresh hidden sibling ``.<name>.tmp-<pid>`` to build the replacement of ``out`` in (those
-    left by killed runs are removed first: call it while holding ``out``'s lock)."""
-    for stale in _siblings(out):
-        shutil.rmtree(stale, ignore_errors=True)
+    """A fresh hidden sibling ``.<name>.tmp-<pid>`` to build the replacement of ``out`` in (call it
+    while holding ``out``'s lock, which removed those left by killed runs)."""
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     tmp.mkdir()
     return tmp

@@ -32,6 +32,7 @@ from omegaconf import MISSING
 
 from synth.dataset import open_dataset
 from synth.errors import UserError
+from synth.io import folder_lock
 from synth.eval.controls import control_summary
 from synth.eval.runner import EvalSettings, evaluate
 from synth.models.registry import MODEL_CONFIGS, build_model
@@ -84,10 +85,11 @@ def run(cfg: Config) -> None:
     settings.validate()
     oracle_for = _oracle_for(cfg.model.kind) if cfg.model.kind in ("oracle", "single_frame") else None
     model = build_model(cfg.model, oracle_for)
-    metrics = evaluate(root, records, model, settings, log=lambda m: print(m, file=sys.stderr))
-    # every run mode this model's predictions hold (a circular run keeps the plain one's section)
-    runs = [ev for ev in load_evaluations(root) if ev.model == model.label]
-    write_report(runs, root / "evals" / model.label, f"{model.label} on {root.name}")
+    with folder_lock(root / "evals" / model.label, key="model.label"):  # one run per model's results
+        metrics = evaluate(root, records, model, settings, log=lambda m: print(m, file=sys.stderr))
+        # every run mode this model's predictions hold (a circular run keeps the plain one's section)
+        runs = [ev for ev in load_evaluations(root) if ev.model == model.label]
+        write_report(runs, root / "evals" / model.label, f"{model.label} on {root.name}")
     lo, hi = metrics["ci95"]
     print(
         f"{model.label}: accuracy {metrics['accuracy']:.3f} [{lo:.3f}, {hi:.3f}] n={metrics['n']} "

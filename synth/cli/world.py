@@ -27,6 +27,7 @@ from omegaconf import MISSING
 
 from synth.dataset import open_dataset
 from synth.errors import UserError
+from synth.io import folder_lock
 from synth.scenes.params import NON_NEGATIVE, Range, ranged
 from synth.world.models import WORLD_MODEL_CONFIGS, build_world_model
 from synth.world.runner import run_world
@@ -53,7 +54,8 @@ def run(cfg: Config) -> None:
     root = Path(cfg.data)
     records, _ = open_dataset(root)
     model = build_world_model(cfg.model)
-    summary = run_world(root, records, model, cfg.bin_frames, cfg.limit, log=lambda m: print(m, file=sys.stderr))
+    with folder_lock(root / "evals" / model.label, key="model.label"):  # one run per model's results
+        summary = run_world(root, records, model, cfg.bin_frames, cfg.limit, log=lambda m: print(m, file=sys.stderr))
 
     def fmt(value: float | None, digits: int) -> str:
         return "-" if value is None else f"{value:.{digits}f}"

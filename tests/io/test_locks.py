@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -67,3 +68,26 @@ def test_a_lock_left_by_a_killed_run_is_recovered(tmp_path, tiny_args):
     synth("generate", *tiny_args, "n=60", f"out={out}")
     ids = _ids(out)
     assert len(ids) == 60 and len(set(ids)) == 60 and verify(out) == []
+
+
+def test_an_eval_of_the_same_model_waits_its_turn(tiny_dataset, tmp_path, capsys):
+    from synth.cli import main
+
+    data = tmp_path / "data"
+    shutil.copytree(tiny_dataset, data)
+    with folder_lock(data / "evals" / "random"):
+        assert main(["eval", f"data={data}", "model=random"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "in use by another synth run" in err and f"pid {os.getpid()}" in err
+    assert not (data / "evals" / "random" / "predictions.jsonl").exists()
+    assert main(["eval", f"data={data}", "model=random"]) == 0
+
+
+def test_leftovers_of_a_run_killed_while_replacing_are_recovered(tmp_path):
+    out = tmp_path / "out"
+    (tmp_path / ".out.old-4242").mkdir()  # killed between swap_in's two renames: the old output
+    (tmp_path / ".out.old-4242" / "kept.txt").write_text("old\n")
+    (tmp_path / ".out.tmp-4243").mkdir()  # killed while building a replacement
+    with folder_lock(out):
+        assert (out / "kept.txt").read_text() == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
