@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import List
 
 from synth.errors import UserError
+from synth.io import output_folder, refuse_alias
 from synth.report.document import write_report
 from synth.report.runs import load_evaluations
 
@@ -30,6 +31,8 @@ class Config:
 def run(cfg: Config) -> None:
     if not cfg.data:
         raise UserError("data: required, one or more evaluated dataset directories (data=DIR [data=DIR2 ...])")
+    out = Path(cfg.out) if cfg.out else Path(cfg.data[0]) / "evals" / "report"
+    refuse_alias(out, [("data", d) for d in cfg.data], results_area=True)
     evaluations, world_roots = [], []
     for data in cfg.data:
         found = load_evaluations(Path(data))
@@ -38,8 +41,6 @@ def run(cfg: Config) -> None:
             raise UserError(f"data={data}: no evaluations (run `synth eval data={data} model=...` first)")
         evaluations += found
         world_roots += [Path(data)] if has_world else []
-    out = Path(cfg.out) if cfg.out else Path(cfg.data[0]) / "evals" / "report"
-    if (out / "report.md").exists() and not cfg.overwrite:
-        raise UserError(f"out={out}: already holds a report.md; pass overwrite=true to replace it")
-    path = write_report(evaluations, out, "synth report", world_roots=world_roots)
-    print(path)
+    with output_folder(out, "report", cfg.overwrite) as tmp:
+        name = write_report(evaluations, tmp, "synth report", world_roots=world_roots).name
+    print(out / name)
