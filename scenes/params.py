@@ -151,7 +151,8 @@ class DistractorsParams:
 
 @dataclass
 class ObjectsParams:
-    # Per-object keys (objects.0.color, objects.0.shape, objects.0.x, ...) are fixed the same way.
+    # Per-object keys (objects.0.color, objects.0.shape, objects.0.x, ...) have no field: set one with a
+    # one-value sweep (sweep.variable=objects.0.color sweep.values=[red]).
     count: Optional[int] = ranged(Range(1, 64))  # count_moving: 3..4, sampled; order: 2 (default) or 3
     moving: Optional[int] = ranged(NON_NEGATIVE)  # count_moving: how many move (the answer)
     first: Optional[int] = ranged(NON_NEGATIVE)  # order: index in the options of the first mover (the answer)
