@@ -245,7 +245,7 @@ def verdict_text(result: dict) -> str:
     decide = result["decisive_n"]
     open_probes = [f"{p['task']}/{p['feature']}" for p in result["probes"] if p["verdict"] == "inconclusive"]
     needed = f"about n={decide} samples per family would decide" if decide else f"no n up to {MAX_DECISIVE_N:,} would decide (an accuracy at its limit)"
-    return f"inconclusive at n={result['n']}: {', '.join(open_probes)} neither within nor above the limit; {needed}"
+    return f"inconclusive at n={result['n']}: {len(open_probes)} probe(s) undecided ({', '.join(open_probes)}); {needed}"
 
 
 def audit(

@@ -100,12 +100,13 @@ def _answer_html(label: str, a: Answered) -> str:
         verdict, cls = "abstained (named no option)", "abstained"
     else:
         verdict, cls = ("right" if a.correct else "wrong"), ("right" if a.correct else "wrong")
+    said = f" → {html.escape(a.parsed)}" if a.parsed is not None and a.parsed != a.response.strip() else ""
     try:
         picture = f'<img alt="{html.escape(label)} frames" src="{data_uri(strip_png(a.video, a.num_frames))}">'
     except (MediaError, UserError, OSError) as exc:
         picture = f"<em>clip not readable: {html.escape(str(exc))}</em>"
     return (f'<div class="clip"><strong>{html.escape(label)}</strong> — answered '
-            f'<code>{html.escape(a.response.strip()[:200])}</code> <span class="{cls}">{verdict}</span>{picture}</div>')  # fmt: skip
+            f'<code>{html.escape(a.response.strip()[:200])}</code>{said} <span class="{cls}">{verdict}</span>{picture}</div>')  # fmt: skip
 
 
 def gallery_html(items: list[GalleryItem], left_out: int, pairs: int) -> str:
@@ -120,7 +121,7 @@ def gallery_html(items: list[GalleryItem], left_out: int, pairs: int) -> str:
              f"({STRIP_FRAMES} frames of each, evenly spread over the clip).</p>"]  # fmt: skip
     for item in items:
         parts.append(
-            f'<div class="pair"><h3>{html.escape(item.model)} · {html.escape(item.condition)} · {html.escape(item.mode)}</h3>'
+            f'<div class="pair"><h3>{html.escape(item.model)} · {html.escape(item.condition)} · {html.escape(item.mode.replace("`", ""))}</h3>'
             f"<p>{html.escape(item.question)}<br>options: {html.escape(', '.join(item.options))}; "
             f"truth: <strong>{html.escape(item.answer)}</strong></p>"
             + _answer_html("clean", item.clean) + _answer_html(item.condition, item.degraded) + "</div>"
