@@ -49,9 +49,9 @@ COLUMNS = ("index", "id", "video", "question", "prompt", "candidates", "answer",
 
 DATASET_PY = '''"""VLMEvalKit dataset class for a synth export (`synth export vlmevalkit`).
 
-Copy this file into vlmeval/dataset/ and add to vlmeval/dataset/__init__.py:
-    from .synth_dataset import SynthVideoMCQ
-    VIDEO_DATASET.append(SynthVideoMCQ)
+Copy this file into vlmeval/dataset/ and add to vlmeval/dataset/__init__.py (run.py's --config
+looks a dataset class up there by name):
+    from .synth_dataset import SynthVideoMCQ  # noqa: F401
 """
 
 import importlib.util
