@@ -198,12 +198,3 @@ def run_records(records: list[dict], settings: EvalSettings) -> list[dict]:
 def record_asks(record: dict, settings: EvalSettings) -> list[Ask]:
     """Every ask of one record: each variant, each rotation when circular."""
     return [a for v in settings.variants for a in build_asks(record, v, settings.circular)]
-
-
-def run_predictions(root: Path, records: list[dict], label: str, settings: EvalSettings) -> list[dict]:
-    """The predictions of the run :func:`evaluate` made with ``settings``, in ask order, read back
-    from ``evals/<label>/predictions.jsonl`` (which also keeps lines outside the run)."""
-    by_key = {prediction_key(p): p for p in read_predictions(root / "evals" / label / "predictions.jsonl")}
-    keys = [a.key for r in run_records(records, settings) for a in record_asks(r, settings)]
-    return [by_key[k] for k in keys if k in by_key]
-
