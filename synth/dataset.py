@@ -578,13 +578,13 @@ def verify(root: str | os.PathLike) -> list[str]:
     (missing or mistyped keys, an answer that is not options[answer_index]), duplicate ids,
     missing or modified clips (re-hashed), clips whose decoded frame count, size, codec or
     container disagrees with the record, unreadable ground truth, a card that does not match the
-    manifest; and every path that leaves the dataset (an unsafe id, a ``video`` that is not
+    manifest, two records naming one clip; and every path that leaves the dataset (an unsafe id, a ``video`` that is not
     ``clips/<name>`` or resolves outside through a symlink, ground truth or a card that does).
     Nothing outside the dataset is opened."""
     root = Path(root)
     problems = []
     records = read_manifest(root, check=False)
-    seen = set()
+    seen, clip_of = set(), {}
     for number, r in enumerate(records, 1):
         bad = record_problems(r, root)
         if bad:
@@ -595,6 +595,9 @@ def verify(root: str | os.PathLike) -> list[str]:
         if rid in seen:
             problems.append(f"{rid}: duplicate id")
         seen.add(rid)
+        if r["video"] in clip_of:  # merging or exporting both would write one file twice
+            problems.append(f"{rid}: video {r['video']} is also {clip_of[r['video']]}'s clip")
+        clip_of.setdefault(r["video"], rid)
         clip = root / r["video"]
         if not clip.is_file():
             problems.append(f"{rid}: clip {r['video']} missing")

@@ -122,6 +122,12 @@ def test_verify_reports_every_violation(world):
     assert any(p.startswith("line 2: id:") for p in problems), problems
 
 
+def test_verify_names_two_records_sharing_one_clip(world):
+    root = world / "data" / "ds"
+    tamper(root, 1, video="clips/s000.mp4")
+    assert any(p.startswith("s001: video clips/s000.mp4 is also s000's clip") for p in verify(root)), verify(root)
+
+
 def test_ground_truth_symlinked_outside_is_refused(world, capsys):
     import numpy as np
 
