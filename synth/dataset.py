@@ -578,9 +578,9 @@ def verify(root: str | os.PathLike) -> list[str]:
     (missing or mistyped keys, an answer that is not options[answer_index]), duplicate ids,
     missing or modified clips (re-hashed), clips whose decoded frame count, size, codec or
     container disagrees with the record, unreadable ground truth, a card that does not match the
-    manifest, two records naming one clip; and every path that leaves the dataset (an unsafe id, a ``video`` that is not
-    ``clips/<name>`` or resolves outside through a symlink, ground truth or a card that does).
-    Nothing outside the dataset is opened."""
+    manifest, two records naming one clip; and every path that leaves the dataset (an unsafe
+    id, a ``video`` that is not ``clips/<name>`` or resolves outside through a symlink, ground
+    truth or a card that does). Nothing outside the dataset is opened."""
     root = Path(root)
     problems = []
     records = read_manifest(root, check=False)
