@@ -12,9 +12,10 @@ Findings (:func:`time_control_findings`), per dataset, model and task:
 * *answers from appearance, not motion*: accurate on the originals whose answer reversal flips
   (Wilson lower bound above chance) while its answer flips on under half of their reversed twins
   (the flip rate's upper bound below 0.5);
-* *reads frame order*: reversal-consistent above chance (lower bound above chance) and flipping
-  on over half of the reversed twins whose answer flips (lower bound above 0.5; a family whose
-  answers all survive reversal cannot show it), with the share of answers a shuffle changes.
+* *reads frame order*: reversal consistency nearer to 1 than to chance (its lower bound above
+  (1 + chance) / 2, so a guesser does not pass by luck) and flipping on over half of the reversed
+  twins whose answer flips (lower bound above 0.5; a family whose answers all survive reversal
+  cannot show it), with the share of answers a shuffle changes.
 """
 
 from __future__ import annotations
@@ -120,11 +121,16 @@ def _above_chance(entry: dict) -> bool:
     return entry["n"] > 0 and entry["ci95"][0] > entry["chance"]
 
 
+def _near_one(entry: dict) -> bool:
+    """Lower bound above the midpoint of chance and 1."""
+    return entry["n"] > 0 and entry["ci95"][0] > (1 + entry["chance"]) / 2
+
+
 def time_control_findings(evaluations: list) -> list[str]:
     """Findings lines (markdown, no bullet) from the time controls of ``evaluations`` (as for
     :func:`control_results`): per dataset, model and task, a model accurate on originals whose
     answer reversal flips that does not flip ("answers from appearance, not motion"), and a model
-    reversal-consistent above chance that flips ("reads frame order")."""
+    reversal-consistent far above chance that flips ("reads frame order")."""
     lines = []
     for dataset, model, controls in control_results(evaluations):
         reversal = controls.get("reversed", {}).get("by_task", {})
@@ -137,7 +143,7 @@ def time_control_findings(evaluations: list) -> list[str]:
                     f"{where}: accurate on the originals ({_cell(entry['original_accuracy'])}) but its answer flips on "
                     f"only {_cell(entry['flip_rate'])} of their reversed twins: it answers from appearance, not motion."
                 )
-            elif entry and _above_chance(entry["consistency"]) and entry["flip_rate"]["ci95"][0] > 0.5:
+            elif entry and _near_one(entry["consistency"]) and entry["flip_rate"]["ci95"][0] > 0.5:
                 changed = f"; a shuffle changes {_cell(shuffle[task]['sensitivity'])} of its answers" if task in shuffle else ""
                 lines.append(f"{where} reads frame order: reversal-consistent {_cell(entry['consistency'])}{changed}.")
     return lines

@@ -160,17 +160,19 @@ def test_a_model_that_answers_from_appearance_is_named_in_the_findings(direction
     cfg = CommandModelConfig(cmd=f"{sys.executable} {script} {tmp_path / 'log'}", label="appearance")
     controls = run_with_controls(direction_set, cfg)["controls"]
     assert controls["reversed"]["original_accuracy"]["rate"] == 1.0 and controls["reversed"]["flip_rate"]["rate"] == 0
-    run_with_controls(direction_set, FlowModelConfig())
+    for reference in (FlowModelConfig(), BlindModelConfig(), RandomModelConfig(seed=1)):
+        run_with_controls(direction_set, reference)
     records = read_manifest(direction_set)
     evaluations = [
         Evaluation(direction_set, label, records,
                    [json.loads(t) for t in (direction_set / "evals" / label / "predictions.jsonl").read_text().splitlines()],
                    ["mcq"], False, 8)
-        for label in ("appearance", "flow")
+        for label in ("appearance", "flow", "blind", "random")
     ]  # fmt: skip
     findings = time_control_findings(evaluations)
     assert any(line.startswith("**appearance**") and "answers from appearance, not motion" in line for line in findings)
     assert any(line.startswith("**flow**") and "reads frame order" in line for line in findings)
+    assert len(findings) == 2  # nothing about the models at chance
     section = "\n".join(time_controls_section(evaluations))
     assert section.startswith("## Time controls") and "| ds | appearance | mcq | clean | 0.00 [" in section
 
