@@ -199,7 +199,7 @@ def test_a_manifest_that_breaks_the_schema_is_refused_by_every_reader(dataset, t
     assert exit_.value.code == 1
     lines = capsys.readouterr().out.splitlines()
     ids = [r["id"] for r in read_manifest(root, check=False)]
-    assert f"{ids[0]}: fps: missing (a number > 0)" in lines
+    assert f"{ids[0]}: fps: missing (a finite number > 0)" in lines
     assert any(line.startswith(f"{ids[1]}: ") and problem in line for line in lines)
 
 
