@@ -93,6 +93,11 @@ def folder_lock(folder: Path, key: str = "out") -> Iterator[None]:
     olds = sorted(folder.parent.glob(f".{folder.name}.old-*")) if not folder.exists() else []
     if olds:  # a run killed inside swap_in, between its two renames: the old output comes back
         olds[0].rename(folder)
+    made = []  # the folders this call creates (deepest last), removed again if the run leaves them empty
+    for d in (folder, *folder.parents):
+        if d.exists():
+            break
+        made.insert(0, d)
     folder.mkdir(parents=True, exist_ok=True)
     lock = FileLock(folder / LOCK, timeout=0)
     try:
@@ -118,6 +123,9 @@ def folder_lock(folder: Path, key: str = "out") -> Iterator[None]:
         except OSError:
             pass
         lock.release()
+        for d in reversed(made):  # a run refused before it wrote anything leaves no folder behind
+            if d.is_dir() and not any(d.iterdir()):
+                d.rmdir()
 
 
 def _siblings(out: Path) -> list[Path]:

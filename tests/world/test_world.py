@@ -276,10 +276,10 @@ def test_reference_models_prove_the_score(world_set, capsys):
     assert _summary(root, "oracle") == oracle
 
     # synth report: a table per model and the consistency plot, on a dataset with world evaluations only.
-    assert main(["report", f"data={root}", f"out={root / 'report'}"]) == 0
-    report = (root / "report" / "report.md").read_text()
+    assert main(["report", f"data={root}", f"out={root / 'evals' / 'report'}"]) == 0
+    report = (root / "evals" / "report" / "report.md").read_text()
     assert "## World models: revisit consistency" in report and "### sliding_window_w1000" in report
-    assert f"| {aways[0]} | " in report and (root / "report" / "world_consistency.png").stat().st_size > 1000
+    assert f"| {aways[0]} | " in report and (root / "evals" / "report" / "world_consistency.png").stat().st_size > 1000
 
 
 def _doc_script() -> str:
