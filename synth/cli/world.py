@@ -1,4 +1,4 @@
-"""synth world data=DIR model=oracle|sliding_window|frozen|noise|command|python [model.KEY=...]
+"""synth world data=DIR model=oracle|sliding_window|pose_retrieval|full_memory|frozen|noise|command|python [model.KEY=...]
 
 Gives a world model the first frames and the action stream of every `world` clip (made with
 `synth generate task=world gt=true ...`), caches the video it generates in
@@ -13,6 +13,9 @@ model=command:        model.cmd (one JSON request per line on stdin, replies {"v
 model=python:         model.entry=package.module:function (request dict -> (T, H, W, 3) uint8 array)
 model=sliding_window: model.window (frames remembered), model.forget=color|place|absent (how objects away
                       longer come back)
+model=pose_retrieval: model.window (active frames), model.retrieve (stored frames retrieved by camera
+                      pose at every frame), model.forget; world.json's frames_held gives window and store
+model=full_memory:    every earlier frame kept (the memory cost the others are compared with)
 model=noise:          model.seed.  Every model: model.label (the directory name under evals/).
 """
 
