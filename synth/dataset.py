@@ -149,6 +149,14 @@ def read_manifest(root: str | os.PathLike, key: str = "data", check: bool = True
     return records
 
 
+def limited(root: str | os.PathLike, records: list[dict], limit: int) -> list[dict]:
+    """The first ``limit`` records a bench runs on (0 = all); a :class:`UserError` when none are left."""
+    records = records[:limit] if limit else records
+    if not records:
+        raise UserError(f"data={root}: no samples")
+    return records
+
+
 def read_card(root: str | os.PathLike, key: str = "data") -> dict:
     """The card ``root/dataset.json``; a :class:`UserError` naming ``key=root`` when it is missing,
     not JSON or resolves outside the dataset."""

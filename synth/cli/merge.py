@@ -22,6 +22,8 @@ from synth.io import refuse_alias
 
 @dataclass
 class Config:
+    """Datasets in, one folder out: the keys of synth merge, and of synth report."""
+
     data: List[str] = field(default_factory=list)
     out: str = ""
     overwrite: bool = False

@@ -18,16 +18,12 @@ model.*: as synth eval model=hf (model.path, model.device, model.dtype, model.de
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from omegaconf import MISSING
 
-from synth.cli.probe import DEFAULTS, EvalKeys, register  # noqa: F401  (same model group and eval keys)
-from synth.dataset import open_dataset
-from synth.errors import UserError
+from synth.cli.probe import DEFAULTS, EvalKeys, register, run_on_model  # noqa: F401  (same model group and eval keys)
 from synth.patch.run import PatchSettings, run_patch
 
 
@@ -40,22 +36,9 @@ class Config:
 
 
 def run(cfg: Config) -> None:
-    if not cfg.data:
-        raise UserError("data: required, the dataset directory (data=DIR)")
-    root = Path(cfg.data)
-    records, _ = open_dataset(root)
-    settings = cfg.patch
-    settings.stages = settings.stages if isinstance(settings.stages, list) else str(settings.stages)
-    settings.validate()
-    from synth.models.registry import build_model
-
-    model = build_model(cfg.model)
-    try:
-        doc = run_patch(root, records, model, settings, log=lambda m: print(m, file=sys.stderr))
-    finally:
-        model.close()
+    root, label, doc = run_on_model(cfg.data, cfg.model, cfg.patch, run_patch)
     ends = ", ".join(f"{k} {v['effect']:.2f}" if v["effect"] is not None else f"{k} -" for k, v in doc["endpoints"].items())
     used = [s for s in doc["stages"] if s["effect"] is not None and s["effect"] > 0.5]
     first = f"first stage past 0.5: {used[0]['name']}" if used else "no stage past 0.5"
-    print(f"{model.label}: {doc['n_pairs']} pairs ({doc['n_too_small']} too small), {first}; endpoints {ends} "
-          f"-> {root / 'evals' / model.label / 'patch'}")  # fmt: skip
+    print(f"{label}: {doc['n_pairs']} pairs ({doc['n_too_small']} too small), {first}; endpoints {ends} "
+          f"-> {root / 'evals' / label / 'patch'}")  # fmt: skip

@@ -23,7 +23,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from omegaconf import MISSING
 
@@ -53,21 +53,27 @@ def register(cs, overrides: list[str]) -> None:
     cs.store(group="model", name="hf", node=HFModelConfig)
 
 
-def run(cfg: Config) -> None:
-    if not cfg.data:
+def run_on_model(data: str, model_cfg: Any, settings: Any, bench: Callable) -> tuple[Path, str, dict]:
+    """Open dataset ``data``, build the model, run ``bench(root, records, model, settings, log)`` and
+    close the model; returns (root, the model's label, the bench's document). synth probe and
+    synth patch run this way."""
+    if not data:
         raise UserError("data: required, the dataset directory (data=DIR)")
-    root = Path(cfg.data)
+    root = Path(data)
     records, _ = open_dataset(root)
-    settings = cfg.probe
     settings.stages = settings.stages if isinstance(settings.stages, list) else str(settings.stages)
     settings.validate()
     from synth.models.registry import build_model
 
-    model = build_model(cfg.model)
+    model = build_model(model_cfg)
     try:
-        doc = run_probe(root, records, model, settings, log=lambda m: print(m, file=sys.stderr))
+        return root, model.label, bench(root, records, model, settings, log=lambda m: print(m, file=sys.stderr))
     finally:
         model.close()
+
+
+def run(cfg: Config) -> None:
+    root, label, doc = run_on_model(cfg.data, cfg.model, cfg.probe, run_probe)
     best = max(doc["stages"], key=lambda s: s["score"])
-    print(f"{model.label}: {doc['target']} {doc['metric']} best {best['score']:.3f} at {best['name']}, "
-          f"{verbal_text(doc)}, chance {doc['chance']:.3f}; binding gap {gap_text(doc)} -> {root / 'evals' / model.label / 'probe'}")  # fmt: skip
+    print(f"{label}: {doc['target']} {doc['metric']} best {best['score']:.3f} at {best['name']}, "
+          f"{verbal_text(doc)}, chance {doc['chance']:.3f}; binding gap {gap_text(doc)} -> {root / 'evals' / label / 'probe'}")  # fmt: skip

@@ -11,21 +11,16 @@ Default out: <first DIR>/evals/report.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List
 
+from synth.cli import merge
 from synth.errors import UserError
 from synth.io import output_folder, refuse_alias
 from synth.report.document import write_report
 from synth.report.runs import load_evaluations
 
 
-@dataclass
-class Config:
-    data: List[str] = field(default_factory=list)
-    out: str = ""
-    overwrite: bool = False
+Config = merge.Config  # data=DIR [data=DIR2 ...] out=DIR overwrite=false
 
 
 def run(cfg: Config) -> None:

@@ -33,6 +33,7 @@ from typing import Any, List
 
 import numpy as np
 
+from synth.dataset import limited
 from synth.errors import UserError
 from synth.io import write_atomic
 from synth.models.frames import SampledClip
@@ -238,10 +239,7 @@ def summarize(readings: dict, stages, settings: PatchSettings) -> dict:
 def run_patch(root: Path, records: list[dict], hf, settings: PatchSettings, log=print) -> dict:
     """Measure, write ``evals/<model>/patch/`` (patch.json, patch.md, patch.png); returns patch.json."""
     settings.validate()
-    if settings.limit:
-        records = records[: settings.limit]
-    if not records:
-        raise UserError(f"data={root}: no samples")
+    records = limited(root, records, settings.limit)
     stages = resolve_stages(hf.model, settings.stages, [str(m) for m in settings.modules])
     readings = measure_pairs(root, records, hf, stages, settings, log)
     doc = {"model": hf.label, "frames": settings.frames, **summarize(readings, stages, settings)}

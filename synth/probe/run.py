@@ -22,6 +22,7 @@ from typing import Any, List
 
 import numpy as np
 
+from synth.dataset import limited
 from synth.errors import UserError
 from synth.io import write_atomic
 from synth.probe.features import collect, load_stage
@@ -113,10 +114,7 @@ def summarize(target: str, labels: list, answers: list[dict], stages: list[dict]
 def run_probe(root: Path, records: list[dict], hf, settings: ProbeSettings, log=print) -> dict:
     """Collect (cached), fit, write; returns the probe.json document."""
     settings.validate()
-    if settings.limit:
-        records = records[: settings.limit]
-    if not records:
-        raise UserError(f"data={root}: no samples")
+    records = limited(root, records, settings.limit)
     geometry = settings.target if settings.target in GT_TARGETS else ""
     if settings.target.startswith("gt.") and not geometry:
         raise UserError(f"probe.target={settings.target}: allowed ground-truth targets {', '.join(GT_TARGETS)}")

@@ -20,30 +20,14 @@ from synth.cli import main
 from synth.dataset import read_manifest
 from synth.video import EncodeSettings, write_clip
 
-SMALL = ["task=direction", "render.width=32", "render.height=32", "clip.seconds=0.4", "clip.fps=10", "progress=false"]
-
-
-def one_error_line(capsys) -> str:
-    captured = capsys.readouterr()
-    err = captured.err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("synth: error: "), err
-    assert "Traceback" not in captured.err + captured.out
-    return err[0]
+from support.cli import TINY, one_error_line
 
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
     root = tmp_path_factory.mktemp("data") / "clean"
-    assert main(["generate", *SMALL, "n=2", f"out={root}", "video.lossless=true"]) == 0
+    assert main(["generate", *TINY, "n=2", f"out={root}", "video.lossless=true"]) == 0
     return root
-
-
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory):
-    frames = np.random.default_rng(0).integers(0, 256, (6, 32, 32, 3), dtype=np.uint8)
-    path = tmp_path_factory.mktemp("src") / "clip.mkv"
-    write_clip(frames, path, 10.0, EncodeSettings(lossless=True))
-    return path
 
 
 def _mount_tmpfs(where: Path, options: str) -> bool:
@@ -103,7 +87,7 @@ def test_an_output_below_a_file_is_refused(tmp_path, clip, capsys, command):
     if command == "degrade":
         args = ["degrade", f"src={clip}", f"out={blocker / 'x.mkv'}", "degradation=[fog]", "degradation.fog.severity=2"]
     else:
-        args = ["generate", *SMALL, "n=1", f"out={blocker / 'ds'}"]
+        args = ["generate", *TINY, "n=1", f"out={blocker / 'ds'}"]
     assert main(args) == 2
     line = one_error_line(capsys)
     assert str(blocker) in line and ("not a directory" in line or "is a file" in line)
@@ -134,7 +118,7 @@ def test_an_output_in_a_read_only_directory_is_refused(read_only_dir, clip, caps
         args = ["degrade", f"src={clip}", f"out={out}", "degradation=[fog]", "degradation.fog.severity=2"]
     else:
         out = read_only_dir / "ds"
-        args = ["generate", *SMALL, "n=1", f"out={out}"]
+        args = ["generate", *TINY, "n=1", f"out={out}"]
     assert main(args) == 2
     line = one_error_line(capsys)
     assert str(read_only_dir) in line and ("read-only" in line or "permission denied" in line)
@@ -239,7 +223,7 @@ def _check_consistent(root: Path) -> None:
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     root = tmp_path_factory.mktemp("ref") / "ds"
-    assert main(["generate", *SMALL, "n=8", f"out={root}"]) == 0
+    assert main(["generate", *TINY, "n=8", f"out={root}"]) == 0
     return root
 
 
@@ -250,7 +234,7 @@ def test_a_full_disk_stops_in_one_line_and_the_rerun_completes(tmp_path, referen
         pytest.skip("cannot mount a tmpfs here (needs root)")
     try:
         out = disk / "ds"
-        args = ["generate", *SMALL, "n=8", f"out={out}"]
+        args = ["generate", *TINY, "n=8", f"out={out}"]
         assert main(args) == 2
         line = one_error_line(capsys)
         assert f"{out}/" in line and "no space left on the device" in line and "rerun" in line
@@ -279,7 +263,7 @@ def test_a_failed_manifest_append_is_cut_back_whatever_the_disk(tmp_path, refere
         real_fsync(fd)
 
     out = tmp_path / f"ds-{uuid.uuid4().hex[:6]}"
-    args = ["generate", *SMALL, "n=8", f"out={out}"]
+    args = ["generate", *TINY, "n=8", f"out={out}"]
     monkeypatch.setattr(os, "fsync", failing_fsync)
     assert main(args) == 2
     monkeypatch.undo()

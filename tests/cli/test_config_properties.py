@@ -13,14 +13,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import numpy as np
-import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from synth.cli import main
 from synth.degradations import REGISTRY
-from synth.video import EncodeSettings, footage, write_clip
+from synth.video import footage
 
 SMALL = ["task=direction", "render.width=32", "render.height=32", "progress=false"]
 HOSTILE = [float("nan"), float("inf"), float("-inf"), 0.0, -0.0, -1.0, 1e-300, 1e300, 5e-324]
@@ -106,14 +104,6 @@ def test_generate_ends_in_a_verified_dataset_or_one_line(capsys, scene, work):
             _strict_json((out / "dataset.json").read_text())
         else:
             assert not out.exists()
-
-
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory):
-    frames = np.random.default_rng(0).integers(0, 256, (6, 32, 32, 3), dtype=np.uint8)
-    path = tmp_path_factory.mktemp("src") / "clip.mkv"
-    write_clip(frames, path, 10.0, EncodeSettings(lossless=True))
-    return path
 
 
 @st.composite

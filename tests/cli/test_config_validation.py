@@ -18,15 +18,7 @@ import pytest
 from synth.cli import main
 from synth.degradations.codec import FFMPEG
 
-SMALL = ["task=direction", "render.width=32", "render.height=32", "clip.seconds=0.4", "clip.fps=10", "progress=false"]
-
-
-def one_error_line(capsys) -> str:
-    captured = capsys.readouterr()
-    err = captured.err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("synth: error: "), err
-    assert "Traceback" not in captured.err + captured.out
-    return err[0]
+from support.cli import TINY, one_error_line
 
 
 def refused(capsys, *args: str) -> str:
@@ -37,7 +29,7 @@ def refused(capsys, *args: str) -> str:
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
     root = tmp_path_factory.mktemp("data") / "clean"
-    assert main(["generate", *SMALL, "n=2", f"out={root}", "video.lossless=true"]) == 0
+    assert main(["generate", *TINY, "n=2", f"out={root}", "video.lossless=true"]) == 0
     return root
 
 
@@ -61,24 +53,24 @@ def dataset(tmp_path_factory):
     ],
 )
 def test_a_number_outside_its_range_is_one_line_naming_the_key_and_the_range(tmp_path, capsys, override, words):
-    line = refused(capsys, "generate", *SMALL, "n=1", f"out={tmp_path / 'out'}", override)
+    line = refused(capsys, "generate", *TINY, "n=1", f"out={tmp_path / 'out'}", override)
     assert all(w in line for w in words), line
     assert not (tmp_path / "out").exists()
 
 
 def test_an_integer_too_large_for_a_float_key_names_the_key(tmp_path, capsys):
-    line = refused(capsys, "generate", *SMALL, "n=1", f"out={tmp_path / 'o'}", "object.x=1" + "0" * 400)
+    line = refused(capsys, "generate", *TINY, "n=1", f"out={tmp_path / 'o'}", "object.x=1" + "0" * 400)
     assert "object.x=" in line and "too large" in line  # was "int too large to convert to float"
 
 
 def test_a_swept_value_obeys_its_keys_range(tmp_path, capsys):
-    line = refused(capsys, "generate", *SMALL, "n=1", f"out={tmp_path / 'o'}", "sweep.variable=object.size",
+    line = refused(capsys, "generate", *TINY, "n=1", f"out={tmp_path / 'o'}", "sweep.variable=object.size",
                    "sweep.values=[0.5,0]")  # fmt: skip
     assert "sweep.values: object.size=0" in line and "> 0" in line
 
 
 def test_a_degradation_parameter_is_finite_where_infinity_means_nothing(tmp_path, capsys):
-    line = refused(capsys, "generate", *SMALL, "n=1", f"out={tmp_path / 'o'}", "degradation=[lens]",
+    line = refused(capsys, "generate", *TINY, "n=1", f"out={tmp_path / 'o'}", "degradation=[lens]",
                    "degradation.lens.k1=-0.1", "degradation.lens.focal_px=inf")  # fmt: skip
     assert "degradation.lens.focal_px=inf" in line  # gave an all-black clip
 
@@ -86,7 +78,7 @@ def test_a_degradation_parameter_is_finite_where_infinity_means_nothing(tmp_path
 def test_focus_at_infinity_is_physical(tmp_path, capsys):
     """``focus_m=inf`` lies in its own range: the thin lens's limit, not a NaN blur radius."""
     out = tmp_path / "far"
-    assert main(["generate", *SMALL, "n=1", f"out={out}", "degradation=[defocus]", "degradation.defocus.f_number=2",
+    assert main(["generate", *TINY, "n=1", f"out={out}", "degradation=[defocus]", "degradation.defocus.f_number=2",
                  "degradation.defocus.focus_m=inf"]) == 0  # fmt: skip
     assert main(["verify", f"data={out}"]) == 0
     record = json.loads((out / "manifest.jsonl").read_text().splitlines()[0])
@@ -94,7 +86,7 @@ def test_focus_at_infinity_is_physical(tmp_path, capsys):
 
 
 def test_a_lens_cannot_focus_closer_than_its_focal_length(tmp_path, capsys):
-    line = refused(capsys, "generate", *SMALL, "n=1", f"out={tmp_path / 'o'}", "degradation=[defocus]",
+    line = refused(capsys, "generate", *TINY, "n=1", f"out={tmp_path / 'o'}", "degradation=[defocus]",
                    "degradation.defocus.f_number=2", "degradation.defocus.focus_m=0.02")  # fmt: skip
     assert "degradation.defocus.focus_m=0.02" in line and "focal" in line
 
@@ -109,20 +101,20 @@ def test_a_model_key_is_checked_too(dataset, capsys):
 
 
 def test_a_stage_listed_twice_is_refused(tmp_path, capsys):
-    line = refused(capsys, "generate", *SMALL, "n=1", f"out={tmp_path / 'o'}", "degradation=[fog,fog]",
+    line = refused(capsys, "generate", *TINY, "n=1", f"out={tmp_path / 'o'}", "degradation=[fog,fog]",
                    "degradation.fog.severity=2")  # fmt: skip
     assert "degradation=[fog,fog]" in line and "twice" in line
 
 
 @pytest.mark.parametrize("key, allowed", [("+render.foo=1", "width, height, msaa, shadow_size"), ("+foo=3", "task, n, seed")])
 def test_an_added_key_the_schema_does_not_know_is_refused(tmp_path, capsys, key, allowed):
-    line = refused(capsys, "generate", *SMALL, "n=1", f"out={tmp_path / 'o'}", key)
+    line = refused(capsys, "generate", *TINY, "n=1", f"out={tmp_path / 'o'}", key)
     assert f"unknown key '{key[1:].split('=')[0]}'" in line and allowed in line
     assert not (tmp_path / "o").exists()
 
 
 def test_an_added_degradation_key_is_refused(tmp_path, capsys):
-    line = refused(capsys, "generate", *SMALL, "n=1", f"out={tmp_path / 'o'}", "degradation=[fog]",
+    line = refused(capsys, "generate", *TINY, "n=1", f"out={tmp_path / 'o'}", "degradation=[fog]",
                    "degradation.fog.severity=1", "+degradation.fog.bar=1")  # fmt: skip
     assert "unknown key 'degradation.fog.bar'" in line and "beta_per_m" in line
 
@@ -147,7 +139,7 @@ def _peak_rss_of_child(args: list[str], env: dict[str, str]) -> tuple[subprocess
 
 
 def test_a_huge_n_is_refused_before_anything_grows(tmp_path):
-    proc, peak = _peak_rss_of_child(["generate", *SMALL, "n=100000000000000000000", f"out={tmp_path / 'o'}"], dict(os.environ))
+    proc, peak = _peak_rss_of_child(["generate", *TINY, "n=100000000000000000000", f"out={tmp_path / 'o'}"], dict(os.environ))
     assert proc.returncode == 2, proc.stderr
     assert len(proc.stderr.splitlines()) == 1 and "n=10^20: 10^20 samples" in proc.stderr
     assert "shard.count=" in proc.stderr and "merge" in proc.stderr  # how to go bigger
@@ -157,13 +149,13 @@ def test_a_huge_n_is_refused_before_anything_grows(tmp_path):
 
 def test_a_render_size_over_the_memory_budget_is_refused(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("SYNTH_MEMORY_GB", "1")
-    line = refused(capsys, "generate", *SMALL, "n=1", "render.width=8192", "render.height=8192", f"out={tmp_path / 'o'}")
+    line = refused(capsys, "generate", *TINY, "n=1", "render.width=8192", "render.height=8192", f"out={tmp_path / 'o'}")
     assert "render.width=8192" in line and "SYNTH_MEMORY_GB" in line and "render smaller" in line
 
 
 def test_workers_over_the_memory_budget_are_refused(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("SYNTH_MEMORY_GB", "2")
-    line = refused(capsys, "generate", *SMALL, "n=8", "jobs=64", f"out={tmp_path / 'o'}")
+    line = refused(capsys, "generate", *TINY, "n=8", "jobs=64", f"out={tmp_path / 'o'}")
     assert "jobs=64" in line and "at most jobs=" in line
 
 
