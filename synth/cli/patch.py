@@ -36,7 +36,7 @@ class Config:
 
 
 def run(cfg: Config) -> None:
-    root, label, doc = run_on_model(cfg.data, cfg.model, cfg.patch, run_patch)
+    root, label, doc = run_on_model(cfg.data, cfg.model, cfg.patch, run_patch, "patch")
     ends = ", ".join(f"{k} {v['effect']:.2f}" if v["effect"] is not None else f"{k} -" for k, v in doc["endpoints"].items())
     used = [s for s in doc["stages"] if s["effect"] is not None and s["effect"] > 0.5]
     first = f"first stage past 0.5: {used[0]['name']}" if used else "no stage past 0.5"

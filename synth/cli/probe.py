@@ -29,6 +29,7 @@ from omegaconf import MISSING
 
 from synth.dataset import open_dataset
 from synth.errors import UserError
+from synth.io import folder_lock
 from synth.models.configs import HFModelConfig
 from synth.probe.run import ProbeSettings, gap_text, run_probe, verbal_text
 
@@ -53,10 +54,11 @@ def register(cs, overrides: list[str]) -> None:
     cs.store(group="model", name="hf", node=HFModelConfig)
 
 
-def run_on_model(data: str, model_cfg: Any, settings: Any, bench: Callable) -> tuple[Path, str, dict]:
-    """Open dataset ``data``, build the model, run ``bench(root, records, model, settings, log)`` and
-    close the model; returns (root, the model's label, the bench's document). synth probe and
-    synth patch run this way."""
+def run_on_model(data: str, model_cfg: Any, settings: Any, bench: Callable, results: str) -> tuple[Path, str, dict]:
+    """Open dataset ``data``, build the model, run ``bench(root, records, model, settings, log)``
+    holding the lock of its results folder ``evals/<model>/<results>`` (a second run of the same
+    bench and model is refused, naming the holder) and close the model; returns (root, the
+    model's label, the bench's document). synth probe and synth patch run this way."""
     if not data:
         raise UserError("data: required, the dataset directory (data=DIR)")
     root = Path(data)
@@ -67,13 +69,14 @@ def run_on_model(data: str, model_cfg: Any, settings: Any, bench: Callable) -> t
 
     model = build_model(model_cfg)
     try:
-        return root, model.label, bench(root, records, model, settings, log=lambda m: print(m, file=sys.stderr))
+        with folder_lock(root / "evals" / model.label / results, key="model.label"):
+            return root, model.label, bench(root, records, model, settings, log=lambda m: print(m, file=sys.stderr))
     finally:
         model.close()
 
 
 def run(cfg: Config) -> None:
-    root, label, doc = run_on_model(cfg.data, cfg.model, cfg.probe, run_probe)
+    root, label, doc = run_on_model(cfg.data, cfg.model, cfg.probe, run_probe, "probe")
     best = max(doc["stages"], key=lambda s: s["score"])
     print(f"{label}: {doc['target']} {doc['metric']} best {best['score']:.3f} at {best['name']}, "
           f"{verbal_text(doc)}, chance {doc['chance']:.3f}; binding gap {gap_text(doc)} -> {root / 'evals' / label / 'probe'}")  # fmt: skip

@@ -133,6 +133,21 @@ def test_probe_bad_input_is_one_line(tmp_path, capsys):
     assert not (root / "evals" / "m" / "probe" / "probe.json").exists()
 
 
+def test_a_second_probe_of_the_same_model_is_refused_naming_the_holder(tmp_path, capsys):
+    import os
+
+    from synth.io import folder_lock
+
+    root, _ = write_direction_dataset(tmp_path / "ds", 4)
+    model_dir = build_tiny("qwen2_vl", tmp_path / "m")
+    capsys.readouterr()
+    with folder_lock(root / "evals" / "m" / "probe"):
+        assert main(["probe", f"data={root}", f"model.path={model_dir}", "probe.folds=2"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "in use by another synth run" in err and f"pid {os.getpid()}" in err
+    assert not (root / "evals" / "m" / "probe" / "probe.json").exists()
+
+
 def test_gt_cells_average_valid_pixels_per_cell():
     from synth.probe.gt_targets import gt_cells
 
