@@ -163,7 +163,8 @@ def _read_out(
 ) -> torch.Tensor:
     """:func:`low_light` on (T, 3, H, W) frames with their generators ``gen`` (one per frame)."""
     # every tensor below is this function's own, so the chain runs in place
-    e = video.clamp_min(0).mul_(2.0**ev * full_well_e).add_(dark_current_e)
+    # contiguous: the noise draws below index the charge as one flat run (a warped input may be strided)
+    e = video.clamp_min(0).contiguous().mul_(2.0**ev * full_well_e).add_(dark_current_e)
     t, _, h, _ = video.shape
     # In a frame whose charge stays 8σ below the full well the clip between shot and read noise
     # never acts (the odds are below 1e-15), so the read noise joins the shot noise's normal

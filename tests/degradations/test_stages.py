@@ -86,6 +86,15 @@ def test_full_well_clips_and_overexposure_saturates():
     assert torch.allclose(bright, torch.full_like(bright, 2.0))  # full well, times the 2^1 gain
 
 
+def test_low_light_takes_a_strided_input_as_its_contiguous_copy():
+    """A warp before the sensor (lens) can hand it a strided tensor; the noise is the same."""
+    video = torch.rand(3, 3, 16, 24).transpose(2, 3).contiguous().transpose(2, 3)  # strided, same values
+    assert not video.is_contiguous()
+    kwargs = dict(ev=-4, read_noise_e=8.0, row_noise_e=2.0, dark_current_e=8.0)
+    strided = D.low_light(video, generator=torch.Generator().manual_seed(5), **kwargs)
+    assert torch.equal(strided, D.low_light(video.contiguous(), generator=torch.Generator().manual_seed(5), **kwargs))
+
+
 def test_row_noise_is_shared_along_rows():
     flat = torch.full((4, 3, 64, 64), 0.5)
     out = D.low_light(flat, ev=0.0, full_well_e=20000.0, row_noise_e=200.0, generator=torch.Generator().manual_seed(2))
