@@ -379,7 +379,7 @@ import av  # PyAV (pip install av); datasets.Video() decodes with torchcodec ins
 import datasets
 import numpy as np
 
-splits = datasets.load_dataset("<this folder>")  # DatasetDict: {", ".join(splits)}
+splits = datasets.load_dataset("<this folder>", download_mode="force_redownload")  # re-read, not cached; DatasetDict: {", ".join(splits)}
 rows = splits["{splits[0]}"].cast_column("video", datasets.Video(decode=False))
 row = rows[0]
 with av.open(io.BytesIO(row["video"]["bytes"])) as clip:
@@ -409,13 +409,14 @@ def export_hf(root: Path, records: list[dict], out: Path, style: str = "mixed", 
               video_token: str = "image", fractions: Mapping[str, float] = DEFAULT_FRACTIONS, split_seed: int = 0,
               overwrite: bool = False) -> Path:  # fmt: skip
     """Write a folder ``datasets.load_dataset(out)`` loads as a ``DatasetDict`` (one split per
-    non-zero fraction, possibly empty for a tiny dataset); returns ``out/README.md``."""
+    non-zero fraction that holds clips: ``datasets`` cannot read an empty Parquet split, so a tiny
+    dataset's empty split is left out and the card lists the splits written); returns ``out/README.md``."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     items = training_items(records, style, seed, video_token, fractions, split_seed)
     names = label_names(records)
-    splits = split_names(fractions)
+    splits = [s for s in split_names(fractions) if any(item["split"] == s for item in items)]
     features = hf_features(names)
 
     def fill(tmp: Path) -> None:
