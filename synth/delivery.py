@@ -258,7 +258,9 @@ def progress_bar(total: int, desc: str, unit: str):
     """A tqdm bar on stderr when it is a terminal; disabled (silent) otherwise."""
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit=unit, disable=not sys.stderr.isatty(), leave=False)
+    # mininterval=0: a frame or clip is slow enough to redraw on every step, and a run shorter than
+    # tqdm's default 0.1 s would otherwise never show its count
+    return tqdm(total=total, desc=desc, unit=unit, disable=not sys.stderr.isatty(), leave=False, mininterval=0)
 
 
 def degrade_file(src: Path, out: Path, pipe: degradations.Pipeline, settings: EncodeSettings, seed: int,
