@@ -9,7 +9,7 @@ Run from the repository root (the venv must exist; ``-o setup`` keeps make from 
 The section between the ``<!-- begin demo -->`` and ``<!-- end demo -->`` markers gets the
 demo recipe exactly as make expands it (``.venv/bin/synth`` shown as ``synth``), the measured
 time and machine, the findings section of the report ``make demo`` wrote (quoted as it is),
-its accuracy table, and its plots (copied to ``docs/img/demo/``). ``tests/test_docs.py``
+its accuracy table, and its plots (copied to ``docs/img/demo/``). ``tests/package/test_docs.py``
 checks that the quoted commands still are the Makefile's.
 """
 
@@ -95,7 +95,7 @@ def section(timing: dict, demo: Path = DEMO) -> str:
         "",
         "The demo recipe, as make runs it (after setting up `.venv`):",
         "",
-        "<!-- docs-test: skip quoted from the Makefile: `make demo` runs it; tests/test_docs.py checks the quote -->",
+        "<!-- docs-test: skip quoted from the Makefile: `make demo` runs it; tests/package/test_docs.py checks the quote -->",
         "```",
         *demo_commands(),
         "```",

@@ -68,7 +68,7 @@ tells, per change kind:
   apart from the answer: ``yes`` present -> absent or absent -> present, ``no`` present ->
   present or absent -> absent. With every other draw equal, each frame of a ``yes`` clip is,
   pixel for pixel, the same frame of a ``no`` clip: the one starting in the same state before
-  the change frame, the one starting in the other state from it (tests/test_world.py checks
+  the change frame, the one starting in the other state from it (tests/world/test_world.py checks
   this on rendered clips). So every single frame, first and last included, has the same
   distribution under both answers: the target is visible in it with the same odds.
 

@@ -5,7 +5,7 @@
 * CIEDE2000 colour difference: G. Sharma, W. Wu, E. N. Dalal (2005), "The CIEDE2000
   color-difference formula: implementation notes, supplementary test data, and mathematical
   observations", Color Research & Application 30(1):21-30 (equations (1)-(22), k_L = k_C =
-  k_H = 1), checked against that paper's test pairs in tests/test_world.py.
+  k_H = 1), checked against that paper's test pairs in tests/world/test_world.py.
 """
 
 from __future__ import annotations

@@ -79,7 +79,7 @@ def test_midpoint_is_independent_of_the_answer(tmp_path):
         mids.setdefault(r["answer"], []).append([r["params"]["motion.mid_x"], r["params"]["motion.mid_y"]])
     # The middle frame shows the midpoint: its distribution must not tell the direction. The
     # midpoint is anywhere in the view: each answer's mean (4 samples) stays within 3 standard
-    # errors of the centre (tests/test_audit.py probes the frames themselves).
+    # errors of the centre (tests/eval/test_audit.py probes the frames themselves).
     means = np.array([np.mean(v, axis=0) for v in mids.values()])
     spread = np.std(np.concatenate(list(mids.values())), axis=0)
     assert (np.abs(means) < 3 * spread / np.sqrt(min(len(v) for v in mids.values()))).all()

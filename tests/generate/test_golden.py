@@ -2,7 +2,7 @@
 inside generate, the world and ego-motion families, degrade, eval, the exports) must keep the exact
 bytes recorded in tests/golden/hashes.json. Clips depend on the GL renderer, so the test runs where
 the renderer string equals the recorded one (Mesa llvmpipe on CI's kind of machine) and is skipped
-elsewhere. Refresh after an intended change: SYNTH_UPDATE_GOLDEN=1 pytest tests/test_golden.py.
+elsewhere. Refresh after an intended change: SYNTH_UPDATE_GOLDEN=1 pytest tests/generate/test_golden.py.
 """
 
 from __future__ import annotations
