@@ -222,7 +222,7 @@ def output_folder(out: Path, kind: str, overwrite: bool, key: str = "out") -> It
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-# --- Safe paths (helper 19b): what a dataset's manifest, card or shard may name; every read of a
+# --- Safe paths: what a dataset's manifest, card or shard may name; every read of a
 # --- dataset goes through these before anything is opened (docs/dataset.md, "Paths").
 
 # A sample id, and the file name of a clip: a letter or digit, then letters, digits and ``._=+-``
