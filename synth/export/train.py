@@ -306,6 +306,10 @@ def _card(items: list[dict], splits: list[str], names: list[str], records: list[
           fractions: Mapping[str, float], split_seed: int) -> str:  # fmt: skip
     licence, licence_text = _licence(records)
     configs = "\n".join(f"  - split: {s}\n    path: data/{s}-00000-of-00001.parquet" for s in splits)
+    # The config is named for the export's content: `datasets` caches a local folder under its
+    # folder name and config, so a re-export into a folder of the same name would otherwise be
+    # served from the cache of the old one.
+    content = hashlib.sha256(json.dumps([items, names, [r["sha256"] for r in records]], sort_keys=True, default=str).encode())
     counts = {s: sum(1 for i in items if i["split"] == s) for s in splits}
     groups = {s: len({i["group"] for i in items if i["split"] == s}) for s in splits}
     split_rows = "\n".join(f"| {s} | {fractions.get(s, 0.0):g} | {groups[s]} | {counts[s]} |" for s in splits)
@@ -321,7 +325,8 @@ tags:
 - synthetic
 - synth
 configs:
-- config_name: default
+- config_name: synth-{content.hexdigest()[:16]}
+  default: true
   data_files:
 {configs}
 ---
@@ -379,7 +384,7 @@ import av  # PyAV (pip install av); datasets.Video() decodes with torchcodec ins
 import datasets
 import numpy as np
 
-splits = datasets.load_dataset("<this folder>", download_mode="force_redownload")  # re-read, not cached; DatasetDict: {", ".join(splits)}
+splits = datasets.load_dataset("<this folder>")  # DatasetDict: {", ".join(splits)}
 rows = splits["{splits[0]}"].cast_column("video", datasets.Video(decode=False))
 row = rows[0]
 with av.open(io.BytesIO(row["video"]["bytes"])) as clip:
