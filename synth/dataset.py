@@ -34,8 +34,8 @@ from typing import Any, Iterable
 import numpy as np
 
 from synth.errors import UserError
-from synth.io import (escapes, first_foreign, folder_lock, has_output, sibling_folder, swap_in, unsafe_name,
-                      unsafe_relative, write_atomic)
+from synth.io import (escapes, first_foreign, folder_lock, has_output, json_safe, sibling_folder, swap_in,
+                      unsafe_name, unsafe_relative, write_atomic)
 from synth.video import EncodeSettings, count_frames, probe, read_frames, sha256_file, write_clip
 
 FORMAT_VERSION = 2  # 2: ground truth as gt/<id>/<array>.npy written frame by frame (1: gt/<id>.npz)
@@ -451,7 +451,7 @@ class DatasetWriter:
             os.replace(staged.gt_tmp, gt_final)
         record = {**record, "video": staged.clip_name, "sha256": sha256_file(final)}
         try:
-            _append_line(self.root / MANIFEST, json.dumps(record, separators=(",", ":")) + "\n")
+            _append_line(self.root / MANIFEST, json.dumps(json_safe(record), separators=(",", ":"), allow_nan=False) + "\n")
         except OSError:  # e.g. the disk filled: keep only files the manifest lists
             final.unlink(missing_ok=True)
             if gt_final is not None:
@@ -470,7 +470,7 @@ class DatasetWriter:
         for tmp in self.root.glob("*/.tmp-*"):
             _remove(tmp)
         card = build_card(self.records, self.config, card_extra or {})
-        write_atomic(self.root / CARD, json.dumps(card, indent=2, sort_keys=True) + "\n")
+        write_atomic(self.root / CARD, json.dumps(json_safe(card), indent=2, sort_keys=True, allow_nan=False) + "\n")
         write_preview(self.root, self.records[:4])
         if self.root != self.out:
             swap_in(self.root, self.out)

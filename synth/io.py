@@ -16,6 +16,7 @@ The output policy (README, "Bad input"):
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -23,13 +24,27 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from synth.errors import UserError
 
 LOCK, HOLDER = ".synth.lock", ".synth.lock.json"  # the lock file and who holds it, inside the output
 OUTPUT_CARD = ".synth-output.yaml"  # the card of an output folder that is not a dataset
 RESULTS = "evals"  # a dataset's results area (eval, probe, world, audit, reports)
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` (nested dicts, lists, tuples) with every non-finite float written as the string
+    Python prints for it (``"inf"``, ``"-inf"``, ``"nan"``), so ``json.dumps`` gives strict JSON:
+    a bare ``Infinity`` (e.g. ``degradation.defocus.focus_m=inf``) is not JSON, and jq, JavaScript
+    and Arrow's JSON reader refuse the whole file. Labels stay as before (``f"{inf:g}"`` is ``inf``)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:

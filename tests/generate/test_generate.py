@@ -224,3 +224,21 @@ def test_parallel_jobs_and_merged_shards_equal_the_serial_run(tmp_path):
     assert (merged / "manifest.jsonl").read_bytes() == (serial / "manifest.jsonl").read_bytes()
     assert synth("verify", f"data={merged}").returncode == 0
     assert json.loads((merged / "dataset.json").read_text())["fingerprint"] == read_card(serial)["fingerprint"]
+
+
+def test_manifest_and_card_are_strict_json_with_an_infinite_parameter(tmp_path):
+    """``focus_m=inf`` (a lens focused at infinity) is recorded as "inf": a bare ``Infinity`` is not
+    JSON, and strict readers (jq, JavaScript, Arrow) would refuse the whole manifest."""
+    out = tmp_path / "ds"
+    synth("generate", *SMALL, "n=1", "degradation=[defocus]", "degradation.defocus.severity=2",
+          "degradation.defocus.focus_m=inf", f"out={out}")  # fmt: skip
+
+    def refuse(constant):
+        raise ValueError(f"not JSON: {constant}")
+
+    lines = (out / "manifest.jsonl").read_text().splitlines()
+    records = [json.loads(line, parse_constant=refuse) for line in lines]
+    card = json.loads((out / "dataset.json").read_text(), parse_constant=refuse)
+    assert records[0]["degradations"][0]["params"]["focus_m"] == "inf"
+    assert '"inf"' in json.dumps(card)
+    assert synth("verify", f"data={out}").returncode == 0
