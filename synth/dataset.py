@@ -450,8 +450,9 @@ class DatasetWriter:
                 _remove(gt_final)
             os.replace(staged.gt_tmp, gt_final)
         record = {**record, "video": staged.clip_name, "sha256": sha256_file(final)}
+        line = json.dumps(json_safe(record), separators=(",", ":"), allow_nan=False) + "\n"
         try:
-            _append_line(self.root / MANIFEST, json.dumps(json_safe(record), separators=(",", ":"), allow_nan=False) + "\n")
+            _append_line(self.root / MANIFEST, line)
         except OSError:  # e.g. the disk filled: keep only files the manifest lists
             final.unlink(missing_ok=True)
             if gt_final is not None:
