@@ -30,13 +30,26 @@ def _discover() -> dict[str, Task]:
     return dict(sorted(found.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0])))
 
 
-TASKS: dict[str, Task] = _discover()
+_TASKS: dict[str, Task] | None = None
+
+
+def __getattr__(name: str):  # PEP 562: a module attribute computed on first access
+    """``TASKS`` (name -> task, in ``FAMILY_ORDER``) is discovered on first use: importing a light
+    module of this package (``synth.scenes.params``, which every command's config checks use)
+    then does not import every family and scipy with it (0.42 s a command)."""
+    global _TASKS
+    if name == "TASKS":
+        if _TASKS is None:
+            _TASKS = _discover()
+        return _TASKS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def get(name: str) -> Task:
-    if name not in TASKS:
+    tasks = __getattr__("TASKS")
+    if name not in tasks:
         raise KeyError(name)
-    return TASKS[name]
+    return tasks[name]
 
 
 def oracle_for(task: str) -> Callable[[np.ndarray, str, list[str]], int]:
