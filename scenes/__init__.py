@@ -33,20 +33,24 @@ def _discover() -> dict[str, Task]:
 _TASKS: dict[str, Task] | None = None
 
 
-def __getattr__(name: str):  # PEP 562: a module attribute computed on first access
-    """``TASKS`` (name -> task, in ``FAMILY_ORDER``) is discovered on first use: importing a light
-    module of this package (``synth.scenes.params``, which every command's config checks use)
-    then does not import every family and scipy with it (0.42 s a command)."""
+def _tasks() -> dict[str, Task]:
+    """Name -> task in ``FAMILY_ORDER``, discovered on first use: importing a light module of this
+    package (``synth.scenes.params``, which every command's config checks use) then does not
+    import every family and scipy with it (0.42 s a command)."""
     global _TASKS
+    if _TASKS is None:
+        _TASKS = _discover()
+    return _TASKS
+
+
+def __getattr__(name: str):  # PEP 562: ``TASKS`` is computed on first access
     if name == "TASKS":
-        if _TASKS is None:
-            _TASKS = _discover()
-        return _TASKS
+        return _tasks()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def get(name: str) -> Task:
-    tasks = __getattr__("TASKS")
+    tasks = _tasks()
     if name not in tasks:
         raise KeyError(name)
     return tasks[name]

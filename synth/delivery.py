@@ -63,10 +63,15 @@ def memory_budget() -> int:
     return total // 2
 
 
+def count_text(k: int) -> str:
+    """An integer for a message; one of more than 15 digits as its power of ten (``10^20``)."""
+    return str(k) if abs(k) < 10**15 else f"{'-' if k < 0 else ''}10^{len(str(abs(k))) - 1}"
+
+
 def gigabytes(n: int) -> str:
     """``n`` bytes for a message: ``1.5 GB`` (GiB, 2 significant digits; any size of int)."""
     gib = n >> 30
-    return f"{n / (1 << 30):.2g} GB" if gib < 10**15 else f"10^{len(str(gib)) - 1} GB"
+    return f"{n / (1 << 30):.2g} GB" if gib < 10**15 else f"{count_text(gib)} GB"
 
 
 def check_frame_budget(width: int, height: int, key: str) -> None:

@@ -350,7 +350,7 @@ def validate(cfg: Any) -> None:
 def _check_budget(cfg: Any, frames: int, degraded: bool) -> None:
     """Refuse, before anything is allocated, a run whose frames, workers or manifest records would
     not fit :func:`synth.delivery.memory_budget`; each error says how to go bigger."""
-    budget, gb = delivery.memory_budget(), delivery.gigabytes
+    budget, gb, count = delivery.memory_budget(), delivery.gigabytes, delivery.count_text
     per_pixel = cfg.render.msaa * 8 + RENDER_BYTES_PER_PIXEL + (GT_BYTES_PER_PIXEL if cfg.gt or degraded else 0)
     per_pixel += delivery.CAMERA_BYTES_PER_PIXEL if degraded else 0
     frame = cfg.render.width * cfg.render.height * per_pixel
@@ -361,21 +361,16 @@ def _check_budget(cfg: Any, frames: int, degraded: bool) -> None:
                         f"{delivery.BUDGET_ENV} on a machine with more memory")  # fmt: skip
     worker = WORKER_BYTES + frame * max(1, min(CHUNK_FRAMES, CHUNK_BYTES // frame))
     if cfg.jobs * worker > budget:
-        raise UserError(f"jobs={_count(cfg.jobs)}: workers of ~{gb(worker)} each need ~{gb(cfg.jobs * worker)}, over the "
+        raise UserError(f"jobs={count(cfg.jobs)}: workers of ~{gb(worker)} each need ~{gb(cfg.jobs * worker)}, over the "
                         f"memory budget of {gb(budget)}; use at most jobs={max(1, budget // worker)}, or more "
                         f"machines (shard.count=K shard.index=0..K-1, then synth merge)")  # fmt: skip
     samples = -(-(cfg.n - cfg.shard.index) // cfg.shard.count) * max(1, len(cfg.sweep.values))  # this shard's
     held = samples * (RECORD_BYTES + RECORD_BYTES_PER_FRAME * frames)
     if held > budget:
         shards = cfg.shard.count * -(-held // budget)
-        raise UserError(f"n={_count(cfg.n)}: {_count(samples)} samples of {frames} frames hold ~{gb(held)} of manifest records, over "
-                        f"the memory budget of {gb(budget)}; make it in shards (shard.count={_count(shards)} "
-                        f"shard.index=0..{_count(shards - 1)}, then synth merge) or shorter clips")  # fmt: skip
-
-
-def _count(k: int) -> str:
-    """An integer for a message; one of more than 15 digits as its power of ten (10^20)."""
-    return str(k) if abs(k) < 10**15 else f"{'-' if k < 0 else ''}10^{len(str(abs(k))) - 1}"
+        raise UserError(f"n={count(cfg.n)}: {count(samples)} samples of {frames} frames hold ~{gb(held)} of manifest records, over "
+                        f"the memory budget of {gb(budget)}; make it in shards (shard.count={count(shards)} "
+                        f"shard.index=0..{count(shards - 1)}, then synth merge) or shorter clips")  # fmt: skip
 
 
 def jobs_of(cfg: Any) -> list[Job]:

@@ -262,14 +262,17 @@ def _robustness_section(models: dict[str, list[Outcome]], title: str, suffix: st
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     changes = {model: {ch.condition: ch for ch in paired_changes(model, items)} for model, items in sorted(models.items())}
+    # each model's outcomes by condition ("clean" or the degradations' key), grouped once for every plot
+    conditions = {model: _group(items, lambda o: condition_key(o.record) if o.record.get("degradations") else "clean")
+                  for model, items in models.items()}  # fmt: skip
     plots = []
     for degradation in degradations:
         keys = ordered(condition_key(o.record) for o in every if (d := single_degradation(o.record)) and d["name"] == degradation)
         axis = ["clean", *keys]
         fig, (ax, ax_abstain) = plt.subplots(2, 1, figsize=(6.5, 4.8), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
         drawn = []
-        for m, (model, items) in enumerate(sorted(models.items())):
-            by_condition = _group(items, lambda o: condition_key(o.record) if o.record.get("degradations") else "clean")
+        for m, model in enumerate(sorted(models)):
+            by_condition = conditions[model]
             clean_summary = summarize(by_condition.get("clean", []))
             for key in keys:
                 if key not in by_condition:
@@ -292,8 +295,7 @@ def _robustness_section(models: dict[str, list[Outcome]], title: str, suffix: st
             sums = [summarize(group) for _, group in present]
             _curve(ax, xs, sums, model, styles[model])
             ax_abstain.plot(xs, [s["invalid_rate"] for s in sums], **line_style(styles[model]))
-        not_run = [model for model, items in models.items()
-                   if any(c not in _group(items, lambda o: condition_key(o.record) if o.record.get("degradations") else "clean") for c in axis)]  # fmt: skip
+        not_run = [model for model in models if any(c not in conditions[model] for c in axis)]
         if not_run:
             ax.plot([], [], " ", label="missing point: not run")
         chance_line(ax, summarize(drawn)["chance"])
