@@ -4,31 +4,31 @@ of just those frames for model classes that only take a video file."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from synth.degradations.codec import FFMPEG
-from synth.errors import MediaError
 from synth.models.frames import sample_indices
-from synth.video import read_frames
+from synth.video import EncodeSettings, read_frames, write_clip
 
 # The frames clip's rate: qwen-vl-utils (lmms-eval's Qwen-VL classes) resamples a video file to
 # 2 fps before anything else, so a clip at 2 fps keeps every frame.
 FRAMES_CLIP_FPS = 2.0
 
 
+class _LosslessRGB(EncodeSettings):
+    """Lossless RGB H.264 (libx264rgb, qp 0) for an MP4: any FFmpeg-based reader (decord, PyAV,
+    torchcodec) decodes the same bytes that went in, and readers that refuse FFV1 take it."""
+
+    def ffmpeg_args(self) -> list[str]:
+        return ["-c:v", "libx264rgb", "-qp", "0", "-pix_fmt", "rgb24"]
+
+
 def write_lossless_clip(frames: np.ndarray, path: Path, fps: float = FRAMES_CLIP_FPS) -> None:
-    """Encode ``frames`` (T, H, W, 3) uint8 sRGB as lossless RGB H.264 (libx264rgb, qp 0) in an
-    MP4 at ``fps``: any FFmpeg-based reader (decord, PyAV, torchcodec) gets the same bytes back."""
-    t, h, w, _ = frames.shape
-    cmd = [FFMPEG, "-v", "error", "-nostdin", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}",
-           "-r", f"{fps:g}", "-i", "-", "-c:v", "libx264rgb", "-qp", "0", "-pix_fmt", "rgb24", str(path)]  # fmt: skip
-    proc = subprocess.run(cmd, input=np.ascontiguousarray(frames, dtype=np.uint8).tobytes(), capture_output=True)
-    if proc.returncode != 0:
-        raise MediaError(f"{path}: cannot write ({proc.stderr.decode(errors='replace').strip()[-300:]})")
+    """Encode ``frames`` (T, H, W, 3) uint8 sRGB as lossless RGB H.264 in an MP4 at ``fps``
+    (:func:`synth.video.write_clip`: its error handling and byte-deterministic flags)."""
+    write_clip(frames, path, fps, _LosslessRGB())
 
 
 def save_eval_frames(clip: Path, num_frames: int, count: int, folder: Path,
