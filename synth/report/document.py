@@ -37,8 +37,7 @@ from synth.report.patch import patch_section
 from synth.report.plots import chance_line, line_style, model_styles, nudge, pyplot, save
 from synth.report.probe import probe_docs, probe_section
 from synth.report.time_controls import time_control_findings, time_controls_section
-from synth.report.world import world_evaluations, world_section
-from synth.report.world_memory import memory_section
+from synth.report.world import memory_section, world_evaluations, world_section
 from synth.probe.run import gap_text
 from synth.scoring.metrics import Outcome, is_number, outcomes, summarize
 
@@ -369,15 +368,15 @@ def _gallery_items(evaluations: list[Evaluation], modes: list[Mode], show_frames
     return items, pairs
 
 
-def _findings_section(evaluations, modes, show_frames, names, world_roots) -> list[str]:
+def _findings_section(evaluations, modes, show_frames, names, worlds, world_roots) -> list[str]:
     lines = ["## Findings", ""]
     for mode in modes:
         lines += mode_findings(_by_model(evaluations, mode), names, _mode_text(mode, show_frames))
     roots = [ev.root for ev in evaluations]
-    worlds = [(label if len(world_roots) < 2 else f"{label} ({Path(root).name})", summary)
-              for root in world_roots for label, summary, _ in world_evaluations(Path(root))]  # fmt: skip
+    named = [(label if len(world_roots) < 2 else f"{label} ({Path(root).name})", summary)
+             for root, label, summary, _ in worlds]  # fmt: skip
     lines += [f"- {line}" for line in time_control_findings(evaluations)]
-    lines += bench_findings(audit_results(roots), audit_verdict, probe_docs(evaluations), gap_text, worlds)
+    lines += bench_findings(audit_results(roots), audit_verdict, probe_docs(evaluations), gap_text, named)
     return lines + [""]
 
 
@@ -388,13 +387,13 @@ def write_report(evaluations: list[Evaluation], out_dir: Path, title: str, world
     out_dir.mkdir(parents=True, exist_ok=True)
     modes = modes_of(evaluations)
     show_frames = len({m.frames for m in modes}) > 1
-    world_labels = [label for root in world_roots for label, _, _ in world_evaluations(Path(root))]
-    styles = model_styles([ev.model for ev in evaluations] + world_labels)
+    worlds = [(root, *found) for root in world_roots for found in world_evaluations(Path(root))]  # read once
+    styles = model_styles([ev.model for ev in evaluations] + [label for _, label, _, _ in worlds])
     records = [r for ev in evaluations for r in ev.records]
     names = condition_names(records)
     datasets = sorted({f"`{ev.root}`" for ev in evaluations} | {f"`{root}`" for root in world_roots})
     lines = [f"# {title}", "", "Datasets: " + ", ".join(datasets), ""]
-    lines += _findings_section(evaluations, modes, show_frames, names, world_roots)
+    lines += _findings_section(evaluations, modes, show_frames, names, worlds, world_roots)
     if evaluations:
         lines += ["Accuracy with Wilson (1927) 95 % score intervals; chance = expected accuracy of uniform guessing.", ""]
     if len(modes) > 1:
@@ -409,8 +408,8 @@ def write_report(evaluations: list[Evaluation], out_dir: Path, title: str, world
         lines += _sweep_section(models, text, suffix, names, styles, out_dir, plt)
         lines += _robustness_section(models, text, suffix, names, styles, out_dir, plt)
     lines += time_controls_section(evaluations)
-    lines += world_section(list(world_roots), out_dir, plt, styles)
-    lines += memory_section(list(world_roots))
+    lines += world_section(worlds, out_dir, plt, styles)
+    lines += memory_section(worlds)
     lines += probe_section(evaluations, out_dir)
     lines += patch_section(evaluations, out_dir)
     lines += audit_section([ev.root for ev in evaluations])

@@ -73,12 +73,12 @@ def curve(clips: list[list[dict]], key: str, seed: int = 0) -> tuple[np.ndarray,
     return aways, mean, lo, hi
 
 
-def world_section(roots: list[Path], out_dir: Path, plt, styles: dict[str, dict]) -> list[str]:
-    """Markdown lines (and ``world_consistency.png`` in ``out_dir``) for every world-model
-    evaluation under ``roots``; nothing when there is none. ``styles``: each model's colour,
-    marker and line style (:func:`synth.report.plots.model_styles`); curves are nudged apart
-    along time away so equal ones (a frozen model under the oracle) stay visible."""
-    evaluations = [(root, *found) for root in roots for found in world_evaluations(Path(root))]
+def world_section(evaluations: list[tuple], out_dir: Path, plt, styles: dict[str, dict]) -> list[str]:
+    """Markdown lines (and ``world_consistency.png`` in ``out_dir``) for ``evaluations``, the
+    ``(root, label, world.json, revisits per clip)`` of every world-model evaluation
+    (:func:`world_evaluations` of each dataset); nothing when there is none. ``styles``: each
+    model's colour, marker and line style (:func:`synth.report.plots.model_styles`); curves are
+    nudged apart along time away so equal ones (a frozen model under the oracle) stay visible."""
     if not evaluations:
         return []
     many = len({root for root, *_ in evaluations}) > 1
@@ -106,4 +106,31 @@ def world_section(roots: list[Path], out_dir: Path, plt, styles: dict[str, dict]
     fig.savefig(out_dir / "world_consistency.png", dpi=110)
     plt.close(fig)
     lines += ["![consistency and fidelity against time away, 95 % clip-bootstrap bands](world_consistency.png)", ""]
+    return lines
+
+
+def memory_section(evaluations: list[tuple]) -> list[str]:
+    """Markdown lines for the world models of ``evaluations`` (as for :func:`world_section`) whose
+    world.json carries ``frames_held``: per dataset, the active window and store beside
+    self-consistency by time away (a sliding window, pose retrieval and full memory side by side);
+    nothing when none does."""
+    lines = []
+    for root in dict.fromkeys(root for root, *_ in evaluations):
+        found = [(label, doc) for r, label, doc, _ in evaluations if r == root and doc.get("frames_held")]
+        if not found:
+            continue
+        bins = sorted({b for _, doc in found for b in doc["by_time_away"]}, key=lambda b: int(b.split("-")[0]))
+        lines += [f"### `{Path(root).name}`", "",
+                  "| model | window (frames) | store (frames) | " + " | ".join(f"away {b}" for b in bins) + " |",
+                  "|---" * (3 + len(bins)) + "|"]  # fmt: skip
+        for label, doc in found:
+            held = doc["frames_held"]
+            cells = [_cell(doc["by_time_away"].get(b, {}).get("self_consistency_ssim")) for b in bins]
+            lines.append(f"| {label} | {held['window']:g} | {held['store']:g} | " + " | ".join(cells) + " |")
+        lines.append("")
+    if lines:
+        lines = ["## World models: memory held against consistency", "",
+                 "Self-consistency SSIM per time away (frames) beside the frames each model held, means over clips "
+                 "(`window`: the active context, `store`: frames kept outside it and retrieved by pose; "
+                 "docs/world-models.md).", ""] + lines  # fmt: skip
     return lines

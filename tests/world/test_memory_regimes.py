@@ -42,9 +42,9 @@ def test_window_retrieval_and_full_memory(world_set):
     assert held["window"] == WINDOW and 0 < held["store"]
     assert held["window"] + held["store_max"] < full["frames_held"]["window"]  # less held than full memory
 
-    from synth.report.world_memory import memory_section
+    from synth.report.world import memory_section, world_evaluations
 
-    text = "\n".join(memory_section([root]))
+    text = "\n".join(memory_section([(root, *found) for found in world_evaluations(root)]))
     assert "## World models: memory held against consistency" in text
     row = next(line for line in text.splitlines() if line.startswith(f"| pose_retrieval_w{WINDOW}_k2 |"))
     assert row.startswith(f"| pose_retrieval_w{WINDOW}_k2 | {WINDOW} | {held['store']:g} | 1.000")
