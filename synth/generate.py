@@ -17,9 +17,12 @@ import re
 import signal
 import sys
 import time
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import numpy as np
 
@@ -397,11 +400,11 @@ def _exit_worker(signum: int, frame: Any) -> None:
 
 def _init_worker(cfg: Any) -> None:
     global _WORKER
-    # The parent answers Ctrl-C (it ends the pool); SIGTERM (the pool's end) and SIGHUP end a
-    # worker quietly through SystemExit, so its encoder is stopped and its partial files removed.
+    # The parent answers Ctrl-C (it ends the pool); SIGTERM and SIGHUP (sent by _on_workers when
+    # a run stops early) end a worker: see _work (a forked worker starts with the parent's handlers).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, _exit_worker)
+        signal.signal(sig, signal.SIG_DFL)
     # One process per core: llvmpipe's and torch's own thread pools would only fight over the
     # same cores (set before the GL context exists; a GPU driver ignores it).
     os.environ["LP_NUM_THREADS"] = "1"
@@ -413,8 +416,51 @@ def _init_worker(cfg: Any) -> None:
 
 
 def _work(args: tuple[Path, Job]) -> tuple[dict, StagedSample, str]:
+    """Make one sample. While it runs, SIGTERM and SIGHUP end the worker through SystemExit, so
+    its encoder is stopped and its partial files removed; between samples they keep their
+    default action, killing it at once. (A Python handler runs only in the main thread: an idle
+    worker's main thread waits in the pool's queue, which the signal does not wake when the
+    kernel hands it to one of llvmpipe's threads; the worker would never exit.)"""
     root, job = args
-    return (*_WORKER.make(job, root), _WORKER.renderer.gl_renderer)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _exit_worker)
+    try:
+        return (*_WORKER.make(job, root), _WORKER.renderer.gl_renderer)
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_DFL)
+
+
+def _on_workers(cfg: Any, tasks: list) -> Iterator[tuple[dict, StagedSample, str]]:
+    """:func:`_work` over ``tasks`` on ``cfg.jobs`` worker processes, results in order, at most two
+    tasks a worker submitted ahead. At the end the workers leave on the pool's own message, no
+    signal. If the caller stops early (an error, Ctrl-C) the workers still at work are ended at
+    once (SIGTERM: see :func:`_work`); a worker that dies (the out-of-memory killer) ends the run
+    with a :class:`UserError` instead of waiting forever for its sample."""
+    ctx = multiprocessing.get_context(_start_method())
+    others = set(multiprocessing.active_children())  # a caller's own processes are left alone
+    with ProcessPoolExecutor(cfg.jobs, mp_context=ctx, initializer=_init_worker, initargs=(cfg,)) as pool:
+        ahead: deque = deque()
+        finished = False
+        try:
+            for task in tasks:
+                ahead.append(pool.submit(_work, task))
+                if len(ahead) > 2 * cfg.jobs:
+                    yield ahead.popleft().result()
+            while ahead:
+                yield ahead.popleft().result()
+            finished = True
+        except BrokenProcessPool:
+            raise UserError(
+                f"jobs={cfg.jobs}: a worker process ended abruptly (killed, e.g. by the out-of-memory killer); "
+                "finished samples are kept: rerun the same command to complete it, with fewer jobs if memory ran out"
+            ) from None
+        finally:
+            if not finished:
+                for future in ahead:
+                    future.cancel()
+                for worker in set(multiprocessing.active_children()) - others:
+                    worker.terminate()
 
 
 def _start_method() -> str:
@@ -493,11 +539,9 @@ def _fill(cfg: Any, writer: DatasetWriter) -> None:
                 pending[2].abort()
         maker.renderer.release()
     else:
-        ctx = multiprocessing.get_context(_start_method())
-        with ctx.Pool(cfg.jobs, initializer=_init_worker, initargs=(cfg,)) as pool:
-            for record, staged, renderer_name in pool.imap(_work, [(writer.root, j) for j in todo]):
-                writer.commit(record, staged)
-                progress.step()
+        for record, staged, renderer_name in _on_workers(cfg, [(writer.root, j) for j in todo]):
+            writer.commit(record, staged)
+            progress.step()
     if renderer_name is None:
         from synth.renderer import Renderer
 
