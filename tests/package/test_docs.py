@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -90,6 +91,11 @@ def workdir(tmp: Path) -> Path:
     return tmp
 
 
+def _tail(*outputs: str) -> str:
+    text = "".join(outputs)
+    return "\n".join(text.strip().splitlines()[-6:])
+
+
 def run_doc(doc: Path, tmp: Path, env: dict) -> tuple[list[str], list[str], float]:
     """Run ``doc``'s blocks in order; (failures, skipped, seconds)."""
     cwd = workdir(tmp)
@@ -99,15 +105,17 @@ def run_doc(doc: Path, tmp: Path, env: dict) -> tuple[list[str], list[str], floa
         if block.skip:
             skipped.append(f"{where}: {block.skip}")
             continue
+        proc = subprocess.Popen(["bash", "-e", "-o", "pipefail", "-c", block.text], cwd=cwd, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)  # fmt: skip
         try:
-            proc = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", block.text], cwd=cwd, env=env,
-                                  capture_output=True, text=True, timeout=BLOCK_TIMEOUT_S)  # fmt: skip
-        except subprocess.TimeoutExpired:
-            failures.append(f"{where}: timed out after {BLOCK_TIMEOUT_S} s")
+            out, err = proc.communicate(timeout=BLOCK_TIMEOUT_S)
+        except subprocess.TimeoutExpired:  # end the whole group (a hung synth and its workers)
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, err = proc.communicate()  # the output so far says which command hung
+            failures.append(f"{where}: timed out after {BLOCK_TIMEOUT_S} s\n--- output ---\n{_tail(out, err)}")
             break
         if proc.returncode != 0:
-            tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-6:])
-            failures.append(f"{where}: exit {proc.returncode}\n{block.text}\n--- output ---\n{tail}")
+            failures.append(f"{where}: exit {proc.returncode}\n{block.text}\n--- output ---\n{_tail(out, err)}")
             break  # later blocks of this document build on this one
     return failures, skipped, time.monotonic() - start
 
