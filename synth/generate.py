@@ -51,11 +51,14 @@ MAX_RENDER_SIDE, RENDER_BYTES_PER_PIXEL, GT_BYTES_PER_PIXEL = 8192, 15, 28
 WORKER_BYTES, RECORD_BYTES, RECORD_BYTES_PER_FRAME = 512 << 20, 8 << 10, 1 << 10
 
 
+MSAA_SAMPLES = (1, 2, 4, 8, 16)  # the sample counts GL drivers offer; others (3, ...) fail in the driver
+
+
 @dataclass
 class RenderConfig:
     width: int = ranged(Range(1, MAX_RENDER_SIDE), 128)
     height: int = ranged(Range(1, MAX_RENDER_SIDE), 128)
-    msaa: int = ranged(Range(1, 16), 4)  # samples per pixel
+    msaa: int = ranged(Range(1, 16), 4)  # samples per pixel, one of MSAA_SAMPLES
     shadow_size: int = ranged(Range(16, MAX_RENDER_SIDE), 512)  # texels per side of the shadow map
 
 
@@ -312,6 +315,8 @@ def validate(cfg: Any) -> None:
     except ValueError as exc:
         raise UserError(str(exc)) from None
     checks = [
+        (cfg.render.msaa in MSAA_SAMPLES, f"render.msaa={cfg.render.msaa}: allowed {', '.join(map(str, MSAA_SAMPLES))} "
+                                          "(samples per pixel; a GPU offering fewer uses its most)"),
         (cfg.shard.index < cfg.shard.count, f"shard.index={cfg.shard.index}: allowed 0..{cfg.shard.count - 1}"),
         (cfg.shard.count <= cfg.n, f"shard.count={cfg.shard.count}: more shards than samples (n={cfg.n}), so a shard "
                                    f"would hold none; allowed 1..{cfg.n}"),
@@ -391,7 +396,7 @@ def identity(cfg: Any) -> dict:
     return data
 
 
-_WORKER: SampleMaker | None = None
+_WORKER: SampleMaker | Exception | None = None
 
 
 def _exit_worker(signum: int, frame: Any) -> None:
@@ -412,7 +417,10 @@ def _init_worker(cfg: Any) -> None:
         import torch
 
         torch.set_num_threads(1)
-    _WORKER = SampleMaker(cfg)
+    try:
+        _WORKER = SampleMaker(cfg)
+    except Exception as exc:  # raised by the first sample, so the run reports it as jobs=1 does
+        _WORKER = exc
 
 
 def _work(args: tuple[Path, Job]) -> tuple[dict, StagedSample, str]:
@@ -422,6 +430,8 @@ def _work(args: tuple[Path, Job]) -> tuple[dict, StagedSample, str]:
     worker's main thread waits in the pool's queue, which the signal does not wake when the
     kernel hands it to one of llvmpipe's threads; the worker would never exit.)"""
     root, job = args
+    if isinstance(_WORKER, Exception):
+        raise _WORKER
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _exit_worker)
     try:

@@ -164,6 +164,7 @@ def test_verify_detects_a_modified_clip(tmp_path):
         ("clip.fps=0", "clip.fps"),
         ("render.width=0", "render.width"),
         ("render.width=63", "render.width"),
+        ("render.msaa=3", "render.msaa"),
         ("video.codec=mpeg2", "video.codec"),
         ("video.crf=99", "video.crf"),
         ("n=abc", "n"),
@@ -242,3 +243,26 @@ def test_manifest_and_card_are_strict_json_with_an_infinite_parameter(tmp_path):
     assert records[0]["degradations"][0]["params"]["focus_m"] == "inf"
     assert '"inf"' in json.dumps(card)
     assert synth("verify", f"data={out}").returncode == 0
+
+
+def test_a_worker_that_cannot_start_reports_why_with_its_first_sample(tmp_path):
+    """A worker whose set-up fails (here the GL driver refusing 3 samples a pixel, which
+    `validate` now stops first) raises that error on its first sample, so a `jobs>1` run reports
+    what `jobs=1` would instead of an anonymous dead worker."""
+    from synth import generate
+
+    cfg = generate.Config(render=generate.RenderConfig(32, 32, msaa=3), clip=generate.ClipConfig(6.0, 1.0))
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    threads = os.environ.get("LP_NUM_THREADS")
+    generate._init_worker(cfg)  # as in a worker process: it sets signals and llvmpipe's threads
+    try:
+        with pytest.raises(Exception, match="number of samples is invalid"):
+            generate._work((tmp_path, generate.Job(0)))
+    finally:
+        generate._WORKER = None
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+        if threads is None:
+            os.environ.pop("LP_NUM_THREADS", None)
+        else:
+            os.environ["LP_NUM_THREADS"] = threads
