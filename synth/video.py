@@ -22,7 +22,7 @@ from queue import Queue
 
 import numpy as np
 
-from synth.degradations.codec import CODECS, FFMPEG
+from synth.degradations.codec import CODECS, FFMPEG, PRESETS
 from synth.errors import MediaError, UserError
 
 # codecs a clip may be encoded with (lossless clips use FFV1, see EncodeSettings); per-frame JPEG is
@@ -56,6 +56,8 @@ class EncodeSettings:
             raise UserError(f"{prefix}.crf={self.crf}: allowed {lo}..{hi} for {self.codec}")
         if self.gop < 0:
             raise UserError(f"{prefix}.gop={self.gop}: must be >= 0 (0 = encoder default)")
+        if self.preset not in PRESETS:
+            raise UserError(f"{prefix}.preset={self.preset}: allowed {', '.join(PRESETS)}")
 
     def check_size(self, width: int, height: int, prefix: str = "render") -> None:
         """4:2:0 chroma subsampling needs even dimensions; reject others up front."""

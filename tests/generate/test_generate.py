@@ -167,6 +167,7 @@ def test_verify_detects_a_modified_clip(tmp_path):
         ("render.msaa=3", "render.msaa"),
         ("video.codec=mpeg2", "video.codec"),
         ("video.crf=99", "video.crf"),
+        ("video.preset=bogus", "video.preset"),
         ("n=abc", "n"),
         ("object.colr=red", "object.colr"),
         ("object.color=mauve", "object.color"),
