@@ -6,6 +6,7 @@ degradation.
 from __future__ import annotations
 
 import inspect
+import io
 import re
 import sys
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from synth import degradations
 from synth.degradations.quality import psnr, ssim
 from synth.delivery import progress_bar
 from synth.errors import UserError
+from synth.io import write_atomic
 
 HARD_TO_SEE_SSIM = 0.95
 LEVELS = (1, 2, 3, 4, 5)
@@ -100,7 +102,8 @@ def measure(refs: list[Reference], seed: int, device: torch.device) -> dict[str,
     return results
 
 
-def gallery(name: str, clean: np.ndarray, rows: list[dict], path: Path) -> None:
+def gallery(name: str, clean: np.ndarray, rows: list[dict]) -> bytes:
+    """The PNG of ``name``'s gallery: the clean frame, then each level with its PSNR / SSIM."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -117,9 +120,10 @@ def gallery(name: str, clean: np.ndarray, rows: list[dict], path: Path) -> None:
         ax.axis("off")
     fig.suptitle(name, fontsize=10)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    png = io.BytesIO()
+    fig.savefig(png, format="png")
     plt.close(fig)
+    return png.getvalue()
 
 
 def _value(v: object) -> str:
@@ -236,11 +240,13 @@ def markdown(results: dict[str, list[dict]], refs: list[Reference], source: str)
 
 def write_calibration(results: dict[str, list[dict]], refs: list[Reference], out: Path, source: str) -> Path:
     """Write ``out/degradations.md`` and the galleries ``out/img/degradations/<name>.png`` of
-    :func:`measure`'s ``results``; returns the Markdown file."""
+    :func:`measure`'s ``results``; returns the Markdown file. Everything is drawn first, then each
+    file written whole (:func:`synth.io.write_atomic`): a failure while drawing changes nothing."""
     clean = refs[0].frames[len(refs[0].frames) // 2]
-    for name, rows in results.items():
-        gallery(name, clean, rows, out / "img" / "degradations" / f"{name}.png")
+    files = {out / "img" / "degradations" / f"{name}.png": gallery(name, clean, rows) for name, rows in results.items()}
     path = out / "degradations.md"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(markdown(results, refs, source) + "\n")
+    files[path] = markdown(results, refs, source) + "\n"
+    (out / "img" / "degradations").mkdir(parents=True, exist_ok=True)
+    for file, data in files.items():
+        write_atomic(file, data)
     return path

@@ -113,7 +113,10 @@ def folder_lock(folder: Path, key: str = "out") -> Iterator[None]:
         if d.exists():
             break
         made.insert(0, d)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileNotFoundError:  # a parent that takes no new folders (/proc, a mount gone meanwhile)
+        raise UserError(f"{key}={folder}: cannot be created there; choose a folder you may write") from None
     lock = FileLock(folder / LOCK, timeout=0)
     try:
         lock.acquire()

@@ -17,7 +17,7 @@ from pathlib import Path
 from synth.calibrate import load_reference, measure, render_reference, write_calibration
 from synth.delivery import resolve_device
 from synth.errors import UserError
-from synth.io import refuse_alias
+from synth.io import folder_lock, refuse_alias
 
 
 @dataclass
@@ -36,15 +36,14 @@ def run(cfg: Config) -> None:
     if cfg.data:
         refuse_alias(cfg.out, [("data", cfg.data)])
     device = resolve_device(cfg.device)
-    with tempfile.TemporaryDirectory(prefix="synth-calibrate-") as tmp:
-        if cfg.data:
-            root = Path(cfg.data)
-            if not root.is_dir():
-                raise UserError(f"data={root}: no such dataset directory")
-        else:
-            root = render_reference(Path(tmp), cfg.clips, cfg.frames, cfg.seed)  # gone after the with: not printed
-        refs = load_reference(root, cfg.clips, cfg.frames, device)
-    results = measure(refs, cfg.seed, device)
-    source = f"data={cfg.data}" if cfg.data else "rendered by `synth generate task=direction`, with depth"
-    path = write_calibration(results, refs, Path(cfg.out), source)
+    if cfg.data and not Path(cfg.data).is_dir():
+        raise UserError(f"data={cfg.data}: no such dataset directory")
+    with folder_lock(Path(cfg.out)):  # held from the start: a bad out= fails before the measuring
+        with tempfile.TemporaryDirectory(prefix="synth-calibrate-") as tmp:
+            # a rendered reference set is gone after the with: not printed
+            root = Path(cfg.data) if cfg.data else render_reference(Path(tmp), cfg.clips, cfg.frames, cfg.seed)
+            refs = load_reference(root, cfg.clips, cfg.frames, device)
+        results = measure(refs, cfg.seed, device)
+        source = f"data={cfg.data}" if cfg.data else "rendered by `synth generate task=direction`, with depth"
+        path = write_calibration(results, refs, Path(cfg.out), source)
     print(f"wrote {path} and {len(results)} gallery images")

@@ -125,6 +125,19 @@ def test_an_output_in_a_read_only_directory_is_refused(read_only_dir, clip, caps
     assert list(read_only_dir.iterdir()) == []
 
 
+@pytest.mark.parametrize("command", ["generate", "merge", "export", "calibrate"])
+def test_an_output_where_no_folder_can_be_made_is_refused_up_front(dataset, capsys, command):
+    out = Path("/proc") / f"synth-{uuid.uuid4().hex}"  # mkdir there: ENOENT, not a permission error
+    args = {
+        "generate": ["generate", *TINY, "n=1"],
+        "merge": ["merge", f"data={dataset}"],
+        "export": ["export", "hf", f"data={dataset}"],
+        "calibrate": ["calibrate"],  # refused before its reference set is rendered and measured
+    }[command]
+    assert main([*args, f"out={out}"]) == 2
+    assert one_error_line(capsys) == f"synth: error: out={out}: cannot be created there; choose a folder you may write"
+
+
 # -- manifests -----------------------------------------------------------------------------------
 
 
