@@ -171,11 +171,16 @@ class VideoWriter:
             raise MediaError(f"{self.path}: ffmpeg failed to write: {_last_line(message, first=True)}")
 
     def abort(self) -> None:
-        """Stop the encoder and remove the partial file."""
+        """Stop the encoder and remove the partial file. Safe in any state: the CLI turns SIGTERM
+        and SIGHUP into a KeyboardInterrupt, which may land inside :meth:`_start` itself."""
         if self._proc is not None:
             self._proc.kill()
-            self._queue.put(None)
-            self._feeder.join()
+            if self._feeder is not None:
+                self._queue.put(None)  # the feeder drains the queue (still empty if _start was cut short)
+                try:
+                    self._feeder.join()
+                except RuntimeError:  # interrupted before the thread reported in; it ends on the None
+                    pass
             self._proc.wait()
             self._err.close()
         self.path.unlink(missing_ok=True)

@@ -51,6 +51,27 @@ def _truth(start: int, count: int, h: int = 6, w: int = 5) -> dict[str, np.ndarr
             for name, (dtype, tail) in GT_ARRAYS.items()}  # fmt: skip
 
 
+def test_a_signal_inside_the_encoder_start_leaves_no_clip_and_no_encoder(tmp_path, monkeypatch):
+    """The CLI turns SIGTERM/SIGHUP into a KeyboardInterrupt, which can land while the feeder
+    thread starts (ffmpeg already running, the thread not yet reported in); the writer's exit must
+    still stop ffmpeg and remove the file, not fail with "cannot join thread before it is started"."""
+    import threading
+
+    started = []
+
+    def interrupted_start(thread):
+        started.append(thread)
+        raise KeyboardInterrupt("SIGHUP")
+
+    out = tmp_path / "c.mp4"
+    writer = VideoWriter(out, 10.0, EncodeSettings())
+    with monkeypatch.context() as patch:
+        patch.setattr(threading.Thread, "start", interrupted_start)
+        with pytest.raises(KeyboardInterrupt), writer:
+            writer.write(np.zeros((4, 32, 32, 3), np.uint8))
+    assert started and writer._proc.poll() is not None and not out.exists()
+
+
 def test_ground_truth_written_in_chunks_follows_retiming_and_old_npz_still_reads(tmp_path):
     shown = np.array([0, 0, 2, 3, 5, 6, 6, 8])  # stutter and drops: rendered frame per stored frame
     writer = GroundTruthWriter(tmp_path / "gt" / "a", 6, 5, 9, shown)
