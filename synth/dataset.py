@@ -391,7 +391,15 @@ class DatasetWriter:
     def _open(self, key: str) -> None:
         config_path = self.root / CONFIG
         if config_path.is_file():
-            old = _from_yaml(config_path.read_text())
+            try:
+                old = _from_yaml(config_path.read_text())
+                if not isinstance(old, dict):
+                    raise TypeError("not a mapping")
+            except Exception as exc:  # omegaconf/yaml raise their own types
+                raise UserError(
+                    f"{key}={self.root}: {CONFIG} is damaged ({type(exc).__name__}); restore it, or pass "
+                    "overwrite=true to replace the dataset"
+                ) from None
             if _canonical(old) != _canonical(self.config):
                 changed = sorted(k for k in set(old) | set(self.config) if old.get(k) != self.config.get(k))
                 raise UserError(
@@ -641,6 +649,12 @@ def verify(root: str | os.PathLike) -> list[str]:
         problems.append(f"{CARD} missing (unfinished: rerun the same command)")
     elif escapes(root, card_path):
         problems.append(f"{CARD} resolves outside the dataset (a symlink)")
-    elif json.loads(card_path.read_text()).get("count") != len(records):
-        problems.append(f"{CARD} count does not match {MANIFEST} ({len(records)} records)")
+    else:
+        try:
+            card = json.loads(card_path.read_text())
+        except json.JSONDecodeError as exc:
+            card = None
+            problems.append(f"{CARD} is not JSON ({exc.msg})")
+        if card is not None and (not isinstance(card, dict) or card.get("count") != len(records)):
+            problems.append(f"{CARD} count does not match {MANIFEST} ({len(records)} records)")
     return problems

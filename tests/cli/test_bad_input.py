@@ -208,6 +208,27 @@ def test_a_manifest_line_that_is_not_json_is_refused(dataset, tmp_path, capsys):
     assert "manifest.jsonl line 3: not JSON" in one_error_line(capsys)
 
 
+def test_a_damaged_card_is_a_problem_verify_lists(dataset, tmp_path, capsys):
+    root = _copy(dataset, tmp_path)
+    (root / "dataset.json").write_text("garbage")
+    with pytest.raises(SystemExit) as ended:
+        main(["verify", f"data={root}"])
+    assert ended.value.code == 1
+    captured = capsys.readouterr()
+    assert "dataset.json is not JSON (Expecting value)" in captured.out and "Traceback" not in captured.err
+
+
+def test_a_damaged_config_is_refused_by_a_resuming_run_and_overwrite_replaces_it(dataset, tmp_path, capsys):
+    root = _copy(dataset, tmp_path)
+    (root / "config.yaml").write_text("x: [\n")
+    assert main(["generate", *TINY, "n=2", f"out={root}", "video.lossless=true"]) == 2
+    line = one_error_line(capsys)
+    assert f"out={root}: config.yaml is damaged" in line and "overwrite=true" in line
+    assert (root / "config.yaml").read_text() == "x: [\n"  # left as it was
+    assert main(["generate", *TINY, "n=2", f"out={root}", "video.lossless=true", "overwrite=true"]) == 0
+    assert main(["verify", f"data={root}"]) == 0
+
+
 def test_a_dataset_whose_clips_are_missing_is_refused(dataset, tmp_path, capsys):
     root = _copy(dataset, tmp_path)
     gone = read_manifest(root)[1]["video"]
