@@ -157,6 +157,7 @@ def evaluate(root: Path, records: list[dict], model: Model, settings: EvalSettin
                 append[ask.control is not None].write(json.dumps(line) + "\n")
                 append[ask.control is not None].flush()
 
+    new_files = [path for path in (predictions_path, controls_path) if not path.exists()]
     try:
         with ExitStack() as files:
             append = {False: files.enter_context(open(predictions_path, "a"))}  # twins (True) in controls.jsonl
@@ -165,6 +166,11 @@ def evaluate(root: Path, records: list[dict], model: Model, settings: EvalSettin
             with ThreadPoolExecutor(max_workers=model.concurrency) as pool:
                 for future in as_completed([pool.submit(ask_record, item) for item in pending]):
                     future.result()  # re-raises the first error; answers so far stay cached
+    except BaseException:
+        for path in new_files:  # a run that got no answer leaves no empty file (nor, so, its folder)
+            if path.is_file() and path.stat().st_size == 0:
+                path.unlink()
+        raise
     finally:
         model.close()
 

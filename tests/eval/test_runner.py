@@ -174,6 +174,16 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, args, messag
     assert not (root / "evals").exists()
 
 
+# `echo hello` replies with no JSON, or has exited by the time it is asked: one line either way
+@pytest.mark.parametrize("cmd, message", [("/nonexistent/model", "cannot start"), ("echo hello", "")])
+def test_a_model_that_never_answers_leaves_no_results_folder(tmp_path, capsys, cmd, message):
+    root = make_dataset(tmp_path / "ds", n=2)
+    assert run_cli(f"data={root}", "model=command", f"model.cmd={cmd}") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith(f"synth: error: model.cmd={cmd}: {message}") and "Traceback" not in "".join(err)
+    assert not (root / "evals").exists()  # no empty predictions.jsonl, so no folder
+
+
 def test_missing_dataset(tmp_path, capsys):
     assert run_cli(f"data={tmp_path}/nothing", "model=blind") == 2
     assert "not a synth dataset (no manifest.jsonl)" in capsys.readouterr().err
