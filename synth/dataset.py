@@ -216,20 +216,22 @@ def _from_yaml(text: str) -> dict:
     return OmegaConf.to_container(OmegaConf.create(text))
 
 
-# What a dataset folder may hold: synth wrote every one of these (``evals/``: its results area).
-DATASET_ENTRIES = (CARD, CONFIG, MANIFEST, PREVIEW, "clips", "gt", "evals")
+# What a dataset folder may hold: synth wrote every one of these (``evals/``: its results area;
+# ``world/``: the inputs `synth world` exports for external world models, see synth.world.runner).
+DATASET_ENTRIES = (CARD, CONFIG, MANIFEST, PREVIEW, "clips", "gt", "evals", "world")
 
 
 def _dataset_entry(entry: Path) -> bool:
     """Whether ``entry`` (directly in a dataset folder) is one synth writes there: the files of
-    :data:`DATASET_ENTRIES`, ``clips/`` holding only files, ``gt/`` only directories and ``.npz``."""
+    :data:`DATASET_ENTRIES`, ``clips/`` holding only files, ``gt/`` only directories and ``.npz``,
+    ``evals/`` and ``world/`` directories."""
     if entry.name not in DATASET_ENTRIES or entry.is_symlink():
         return False
     if entry.name == "clips":
         return entry.is_dir() and all(e.is_file() and not e.is_symlink() for e in entry.iterdir())
     if entry.name == "gt":
         return entry.is_dir() and all(e.is_dir() or e.suffix == ".npz" for e in entry.iterdir())
-    return entry.is_dir() if entry.name == "evals" else entry.is_file()
+    return entry.is_dir() if entry.name in ("evals", "world") else entry.is_file()
 
 
 def dataset_state(root: Path, key: str = "out") -> str:
