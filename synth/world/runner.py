@@ -199,8 +199,9 @@ def run_world(
     if limit:
         records = records[:limit]
     out_dir = root / "evals" / model.label
-    (out_dir / "generated").mkdir(parents=True, exist_ok=True)
     lines_path = out_dir / "world_revisits.jsonl"
+    new_paths = [path for path in (lines_path, out_dir / "generated") if not path.exists()]
+    (out_dir / "generated").mkdir(parents=True, exist_ok=True)
     run_fp = fingerprint(model)
     wanted = {r["id"]: r for r in records}
     lossless = EncodeSettings(lossless=True)
@@ -233,16 +234,25 @@ def run_world(
                 truth = truth_of(root, record, frames)
                 tmp = out_dir / "generated" / f".tmp-{record['id']}.npy"
                 files = {"conditioning_png": pngs, "output": str(tmp.resolve())}
-                video = check_video(model.generate({**request, **files}, truth), record, model.label)
+                try:
+                    video = check_video(model.generate({**request, **files}, truth), record, model.label)
+                finally:
+                    tmp.unlink(missing_ok=True)  # the model's own output file, read by now
                 name = f"generated/{record['id']}{lossless.extension}"
                 write_clip(video, out_dir / f".tmp-{record['id']}{lossless.extension}", record["fps"], lossless)
                 (out_dir / f".tmp-{record['id']}{lossless.extension}").replace(out_dir / name)
-                tmp.unlink(missing_ok=True)
                 line = {"id": record["id"], "fingerprint": run_fp, "clip_sha256": record["sha256"], "video": name,
                         "revisits": score_clip(record, video, truth), "frames_held": model.frames_held}  # fmt: skip
                 cached[record["id"]] = line
                 append.write(json.dumps(line) + "\n")
                 append.flush()
+    except BaseException:
+        for path in new_paths:  # a run that generated nothing leaves no empty file or folder behind
+            if path.is_file() and path.stat().st_size == 0:
+                path.unlink()
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
+        raise
     finally:
         torch.set_num_threads(threads)
         model.close()

@@ -304,15 +304,23 @@ def test_command_and_python_models_speak_the_protocol(world_set, tmp_path, monke
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("synth: error: model wrong: returned a uint8 array shaped (2, 48, 48, 3)")
     assert sum(line.startswith("synth: error") for line in err) == 1 and "Traceback" not in "".join(err)
-    assert not (root / "evals" / "wrong" / "world.json").exists()
+    assert not (root / "evals" / "wrong").exists()  # nothing generated: no empty lines file or folder left
     assert main(["world", f"data={root}", "model=python", "model.entry=my_world:nothing"]) == 2
-    assert main(["world", f"data={root}", "model=command", "model.cmd=false"]) == 2
+    assert main(["world", f"data={root}", "model=command", "model.cmd=/nonexistent/model"]) == 2
+    assert not (root / "evals" / "model").exists() and not list((root / "world").rglob(".tmp-*"))
     # Without ground truth: refused before anything is written.
     bare = tmp_path / "bare"
     shutil.copytree(root, bare, ignore=shutil.ignore_patterns("gt", "evals", "world"))
     capsys.readouterr()
     assert main(["world", f"data={bare}", "model=oracle"]) == 2
     assert "has no ground truth" in capsys.readouterr().err and not (bare / "evals").exists()
+    # The inputs `synth world` exported (world/<id>/) are synth's: the dataset can still be replaced.
+    again = tmp_path / "again"
+    shutil.copytree(root, again)
+    assert (again / "world").is_dir()
+    assert main(["generate", "task=world", "n=1", f"out={again}", "render.width=32", "render.height=32",
+                 "clip.seconds=1", "progress=false", "overwrite=true"]) == 0  # fmt: skip
+    assert not (again / "world").exists() and main(["verify", f"data={again}"]) == 0
 
 
 def test_oracle_reads_the_change_off_sampled_frames_at_different_poses():
