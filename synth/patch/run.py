@@ -240,7 +240,7 @@ def run_patch(root: Path, records: list[dict], hf, settings: PatchSettings, log=
     """Measure, write ``evals/<model>/patch/`` (patch.json, patch.md, patch.png); returns patch.json."""
     settings.validate()
     records = limited(root, records, settings.limit)
-    stages = resolve_stages(hf.model, settings.stages, [str(m) for m in settings.modules])
+    stages = resolve_stages(hf.model, settings.stages, [str(m) for m in settings.modules], key="patch")
     readings = measure_pairs(root, records, hf, stages, settings, log)
     doc = {"model": hf.label, "frames": settings.frames, **summarize(readings, stages, settings)}
     for name, row in doc["endpoints"].items():

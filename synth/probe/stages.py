@@ -55,12 +55,12 @@ class Stage:
     layer: int = -1
 
 
-def find_module(model, name: str):
-    """The one submodule called ``name`` or ending in ``.name``."""
+def find_module(model, name: str, key: str = "probe"):
+    """The one submodule called ``name`` or ending in ``.name``; errors name ``<key>.modules``."""
     hits = [(n, m) for n, m in model.named_modules() if n == name or n.endswith("." + name)]
     if len(hits) != 1:
         found = "none" if not hits else ", ".join(n for n, _ in hits[:4])
-        raise UserError(f"probe.modules: module '{name}' must match exactly one module of the model (found {found})")
+        raise UserError(f"{key}.modules: module '{name}' must match exactly one module of the model (found {found})")
     return hits[0]
 
 
@@ -79,11 +79,12 @@ def decoder_layers(model) -> tuple[str, list]:
     return best
 
 
-def resolve_stages(model, stages, modules: list[str], per_cell: bool = False) -> list[Stage]:
+def resolve_stages(model, stages, modules: list[str], per_cell: bool = False, key: str = "probe") -> list[Stage]:
     """The stages to read: ``stages`` is ``"auto"`` or a list of names (vision, projector, llm.<i>).
 
     ``per_cell`` (geometry targets): only stages with one reading per visual token (vision,
-    projector, ``llm.<i>.visual``)."""
+    projector, ``llm.<i>.visual``). ``key``: the command's config group, named in errors
+    (``probe.stages``, ``patch.stages``)."""
     spec = SPECS.get(getattr(model.config, "model_type", ""))
     layers_name, layers = decoder_layers(model)
     available: list[Stage] = []
@@ -103,7 +104,7 @@ def resolve_stages(model, stages, modules: list[str], per_cell: bool = False) ->
             name = str(name)
             if name not in by_name:
                 allowed = ", ".join(["vision", "projector"] if spec else []) + (f", llm.0..llm.{len(layers) - 1}" if layers else "")
-                raise UserError(f"probe.stages={name}: not a stage of this model; allowed auto or {allowed.strip(', ') or 'none (use probe.modules)'}")
+                raise UserError(f"{key}.stages={name}: not a stage of this model; allowed auto or {allowed.strip(', ') or f'none (use {key}.modules)'}")
             chosen.append(by_name[name])
             if name.startswith("llm.") and not name.endswith(".visual"):
                 chosen.append(by_name[name + ".visual"])
@@ -113,11 +114,11 @@ def resolve_stages(model, stages, modules: list[str], per_cell: bool = False) ->
         if not spec:
             raise UserError(f"probe.target: gt targets need a known token layout; model_type {getattr(model.config, 'model_type', '?')} has none")
         chosen = list(dict.fromkeys(s for s in chosen if s.kind != "llm"))
-    chosen += [Stage(f"module:{m}", "module", find_module(model, m)[0]) for m in modules]
+    chosen += [Stage(f"module:{m}", "module", find_module(model, m, key)[0]) for m in modules]
     if not chosen:
         raise UserError(
-            f"probe.stages: no known stages for model_type {getattr(model.config, 'model_type', '?')}; "
-            "name modules to read with probe.modules=[dotted.module.name,...]"
+            f"{key}.stages: no known stages for model_type {getattr(model.config, 'model_type', '?')}; "
+            f"name modules to read with {key}.modules=[dotted.module.name,...]"
         )
     return chosen
 

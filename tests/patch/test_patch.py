@@ -80,6 +80,16 @@ def test_patch_bad_input_is_one_line(tmp_path, capsys):
         assert err.startswith(f"synth: error: {key}") and err.count("\n") == 1, err
 
 
+def test_patch_errors_name_its_own_keys(tmp_path, capsys):
+    root, _ = write_direction_dataset(tmp_path / "ds", 4)
+    model = build_tiny("qwen2_vl", tmp_path / "tiny")
+    for bad, start in [("patch.stages=[nope]", "patch.stages=nope: not a stage of this model"),
+                       ("patch.modules=[nope]", "patch.modules: module 'nope' must match")]:  # fmt: skip
+        assert main(["patch", f"data={root}", f"model.path={model}", bad]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err[-1].startswith(f"synth: error: {start}") and "Traceback" not in "".join(err), err
+
+
 def test_report_section_sets_presence_beside_use(tmp_path):
     from types import SimpleNamespace
 
