@@ -17,7 +17,8 @@ split.test=0.1 split.seed=0: fractions of the groups; a group's split is stable 
 give each item an integer label (the family's answer set), carry per-frame motion targets
 (centre, box, unit motion vector, visibility) per tracked object, and phrase each question from
 several paraphrases, open-ended or multiple-choice, chosen by seed (docs/dataset.md,
-"Training exports").
+"Training exports"). A key the chosen format does not read (style= for lmms-eval, visual= for
+llava, ...) is refused, not ignored.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ from synth.scenes.params import FRACTION, NON_NEGATIVE, Range, ranged
 
 POSITIONAL = "format"
 FORMATS = ("lmms-eval", "vlmevalkit", "llava", "hf")
+# the keys each format reads besides data, out and overwrite; another one given is refused, not ignored
+TRAINING_KEYS = ("style", "seed", "video_token", "split")
+FORMAT_KEYS = {"lmms-eval": ("task", "frames", "visual"), "vlmevalkit": ("frames",), "llava": TRAINING_KEYS,
+               "hf": TRAINING_KEYS}  # fmt: skip
 
 
 @dataclass
@@ -69,6 +74,11 @@ def run(cfg: Config) -> None:
         raise UserError("data: required, the dataset directory (data=DIR)")
     if not cfg.out:
         raise UserError("out: required, the directory to write (out=DIR)")
+    defaults = Config()
+    for key in (k for keys in FORMAT_KEYS.values() for k in keys if k not in FORMAT_KEYS[cfg.format]):
+        if getattr(cfg, key) != getattr(defaults, key):
+            given = key if key == "split" else f"{key}={getattr(cfg, key)}"
+            raise UserError(f"{given}: not read by the {cfg.format} export; it reads {', '.join(FORMAT_KEYS[cfg.format])}")
     root, out = Path(cfg.data), Path(cfg.out)
     refuse_alias(out, [("data", root)])
     records, _ = open_dataset(root)  # finished, schema-valid, every clip present

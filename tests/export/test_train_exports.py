@@ -179,9 +179,14 @@ def test_bad_input_is_one_line_and_writes_nothing(dataset, tmp_path, capsys):
     assert main(["export", "hf", f"data={dataset}", f"out={out}"]) == 2
     assert "out=" in capsys.readouterr().err and (out / "keep.txt").read_text() == "mine"
     fresh = tmp_path / "fresh"
-    for bad, key in ((["style=essay"], "style=essay"), (["split.train=0.9"], "split fractions must sum to 1"),
-                     (["split.test=-0.1", "split.train=1.0"], "split.test=-0.1")):  # fmt: skip
-        assert main(["export", "llava", f"data={dataset}", f"out={fresh}", *bad]) == 2
+    for fmt, bad, key in (("llava", ["style=essay"], "style=essay"),
+                          ("llava", ["split.train=0.9"], "split fractions must sum to 1"),
+                          ("llava", ["split.test=-0.1", "split.train=1.0"], "split.test=-0.1"),
+                          # a key the format does not read is refused, not ignored
+                          ("llava", ["visual=video"], "visual=video: not read by the llava export"),
+                          ("lmms-eval", ["style=open"], "style=open: not read by the lmms-eval export"),
+                          ("vlmevalkit", ["split.seed=3"], "split: not read by the vlmevalkit export")):  # fmt: skip
+        assert main(["export", fmt, f"data={dataset}", f"out={fresh}", *bad]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("synth: error:") and key in err[0] and not fresh.exists()
     assert not list(tmp_path.glob(".fresh*"))
