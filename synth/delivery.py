@@ -128,16 +128,21 @@ def delivery(
     pipeline ends in ``compression`` the clip is that encoder's own stream (one encode, nothing
     added): .mp4 for h264/hevc/av1, .webm for vp9, .mkv for jpeg; else ``settings`` (``video.*``)
     apply. ``out``: a file name whose suffix must be able to hold the codec (None: the default)."""
+    from synth.degradations.codec import CODECS, CONTAINERS
+
     codec = pipe.codec if pipe is not None else None
     if codec is None:
-        if out is not None and settings.lossless and out.suffix != ".mkv":
+        if out is not None and settings.lossless and out.suffix.lower() != ".mkv":
             raise UserError(f"{key}={out}: video.lossless=true writes FFV1 in Matroska; name it *.mkv")
+        held = [suffix for suffix, codecs in CONTAINERS.items() if settings.codec in codecs]
+        if out is not None and not settings.lossless and out.suffix.lower() not in held:
+            raise UserError(f"{key}={out}: a {settings.codec} clip (video.codec) goes in {', '.join(held)}; "
+                            f"name it *{settings.extension}")  # fmt: skip
         return ("ffv1" if settings.lossless else settings.codec), (out.suffix if out is not None else settings.extension)
-    from synth.degradations.codec import CODECS, CONTAINERS
 
     name, default = CODECS[codec["codec"]][3], CODECS[codec["codec"]][1]
     allowed = [suffix for suffix, held in CONTAINERS.items() if codec["codec"] in held]
-    if out is not None and out.suffix not in allowed:
+    if out is not None and out.suffix.lower() not in allowed:
         raise UserError(f"{key}={out}: a {codec['codec']} stream goes in {', '.join(allowed)} (compression delivers "
                         f"the codec's own stream); name it *{default}")  # fmt: skip
     return name, (out.suffix if out is not None else default)

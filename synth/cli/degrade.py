@@ -10,7 +10,8 @@ nothing is refused). The input is decoded as a stream of chunks (memory does not
 length), unprocessed to linear light, degraded in physical order and encoded as it comes. With
 `compression` in the list (it always runs last) the file is that encoder's own stream, one
 encode: .mp4 for h264/hevc/av1, .webm for vp9, .mkv for jpeg (an `out=` suffix that cannot hold
-the codec is refused) and `video.*` does not apply. Otherwise the file is written with `video.*`;
+the codec is refused) and `video.*` does not apply. Otherwise the file is written with `video.*`
+(an `out=` suffix that cannot hold `video.codec`, or none, is refused up front);
 `video.lossless=true` writes FFV1 (.mkv) so nothing unrequested is added.
 A user's footage: the rotation flag is applied, a variable frame rate is resampled by its
 timestamps to a constant rate, 10-bit input is decoded to 8 bits, audio is dropped, odd sizes are

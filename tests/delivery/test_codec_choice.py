@@ -55,6 +55,21 @@ def test_a_suffix_that_cannot_hold_the_codec_is_refused(src_clip, tmp_path, caps
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("name", ["x", "x.avi", "x.webm"])
+def test_without_compression_a_suffix_that_cannot_hold_video_codec_is_refused_up_front(src_clip, tmp_path, capsys, name):
+    """No suffix (ffmpeg cannot pick a muxer) or one outside CONTAINERS failed only after the first
+    chunk, in ffmpeg's words about a temporary file."""
+    src, _ = src_clip
+    out = tmp_path / name
+    assert main(["degrade", f"src={src}", f"out={out}", "degradation=[lens]", "degradation.lens.severity=2"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"synth: error: out={out}: a h264 clip (video.codec) goes in .mp4, .mov, .mkv; name it *.mp4"
+    assert list(tmp_path.iterdir()) == []
+    upper = tmp_path / "X.MP4"  # suffixes match as ffmpeg matches them, whatever their case
+    assert main(["degrade", f"src={src}", f"out={upper}", "degradation=[lens]", "degradation.lens.severity=2"]) == 0
+    assert probe(upper)["codec"] == "h264"
+
+
 def test_dataset_records_name_codec_and_container_and_verify_checks_them(tmp_path):
     clean, hevc = tmp_path / "clean", tmp_path / "hevc"
     assert main(["generate", "task=direction", "n=1", f"out={clean}", "render.width=32", "render.height=32",
