@@ -323,6 +323,7 @@ def _multirun(name: str, mod: Any, overrides: list[str]) -> None:
     import hydra
     from hydra.core.hydra_config import HydraConfig
 
+    _check_launcher(overrides)
     swept = _sweep_keys(name, mod, overrides)
     has_out = any(f.name == "out" for f in dataclasses.fields(mod.Config))
 
@@ -337,7 +338,7 @@ def _multirun(name: str, mod: Any, overrides: list[str]) -> None:
         _run_job(mod, obj)
 
     with tempfile.TemporaryDirectory(prefix="synth-sweep-") as scratch:
-        sweep = _sweep_dir(mod, overrides, Path(scratch))
+        sweep = _sweep_dir(mod, overrides, Path(scratch), bool(swept))
         fresh = not sweep.exists()
         sys.argv = [f"synth {name}", "--multirun", *overrides, *_HYDRA_QUIET, f"hydra.sweep.dir={_quote(str(sweep))}"]
         hydra.main(version_base=None, config_path=None, config_name=name)(task)()
@@ -345,13 +346,31 @@ def _multirun(name: str, mod: Any, overrides: list[str]) -> None:
             shutil.rmtree(sweep, ignore_errors=True)
 
 
-def _sweep_dir(mod: Any, overrides: list[str], scratch: Path) -> Path:
+def _check_launcher(overrides: list[str]) -> None:
+    """``hydra/launcher=NAME`` must name an installed launcher plugin (Hydra's own refusal is a
+    dozen lines); the Ray launcher comes with the ``ray`` extra."""
+    from hydra.core.plugins import Plugins
+    from hydra.plugins.launcher import Launcher
+
+    for override in overrides:
+        key, _, value = override.partition("=")
+        if key == "hydra/launcher":
+            Plugins.instance().discover(Launcher)  # imports the plugins, which store their configs
+            allowed = _group_options("hydra/launcher")
+            if value not in allowed:
+                extra = ' (ray: pip install -e ".[ray]")' if value == "ray" else ""
+                raise UserError(f"hydra/launcher={value}: allowed {', '.join(allowed)}{extra}")
+
+
+def _sweep_dir(mod: Any, overrides: list[str], scratch: Path, swept: bool) -> Path:
     """Hydra's sweep folder (its multirun.yaml, a launcher's logs such as submitit's): ``.hydra``
-    inside the jobs' common output ``out=``, or a scratch folder when none is given; never the
-    current folder. It is removed once every job succeeded, kept for a look when one failed."""
+    inside the jobs' common output ``out=`` when jobs write below it (``swept``), or a scratch
+    folder when none is given or the one job writes ``out=`` itself (a launcher without a sweep:
+    ``.hydra`` there would make the folder foreign to it); never the current folder. It is
+    removed once every job succeeded, kept for a look when one failed."""
     has_out = any(f.name == "out" for f in dataclasses.fields(mod.Config))
     given = [o.split("=", 1)[1] for o in overrides if o.startswith("out=")] if has_out else []
-    plain = given and "," not in given[0] and given[0][:1] not in "'\"["
+    plain = swept and given and "," not in given[0] and given[0][:1] not in "'\"["
     return Path(given[0]) / ".hydra" if plain else scratch / "sweep"
 
 

@@ -42,3 +42,23 @@ def test_submitit_shards_merge_into_the_serial_dataset(tmp_path):
     synth("merge", *[f"data={p}" for p in parts], f"out={merged}")
     assert (merged / "manifest.jsonl").read_bytes() == (serial / "manifest.jsonl").read_bytes()
     assert synth("verify", f"data={merged}").returncode == 0
+
+
+def test_a_launcher_without_a_sweep_writes_the_dataset_at_out(tmp_path):
+    """One job through a launcher writes `out=` itself; Hydra's sweep folder used to go there as
+    `.hydra`, so the job refused its own output as a folder synth did not make."""
+    out = tmp_path / "one"
+    proc = synth("generate", "hydra/launcher=joblib", *SMALL, "n=1", f"out={out}", check=False, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["clips", "config.yaml", "dataset.json", "gt", "manifest.jsonl",
+                                                     "preview.png"]  # fmt: skip
+    assert synth("verify", f"data={out}").returncode == 0 and sorted(p.name for p in tmp_path.iterdir()) == ["one"]
+
+
+def test_a_launcher_that_is_not_installed_is_one_line(tmp_path):
+    """Hydra's own refusal is a dozen lines (the options, its search path, HYDRA_FULL_ERROR)."""
+    proc = synth("generate", "hydra/launcher=nope", *SMALL, "n=1", f"out={tmp_path / 'r'}", check=False, cwd=tmp_path)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1, lines
+    assert lines[0].startswith("synth: error: hydra/launcher=nope: allowed basic, joblib, submitit_local")
+    assert list(tmp_path.iterdir()) == []
