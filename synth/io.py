@@ -146,6 +146,23 @@ def folder_lock(folder: Path, key: str = "out") -> Iterator[None]:
                 d.rmdir()
 
 
+@contextmanager
+def drop_empty_on_failure(*paths: Path) -> Iterator[None]:
+    """For the block: those of ``paths`` that do not exist yet and are still empty when it fails (a
+    0-byte file, a folder holding nothing) are removed, so a run that produced nothing leaves
+    nothing; whatever it did write stays (a rerun resumes from it)."""
+    new = [Path(p) for p in paths if not Path(p).exists()]
+    try:
+        yield
+    except BaseException:
+        for path in new:
+            if path.is_file() and path.stat().st_size == 0:
+                path.unlink()
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
+        raise
+
+
 def _siblings(out: Path) -> list[Path]:
     """Temporary siblings of ``out`` left by runs killed while replacing it."""
     return [*out.parent.glob(f".{out.name}.tmp-*"), *out.parent.glob(f".{out.name}.old-*")]

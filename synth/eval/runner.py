@@ -28,7 +28,7 @@ from pathlib import Path
 
 from synth.errors import UserError
 from synth.eval.controls import CONTROL_VARIANTS, CONTROLS, CONTROLS_FILE, control_asks, control_metrics, shown_order
-from synth.io import write_atomic
+from synth.io import drop_empty_on_failure, write_atomic
 from synth.models.base import Model
 from synth.models.frames import SampledClip
 from synth.models.prompts import VARIANTS, Ask, build_asks
@@ -157,20 +157,15 @@ def evaluate(root: Path, records: list[dict], model: Model, settings: EvalSettin
                 append[ask.control is not None].write(json.dumps(line) + "\n")
                 append[ask.control is not None].flush()
 
-    new_files = [path for path in (predictions_path, controls_path) if not path.exists()]
     try:
         with ExitStack() as files:
+            files.enter_context(drop_empty_on_failure(predictions_path, controls_path))  # no answer: no file
             append = {False: files.enter_context(open(predictions_path, "a"))}  # twins (True) in controls.jsonl
             if settings.controls:
                 append[True] = files.enter_context(open(controls_path, "a"))
             with ThreadPoolExecutor(max_workers=model.concurrency) as pool:
                 for future in as_completed([pool.submit(ask_record, item) for item in pending]):
                     future.result()  # re-raises the first error; answers so far stay cached
-    except BaseException:
-        for path in new_files:  # a run that got no answer leaves no empty file (nor, so, its folder)
-            if path.is_file() and path.stat().st_size == 0:
-                path.unlink()
-        raise
     finally:
         model.close()
 

@@ -26,7 +26,7 @@ import numpy as np
 from synth.dataset import read_gt
 from synth.degradations.quality import psnr, ssim
 from synth.errors import UserError
-from synth.io import write_atomic
+from synth.io import drop_empty_on_failure, write_atomic
 from synth.results import CLIP_CHANGED, RUN_CHANGED, read_predictions, split_cached, stale_lines, write_predictions
 from synth.world.metrics import lab, object_scores
 from synth.world.models import Truth, WorldModel, held_summary
@@ -200,8 +200,6 @@ def run_world(
         records = records[:limit]
     out_dir = root / "evals" / model.label
     lines_path = out_dir / "world_revisits.jsonl"
-    new_paths = [path for path in (lines_path, out_dir / "generated") if not path.exists()]
-    (out_dir / "generated").mkdir(parents=True, exist_ok=True)
     run_fp = fingerprint(model)
     wanted = {r["id"]: r for r in records}
     lossless = EncodeSettings(lossless=True)
@@ -227,7 +225,10 @@ def run_world(
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        with open(lines_path, "a") as append:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        # a run that generated nothing leaves no empty lines file or folder behind
+        with drop_empty_on_failure(lines_path, out_dir / "generated"), open(lines_path, "a") as append:
+            (out_dir / "generated").mkdir(parents=True, exist_ok=True)
             for record in pending:
                 frames, _ = read_clip(root / record["video"])
                 request, pngs = export_inputs(root, record, frames)
@@ -246,13 +247,6 @@ def run_world(
                 cached[record["id"]] = line
                 append.write(json.dumps(line) + "\n")
                 append.flush()
-    except BaseException:
-        for path in new_paths:  # a run that generated nothing leaves no empty file or folder behind
-            if path.is_file() and path.stat().st_size == 0:
-                path.unlink()
-            elif path.is_dir() and not any(path.iterdir()):
-                path.rmdir()
-        raise
     finally:
         torch.set_num_threads(threads)
         model.close()
