@@ -136,8 +136,10 @@ class StageParams:
 
 @dataclass
 class CameraParams:
-    fov_deg: Optional[float] = ranged(Range(0, 179, above=True))  # vertical field of view
-    distance: Optional[float] = ranged(POSITIVE)  # metres from the scene centre
+    # vertical field of view; 0.1 deg is a very long telephoto (narrower underflows the projection)
+    fov_deg: Optional[float] = ranged(Range(0.1, 179))
+    # metres from the scene centre; up to the far clip plane (synth.scene.Camera.far), past which nothing is drawn
+    distance: Optional[float] = ranged(Range(0, 100, above=True))
     shutter_deg: float = ranged(Range(0, 360), 0.0)  # 0 = instantaneous .. 360 = the whole frame interval
     shutter_samples: int = ranged(Range(1, 1024), 8)  # sub-frames integrated when shutter_deg > 0
     turn_deg: Optional[float] = ranged(Range(0, 180, above=True))  # revisit: how far the camera turns away in place

@@ -45,7 +45,9 @@ def dataset(tmp_path_factory):
         ("motion.speed=-1", ["motion.speed=-1", "> 0"]),
         ("clip.fps=inf", ["clip.fps=inf", "finite"]),  # traceback (OverflowError)
         ("clip.seconds=inf", ["clip.seconds=inf", "finite"]),
-        ("camera.fov_deg=0", ["camera.fov_deg=0", "> 0 and <= 179"]),  # traceback (ZeroDivisionError)
+        ("camera.fov_deg=0", ["camera.fov_deg=0", "0.1..179"]),  # traceback (ZeroDivisionError)
+        ("camera.fov_deg=5e-324", ["camera.fov_deg=5e-324", "0.1..179"]),  # underflowed to 0: the same traceback
+        ("camera.distance=1e300", ["camera.distance=1e+300", "> 0 and <= 100"]),  # traceback (OverflowError)
         ("camera.fov_deg=inf", ["camera.fov_deg=inf", "finite"]),  # "math domain error", no key
         ("seed=-1", ["seed=-1", ">= 0"]),  # traceback (SeedSequence)
         ("render.msaa=0", ["render.msaa=0", "1..16"]),
