@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import ctypes
+import functools
 import inspect
+import os
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 import torch
 
+from synth.degradations._ops import records_grad
 from synth.degradations.codec import RoundTrip
 from synth.degradations.color import linear_to_srgb, to_uint8, unprocess
 from synth.degradations.point_maps import POINT_MAPS
@@ -191,18 +195,19 @@ class Pipeline:
         """
         items: Items = _converted(iter(chunks), "float", "linear")
         domain = "linear"
-        for spec, params in self.stages:
-            if spec.domain == "uint8" and not codec:
-                break
-            items = _converted(items, domain, spec.domain)
-            domain = "encoded" if spec.domain in ("encode", "retime") else spec.domain
+        groups = _groups([sp for sp in self.stages if codec or sp[0].domain != "uint8"])
+        last_float = max((i for i, g in enumerate(groups) if g[0][0].domain not in ("retime", "uint8")), default=-1)
+        for i, group in enumerate(groups):
+            spec, params = group[0]
             if spec.domain == "retime":
-                items = _retimed(spec, params, items, fps, seed)
+                items = _retimed(spec, params, _converted(items, domain, "retime"), fps, seed)
+                domain = "uint8" if domain == "uint8" else "encoded"
                 fps = self.output_fps(fps)
             elif spec.domain == "uint8":
-                items = _coded(spec, params, items, fps)
+                items, domain = _coded(spec, params, _converted(items, domain, "uint8"), fps), "uint8"
             else:
-                items = _windowed(spec, params, items, fps, seed)
+                segment = _Segment(group, domain, fps, seed, to_uint8=i == last_float)
+                items, domain = _windowed(segment, items), segment.domain_out
         for data, _ in _converted(items, domain, "uint8"):
             if len(data):
                 yield data
@@ -291,6 +296,8 @@ class _Frames:
             rel = slice(index.start - self.start, index.stop - self.start)
             return self.data[rel], (self.depth[rel] if self.depth is not None else None)
         rel = index - self.start
+        if isinstance(self.data, np.ndarray):  # 8-bit frames (retiming after the last float stage)
+            return self.data[rel.numpy()], None
         return self.data[rel.to(self.data.device)], (self.depth[rel.to(self.depth.device)] if self.depth is not None else None)
 
     def release_before(self, keep: int) -> None:
@@ -312,25 +319,117 @@ def _cat(parts: list[Any]) -> Any:
     return np.concatenate(parts) if isinstance(parts[0], np.ndarray) else torch.cat(parts)
 
 
-def _windowed(spec: Spec, params: Params, items: Items, fps: float, seed: int) -> Items:
-    """A frame-wise or windowed stage over a stream. Output frame i is computed on a window that
-    holds input frames i - before .. i + after (clipped to the clip), as on the whole clip."""
-    before, after = spec.reach
-    values = params.resolved()
+def _groups(stages: list[tuple[Spec, Params]]) -> list[list[tuple[Spec, Params]]]:
+    """The stages in runs that stream as one: consecutive frame-wise float stages form one run (a
+    window of frames goes through all of them at once); a stage that looks at neighbouring
+    frames (:data:`registry.REACH`), retiming and the codec each stand alone."""
+    groups: list[list[tuple[Spec, Params]]] = []
+    for item in stages:
+        if groups and _frame_wise(item[0]) and _frame_wise(groups[-1][0][0]):
+            groups[-1].append(item)
+        else:
+            groups.append([item])
+    return groups
+
+
+def _frame_wise(spec: Spec) -> bool:
+    return spec.reach == (0, 0) and spec.domain not in ("retime", "uint8")
+
+
+# Frames per part of a window (:meth:`_Segment.run`): sixteen 256² RGB frames (a 32-frame chunk
+# makes two parts, one per core here); larger frames make smaller parts (1080p: one frame each).
+# Measured at 256² on 2 cores, the 17-stage stack: parts of 4 or 8 frames lost 10-20 % to the
+# stages' per-call costs (kernels, generators, particle sets), 16 and 32 were alike on one thread.
+PART_ELEMENTS = 16 * 3 * 256 * 256
+
+
+def part_frames(height: int, width: int) -> int:
+    """Frames per part of a window of ``height`` x ``width`` RGB frames (at least one)."""
+    return max(1, PART_ELEMENTS // (3 * height * width))
+
+
+@functools.lru_cache(maxsize=None)
+def _frame_pool(workers: int) -> ThreadPoolExecutor:
+    """Threads that run parts of a window (torch on one thread in each: the frames are the parallelism)."""
+    return ThreadPoolExecutor(workers, thread_name_prefix="synth-camera", initializer=torch.set_num_threads, initargs=(1,))
+
+
+# a forked child has none of its parent's threads: it starts pools of its own
+os.register_at_fork(after_in_child=_frame_pool.cache_clear)
+
+
+class _Segment:
+    """A run of float stages (:func:`_groups`) as one function of consecutive frames: each stage in
+    order, with the domain conversions between them, and the final 8-bit conversion when
+    ``to_uint8`` (the last float run: retiming and the codec take 8-bit frames as well).
+
+    A window's frames run in parts (:meth:`run`), on CPU threads at once. Every stage treats
+    frames independently (random draws are keyed by frame index, a reaching stage gets its margin
+    frames), so the parts give the frames the whole window would; and whole chains of stages run
+    side by side, where torch's own threads split each operation and wait at its end.
+    """
+
+    def __init__(self, group: list[tuple[Spec, Params]], domain: str, fps: float, seed: int, to_uint8: bool):
+        self.stages = [(spec, params.resolved()) for spec, params in group]
+        self.reach = group[0][0].reach if len(group) == 1 else (0, 0)
+        self.domain_in, self.fps, self.seed, self.to_uint8 = domain, fps, seed, to_uint8
+        for spec, _ in group:
+            domain = "encoded" if spec.domain == "encode" else spec.domain
+        self.domain_out = "uint8" if to_uint8 else domain
+
+    def __call__(self, video: torch.Tensor, depth: torch.Tensor | None, start: int) -> tuple[Any, Any]:
+        """The stages on frames ``start`` .. ``start + len(video) - 1`` of the clip (and their depth)."""
+        data, have = video, self.domain_in
+        for spec, values in self.stages:
+            data, have = _convert(data, have, spec.domain), ("encoded" if spec.domain == "encode" else spec.domain)
+            gen = torch.Generator(device=data.device).manual_seed(stage_seed(self.seed, spec.name))
+            context = {"fps": self.fps, "depth": depth, "generator": gen, "index": torch.arange(start, start + len(data))}
+            data = spec.call(data, values, context)
+        if self.to_uint8:
+            return _convert(data, have, "uint8"), None
+        return data, depth
+
+    def run(self, held: _Frames, lo: int, hi: int) -> tuple[Any, Any]:
+        """Output frames ``lo`` .. ``hi`` - 1, each computed from the frames its reach needs in ``held``.
+
+        On the CPU the frames are cut into parts at multiples of :func:`part_frames` (absolute frame
+        numbers, so the cuts depend only on the frame size, never on the thread count), and the
+        parts run on ``torch.get_num_threads()`` threads at once, torch on one thread in each. On
+        a GPU, or under autograd, the window runs as one part."""
+        before, after = self.reach
+        size = part_frames(*held.data.shape[-2:])
+        parallel = held.data.device.type == "cpu" and not records_grad(held.data)
+        cuts = [lo, *range((lo // size + 1) * size, hi, size), hi] if parallel else [lo, hi]
+
+        def part(i: int) -> tuple[Any, Any]:
+            a, b = cuts[i], cuts[i + 1]
+            s, e = max(held.start, a - before), min(held.end, b + after)
+            out, depth = self(*held.take(slice(s, e)), s)
+            if (a, b) == (s, e):
+                return out, depth
+            # margins computed for context only: let them go
+            return _copy(out[a - s : b - s]), (_copy(depth[a - s : b - s]) if depth is not None else None)
+
+        workers = min(torch.get_num_threads(), len(cuts) - 1)
+        if workers == 1:
+            pieces = [part(i) for i in range(len(cuts) - 1)]
+        else:
+            pieces = list(_frame_pool(workers).map(part, range(len(cuts) - 1)))
+        if len(pieces) == 1:
+            return pieces[0]
+        return _cat([p for p, _ in pieces]), _cat([d for _, d in pieces])
+
+
+def _windowed(segment: _Segment, items: Items) -> Items:
+    """A run of stages over a stream. Output frame i is computed from input frames
+    i - before .. i + after (clipped to the clip), as on the whole clip."""
+    before, after = segment.reach
     held = _Frames()
     done = 0  # frames output so far
 
     def run(ready: int) -> tuple[Any, Any]:
         nonlocal done
-        ws = max(held.start, done - before)
-        window, dwin = held.take(slice(ws, held.end))
-        gen = torch.Generator(device=window.device).manual_seed(stage_seed(seed, spec.name))
-        context = {"fps": fps, "depth": dwin, "generator": gen, "index": torch.arange(ws, held.end)}
-        out = spec.call(window, values, context)
-        del window
-        piece = (out[done - ws : ready - ws], dwin[done - ws : ready - ws] if dwin is not None else None)
-        if len(piece[0]) < len(out):
-            piece = (_copy(piece[0]), _copy(piece[1]))  # margins computed for context only: let them go
+        piece = segment.run(held, done, ready)
         done = ready
         held.release_before(ready - before)
         return piece

@@ -122,3 +122,26 @@ def test_frames_in_flight_do_not_grow_with_clip_length(name):
             peak = max(peak, pulled - delivered)
             delivered += len(out)
         assert delivered == t and peak <= bound, (t, peak)
+
+
+def test_parts_of_a_window_on_threads_give_the_frames_of_the_whole_window(monkeypatch):
+    """The camera model cuts a window into parts of frames and runs them on torch's threads at once:
+    the frames are the same whatever the cuts and the thread count."""
+    import synth.degradations.pipeline as P
+
+    video, _ = clip(t=11)
+    names = [n for n in REGISTRY if n not in ("fisheye", "overexposure", "compression")]
+    pipe = D.Pipeline([(n, {"severity": 3}) for n in names])
+    threads = torch.get_num_threads()
+    outs = {}
+    try:
+        for frames_a_part, n in ((100, 1), (2, 1), (2, 2), (3, 3)):
+            monkeypatch.setattr(P, "PART_ELEMENTS", frames_a_part * video[0].numel())
+            torch.set_num_threads(n)
+            outs[frames_a_part, n] = pipe.apply(video, fps=24.0, seed=5)
+    finally:
+        torch.set_num_threads(threads)
+    whole = outs.pop((100, 1))
+    for key, out in outs.items():
+        assert np.array_equal(out, whole), key
+    assert P.part_frames(*video.shape[-2:]) == 3  # the last setting really cut the window
