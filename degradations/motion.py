@@ -103,7 +103,8 @@ def global_motion(video: torch.Tensor) -> torch.Tensor:
     win = torch.outer(torch.hann_window(h, device=video.device), torch.hann_window(w, device=video.device))
     spec = torch.fft.rfft2((gray - gray.mean(dim=(1, 2), keepdim=True)).mul_(win))
     cross = spec[1:] * spec[:-1].conj()
-    corr = torch.fft.irfft2(cross / cross.abs().clamp_min_(1e-9), s=(h, w))
+    # the cross-power spectrum normalised to unit magnitude (sgn: z / |z|, 0 where z = 0) in one pass
+    corr = torch.fft.irfft2(cross.sgn_(), s=(h, w))
     flat = corr.reshape(t - 1, -1).argmax(dim=1)
     py, px = flat // w, flat % w
     # sub-pixel peak for all frame pairs at once: the three samples around each peak go to the CPU
