@@ -196,7 +196,7 @@ class Pipeline:
         items: Items = _converted(iter(chunks), "float", "linear")
         domain = "linear"
         groups = _groups([sp for sp in self.stages if codec or sp[0].domain != "uint8"])
-        last_float = max((i for i, g in enumerate(groups) if g[0][0].domain not in ("retime", "uint8")), default=-1)
+        last_float = max((i for i, g in enumerate(groups) if _is_float(g[0][0])), default=-1)
         for i, group in enumerate(groups):
             spec, params = group[0]
             if spec.domain == "retime":
@@ -332,8 +332,13 @@ def _groups(stages: list[tuple[Spec, Params]]) -> list[list[tuple[Spec, Params]]
     return groups
 
 
+def _is_float(spec: Spec) -> bool:
+    """A stage on float frames (linear or display-encoded), not retiming or the codec."""
+    return spec.domain not in ("retime", "uint8")
+
+
 def _frame_wise(spec: Spec) -> bool:
-    return spec.reach == (0, 0) and spec.domain not in ("retime", "uint8")
+    return spec.reach == (0, 0) and _is_float(spec)
 
 
 # Frames per part of a window (:meth:`_Segment.run`): sixteen 256² RGB frames (a 32-frame chunk
@@ -373,18 +378,18 @@ class _Segment:
         self.stages = [(spec, params.resolved()) for spec, params in group]
         self.reach = group[0][0].reach if len(group) == 1 else (0, 0)
         self.domain_in, self.fps, self.seed, self.to_uint8 = domain, fps, seed, to_uint8
-        for spec, _ in group:
-            domain = "encoded" if spec.domain == "encode" else spec.domain
-        self.domain_out = "uint8" if to_uint8 else domain
+        # the domain the frames are in after each stage (the tone curve's output is encoded)
+        self.after = [("encoded" if spec.domain == "encode" else spec.domain) for spec, _ in group]
+        self.domain_out = "uint8" if to_uint8 else self.after[-1]
 
     def __call__(self, video: torch.Tensor, depth: torch.Tensor | None, start: int) -> tuple[Any, Any]:
         """The stages on frames ``start`` .. ``start + len(video) - 1`` of the clip (and their depth)."""
         data, have = video, self.domain_in
-        for spec, values in self.stages:
-            data, have = _convert(data, have, spec.domain), ("encoded" if spec.domain == "encode" else spec.domain)
+        for (spec, values), after in zip(self.stages, self.after):
+            data = _convert(data, have, spec.domain)
             gen = torch.Generator(device=data.device).manual_seed(stage_seed(self.seed, spec.name))
             context = {"fps": self.fps, "depth": depth, "generator": gen, "index": torch.arange(start, start + len(data))}
-            data = spec.call(data, values, context)
+            data, have = spec.call(data, values, context), after
         if self.to_uint8:
             return _convert(data, have, "uint8"), None
         return data, depth
